@@ -1,0 +1,545 @@
+//! The ACS Chat API, called with a user's bearer token so that ACS itself decides what that
+//! user may do (membership, scopes). This client holds no credential of its own.
+
+use reqwest::{Method, RequestBuilder, Url};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::error::AcsError;
+use super::http::{AcsHttp, Idempotency, decode_json, encode_json};
+use super::ids::encode_segment;
+
+/// The Chat API version this client speaks.
+pub const API_VERSION: &str = "2024-03-07";
+
+/// Largest page ACS serves for messages.
+pub const MAX_PAGE_SIZE: u32 = 200;
+
+/// An identifier as ACS puts it in participant and sender fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommunicationIdentifier {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub communication_user: Option<CommunicationUser>,
+}
+
+/// The `communicationUser` variant of an identifier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommunicationUser {
+    pub id: String,
+}
+
+impl CommunicationIdentifier {
+    /// The identifier of an ACS user, in the form the SDKs send.
+    pub fn user(id: &str) -> Self {
+        Self {
+            raw_id: Some(id.to_owned()),
+            communication_user: Some(CommunicationUser { id: id.to_owned() }),
+        }
+    }
+
+    /// The raw id, from `rawId` or else the user variant.
+    pub fn id(&self) -> Option<&str> {
+        self.raw_id
+            .as_deref()
+            .or(self.communication_user.as_ref().map(|u| u.id.as_str()))
+    }
+}
+
+/// A thread participant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatParticipant {
+    pub communication_identifier: CommunicationIdentifier,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// How far back this participant sees history (RFC 3339); ACS's default is everything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub share_history_time: Option<String>,
+}
+
+impl ChatParticipant {
+    /// A participant who sees the whole history.
+    pub fn user(id: &str, display_name: Option<&str>) -> Self {
+        Self {
+            communication_identifier: CommunicationIdentifier::user(id),
+            display_name: display_name.map(str::to_owned),
+            share_history_time: None,
+        }
+    }
+}
+
+/// A created thread.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatThread {
+    pub id: String,
+    #[serde(default)]
+    pub topic: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_on: OffsetDateTime,
+}
+
+/// What a message holds: text for chat messages, topic or participants for system events.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageContent {
+    pub message: Option<String>,
+    pub topic: Option<String>,
+    pub participants: Option<Vec<ChatParticipant>>,
+    pub initiator_communication_identifier: Option<CommunicationIdentifier>,
+}
+
+/// A message as listed: chat text or a system event.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatMessage {
+    pub id: String,
+    /// `text`, `html`, `topicUpdated`, `participantAdded`, `participantRemoved`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Position in the thread; a string on the wire.
+    pub sequence_id: String,
+    #[serde(default)]
+    pub version: String,
+    pub content: Option<MessageContent>,
+    pub sender_display_name: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_on: OffsetDateTime,
+    pub sender_communication_identifier: Option<CommunicationIdentifier>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub deleted_on: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub edited_on: Option<OffsetDateTime>,
+}
+
+impl ChatMessage {
+    /// The sequence id as a number; `None` if ACS sent something else.
+    pub fn sequence(&self) -> Option<u64> {
+        self.sequence_id.parse().ok()
+    }
+
+    /// True for a live text or HTML message from a user, false for system events and deletions.
+    pub fn is_user_message(&self) -> bool {
+        matches!(self.kind.as_str(), "text" | "html")
+            && self.deleted_on.is_none()
+            && self.text().is_some()
+    }
+
+    /// The message text, if it has any.
+    pub fn text(&self) -> Option<&str> {
+        self.content.as_ref()?.message.as_deref()
+    }
+
+    /// The sender's raw id; system events have none.
+    pub fn sender_id(&self) -> Option<&str> {
+        self.sender_communication_identifier.as_ref()?.id()
+    }
+}
+
+/// A message to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendMessage<'a> {
+    pub content: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender_display_name: Option<&'a str>,
+    #[serde(rename = "type")]
+    pub kind: &'a str,
+}
+
+/// A read receipt: who read up to which message.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadReceipt {
+    pub sender_communication_identifier: CommunicationIdentifier,
+    pub chat_message_id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub read_on: OffsetDateTime,
+}
+
+/// A participant ACS would not add, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct InvalidParticipant {
+    #[serde(default)]
+    pub target: String,
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+/// One page of a list, and where the next one is.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<T> {
+    #[serde(default = "Vec::new")]
+    pub value: Vec<T>,
+    pub next_link: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateThreadResponse {
+    chat_thread: ChatThread,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AddParticipantsResponse {
+    #[serde(default)]
+    invalid_participants: Vec<InvalidParticipant>,
+}
+
+#[derive(Deserialize)]
+struct SendMessageResponse {
+    id: String,
+}
+
+/// Client for the Chat API. Cheap to clone; every call takes the acting user's token.
+#[derive(Debug, Clone)]
+pub struct ChatClient {
+    http: AcsHttp,
+    endpoint: Url,
+}
+
+impl ChatClient {
+    /// A client for the resource at `endpoint` (normalised to end in `/`).
+    pub fn new(http: AcsHttp, endpoint: Url) -> Self {
+        Self { http, endpoint }
+    }
+
+    /// The resource endpoint.
+    pub fn endpoint(&self) -> &Url {
+        &self.endpoint
+    }
+
+    fn url(&self, path: &str) -> Result<Url, AcsError> {
+        let mut url = self
+            .endpoint
+            .join(path)
+            .map_err(|e| AcsError::InvalidResponse(format!("bad chat URL: {e}")))?;
+        url.query_pairs_mut()
+            .append_pair("api-version", API_VERSION);
+        Ok(url)
+    }
+
+    fn thread_url(&self, thread_id: &str, rest: &str) -> Result<Url, AcsError> {
+        self.url(&format!("chat/threads/{}{rest}", encode_segment(thread_id)))
+    }
+
+    fn request(&self, token: &str, method: Method, url: &Url) -> RequestBuilder {
+        self.http
+            .client()
+            .request(method, url.clone())
+            .bearer_auth(token)
+    }
+
+    async fn post_json<T: Serialize>(
+        &self,
+        token: &str,
+        url: Url,
+        body: &T,
+        idempotency: Idempotency,
+        extra_header: Option<(&str, &str)>,
+    ) -> Result<Vec<u8>, AcsError> {
+        let body = encode_json(body)?;
+        self.http
+            .send(idempotency, || {
+                let request = self
+                    .request(token, Method::POST, &url)
+                    .header("content-type", "application/json")
+                    .body(body.clone());
+                match extra_header {
+                    Some((name, value)) => request.header(name, value),
+                    None => request,
+                }
+            })
+            .await
+    }
+
+    /// Creates a thread with the caller as creator (ACS adds the creator itself). The
+    /// repeatability id makes a retry, ours or the caller's, return the same thread.
+    pub async fn create_thread(
+        &self,
+        token: &str,
+        topic: &str,
+        participants: &[ChatParticipant],
+        repeatability_request_id: &str,
+    ) -> Result<ChatThread, AcsError> {
+        #[derive(Serialize)]
+        struct Request<'a> {
+            topic: &'a str,
+            participants: &'a [ChatParticipant],
+        }
+        let body = self
+            .post_json(
+                token,
+                self.url("chat/threads")?,
+                &Request {
+                    topic,
+                    participants,
+                },
+                Idempotency::Safe,
+                Some(("repeatability-request-id", repeatability_request_id)),
+            )
+            .await?;
+        Ok(decode_json::<CreateThreadResponse>(&body)?.chat_thread)
+    }
+
+    /// Adds participants; ACS leaves existing ones as they are. Returns those it refused.
+    pub async fn add_participants(
+        &self,
+        token: &str,
+        thread_id: &str,
+        participants: &[ChatParticipant],
+    ) -> Result<Vec<InvalidParticipant>, AcsError> {
+        #[derive(Serialize)]
+        struct Request<'a> {
+            participants: &'a [ChatParticipant],
+        }
+        let url = self.thread_url(thread_id, "/participants/:add")?;
+        let body = self
+            .post_json(
+                token,
+                url,
+                &Request { participants },
+                Idempotency::Safe,
+                None,
+            )
+            .await?;
+        Ok(decode_json::<AddParticipantsResponse>(&body)?.invalid_participants)
+    }
+
+    /// Lists every participant, following pages.
+    pub async fn list_participants(
+        &self,
+        token: &str,
+        thread_id: &str,
+    ) -> Result<Vec<ChatParticipant>, AcsError> {
+        self.collect(token, self.thread_url(thread_id, "/participants")?)
+            .await
+    }
+
+    /// Sends a message and returns its id. Not retried where ACS might already have stored it.
+    pub async fn send_message(
+        &self,
+        token: &str,
+        thread_id: &str,
+        message: &SendMessage<'_>,
+    ) -> Result<String, AcsError> {
+        let url = self.thread_url(thread_id, "/messages")?;
+        let body = self
+            .post_json(token, url, message, Idempotency::Unsafe, None)
+            .await?;
+        Ok(decode_json::<SendMessageResponse>(&body)?.id)
+    }
+
+    /// The first page of messages, newest first.
+    pub async fn list_messages(
+        &self,
+        token: &str,
+        thread_id: &str,
+        max_page_size: Option<u32>,
+        start_time: Option<OffsetDateTime>,
+    ) -> Result<Page<ChatMessage>, AcsError> {
+        let mut url = self.thread_url(thread_id, "/messages")?;
+        {
+            let mut query = url.query_pairs_mut();
+            if let Some(size) = max_page_size {
+                query.append_pair("maxPageSize", &size.min(MAX_PAGE_SIZE).to_string());
+            }
+            if let Some(start) = start_time {
+                let formatted = start
+                    .to_offset(time::UtcOffset::UTC)
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .map_err(|e| AcsError::InvalidResponse(e.to_string()))?;
+                query.append_pair("startTime", &formatted);
+            }
+        }
+        self.get_page(token, url).await
+    }
+
+    /// Every message of the thread, following every `nextLink`, newest first as ACS lists them.
+    pub async fn list_all_messages(
+        &self,
+        token: &str,
+        thread_id: &str,
+    ) -> Result<Vec<ChatMessage>, AcsError> {
+        let mut page = self
+            .list_messages(token, thread_id, Some(MAX_PAGE_SIZE), None)
+            .await?;
+        let mut all = std::mem::take(&mut page.value);
+        while let Some(next) = page.next_link.take() {
+            page = self.next_page(token, &next).await?;
+            all.append(&mut page.value);
+        }
+        Ok(all)
+    }
+
+    /// Fetches the page a `nextLink` names.
+    pub async fn next_page<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        next_link: &str,
+    ) -> Result<Page<T>, AcsError> {
+        let url = self.checked_next_link(next_link)?;
+        self.get_page(token, url).await
+    }
+
+    /// Every read receipt of the thread, following pages.
+    pub async fn list_read_receipts(
+        &self,
+        token: &str,
+        thread_id: &str,
+    ) -> Result<Vec<ReadReceipt>, AcsError> {
+        self.collect(token, self.thread_url(thread_id, "/readReceipts")?)
+            .await
+    }
+
+    /// Marks everything up to `message_id` as read by the caller.
+    pub async fn send_read_receipt(
+        &self,
+        token: &str,
+        thread_id: &str,
+        message_id: &str,
+    ) -> Result<(), AcsError> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Request<'a> {
+            chat_message_id: &'a str,
+        }
+        let url = self.thread_url(thread_id, "/readReceipts")?;
+        self.post_json(
+            token,
+            url,
+            &Request {
+                chat_message_id: message_id,
+            },
+            Idempotency::Safe,
+            None,
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn get_page<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        url: Url,
+    ) -> Result<Page<T>, AcsError> {
+        self.http
+            .send_json(Idempotency::Safe, || self.request(token, Method::GET, &url))
+            .await
+    }
+
+    async fn collect<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        url: Url,
+    ) -> Result<Vec<T>, AcsError> {
+        let mut page: Page<T> = self.get_page(token, url).await?;
+        let mut all = std::mem::take(&mut page.value);
+        while let Some(next) = page.next_link.take() {
+            page = self.next_page(token, &next).await?;
+            all.append(&mut page.value);
+        }
+        Ok(all)
+    }
+
+    /// A `nextLink` is followed as given (ACS may name a regional host), but the caller's token
+    /// only goes to our own endpoint's origin or to an HTTPS Azure host.
+    fn checked_next_link(&self, next_link: &str) -> Result<Url, AcsError> {
+        let mut url = self
+            .endpoint
+            .join(next_link)
+            .map_err(|_| AcsError::InvalidResponse("unreadable nextLink".into()))?;
+        let same_origin = url.origin() == self.endpoint.origin();
+        let azure_host = url.scheme() == "https"
+            && url.host_str().is_some_and(|host| {
+                [".azure.com", ".azure.net", ".azure.us", ".azure.cn"]
+                    .iter()
+                    .any(|suffix| host.ends_with(suffix))
+            });
+        if !same_origin && !azure_host {
+            return Err(AcsError::InvalidResponse(
+                "nextLink points outside ACS".into(),
+            ));
+        }
+        if !url.query_pairs().any(|(k, _)| k == "api-version") {
+            url.query_pairs_mut()
+                .append_pair("api-version", API_VERSION);
+        }
+        Ok(url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::acs::http::RetryPolicy;
+
+    fn client(endpoint: &str) -> ChatClient {
+        ChatClient::new(
+            AcsHttp::new(RetryPolicy::default()).unwrap(),
+            Url::parse(endpoint).unwrap(),
+        )
+    }
+
+    #[test]
+    fn follows_next_links_to_its_own_origin_and_to_azure_hosts_only() {
+        let chat = client("http://127.0.0.1:8080/");
+        let own = chat
+            .checked_next_link(
+                "http://127.0.0.1:8080/chat/threads/19:a@thread.v2/messages?syncState=1",
+            )
+            .unwrap();
+        assert_eq!(
+            own.query_pairs()
+                .filter(|(k, _)| k == "api-version")
+                .count(),
+            1
+        );
+        assert!(
+            chat.checked_next_link("https://acs.unitedstates.communication.azure.com/x")
+                .is_ok()
+        );
+        assert!(chat.checked_next_link("https://evil.example/x").is_err());
+        assert!(
+            chat.checked_next_link("http://x.communication.azure.com/x")
+                .is_err()
+        );
+        let relative = chat
+            .checked_next_link("/chat/threads/t/messages?api-version=v")
+            .unwrap();
+        assert_eq!(relative.query(), Some("api-version=v"));
+    }
+
+    #[test]
+    fn decodes_a_listed_message_with_seven_fractional_digits() {
+        let json = r#"{"id":"1593107077690","type":"text","sequenceId":"5","version":"1593107077683",
+            "content":{"message":"lunch?"},"senderDisplayName":"Jane",
+            "createdOn":"2020-06-25T17:44:37.6830000Z",
+            "senderCommunicationIdentifier":{"rawId":"8:acs:a_b","communicationUser":{"id":"8:acs:a_b"}}}"#;
+        let message: ChatMessage = serde_json::from_str(json).unwrap();
+        assert_eq!(message.sequence(), Some(5));
+        assert_eq!(message.sender_id(), Some("8:acs:a_b"));
+        assert_eq!(message.text(), Some("lunch?"));
+        assert!(message.is_user_message());
+    }
+
+    #[test]
+    fn system_and_deleted_messages_are_not_user_messages() {
+        let system = r#"{"id":"1","type":"participantAdded","sequenceId":"1","version":"1",
+            "content":{"participants":[]},"createdOn":"2020-06-25T17:42:56Z"}"#;
+        let deleted = r#"{"id":"2","type":"text","sequenceId":"2","version":"3",
+            "content":{"message":""},"createdOn":"2020-06-25T17:42:56Z","deletedOn":"2020-06-25T17:43:00Z"}"#;
+        for json in [system, deleted] {
+            let message: ChatMessage = serde_json::from_str(json).unwrap();
+            assert!(!message.is_user_message(), "{json}");
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! The one HTTP path every ACS call takes: a shared rustls client, a timeout on each attempt,
+//! retries with exponential backoff and jitter, `Retry-After`, and error decoding.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use reqwest::{RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
+
+use super::auth;
+use super::error::AcsError;
+
+/// Whether repeating a request could repeat its effect, which decides what we retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idempotency {
+    /// Reads, and writes that ACS deduplicates (a repeatability id, adding a participant twice).
+    Safe,
+    /// Writes a retry could repeat (sending a message, creating an identity): retried only when
+    /// ACS certainly did not act on them (429, or no connection was made).
+    Unsafe,
+}
+
+/// How hard to try. The defaults keep a Lambda invocation well inside API Gateway's 30 s.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Attempts in total, the first included.
+    pub max_attempts: u32,
+    /// Delay before the first retry; doubles after each.
+    pub base_delay: Duration,
+    /// Ceiling on any computed delay.
+    pub max_delay: Duration,
+    /// A `Retry-After` longer than this is passed on to our caller instead of waited out.
+    pub max_retry_after: Duration,
+    /// Timeout of each attempt, connection included.
+    pub timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(2),
+            max_retry_after: Duration::from_secs(5),
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A cheaply cloneable handle on the shared connection pool and its retry policy.
+#[derive(Debug, Clone)]
+pub struct AcsHttp {
+    client: reqwest::Client,
+    policy: RetryPolicy,
+}
+
+impl AcsHttp {
+    /// Builds the shared client. Call once per process: it owns the connection pool.
+    pub fn new(policy: RetryPolicy) -> Result<Self, AcsError> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(policy.timeout.min(Duration::from_secs(5)))
+            .pool_idle_timeout(Duration::from_secs(50))
+            .tcp_nodelay(true)
+            .user_agent(concat!("acs-chat-api/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| AcsError::Connection(e.without_url().to_string()))?;
+        Ok(Self { client, policy })
+    }
+
+    /// The underlying client, for building requests.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Sends a request built afresh for each attempt (so signatures carry a fresh date) and
+    /// returns the success body.
+    pub async fn send(
+        &self,
+        idempotency: Idempotency,
+        build: impl Fn() -> RequestBuilder,
+    ) -> Result<Vec<u8>, AcsError> {
+        let mut attempt = 1;
+        loop {
+            let outcome = build().timeout(self.policy.timeout).send().await;
+            let (error, wait) = match outcome {
+                Ok(response) if response.status().is_success() => {
+                    return response
+                        .bytes()
+                        .await
+                        .map(|b| b.to_vec())
+                        .map_err(|e| transport_error(&e));
+                }
+                Ok(response) => {
+                    let status = response.status();
+                    let retry_after = retry_after(response.headers());
+                    let body = response.bytes().await.unwrap_or_default();
+                    let error = AcsError::from_response(status.as_u16(), &body, retry_after);
+                    let wait = retryable_status(status, idempotency)
+                        .then(|| retry_after.unwrap_or_else(|| self.backoff(attempt)));
+                    (error, wait)
+                }
+                Err(e) => {
+                    let retry = idempotency == Idempotency::Safe || e.is_connect();
+                    (transport_error(&e), retry.then(|| self.backoff(attempt)))
+                }
+            };
+            match wait {
+                Some(delay) if attempt < self.policy.max_attempts => {
+                    if delay > self.policy.max_retry_after {
+                        return Err(error);
+                    }
+                    tracing::warn!(attempt, ?delay, %error, "retrying ACS call");
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                _ => return Err(error),
+            }
+        }
+    }
+
+    /// Like [`send`](Self::send), then decodes the body as JSON.
+    pub async fn send_json<T: DeserializeOwned>(
+        &self,
+        idempotency: Idempotency,
+        build: impl Fn() -> RequestBuilder,
+    ) -> Result<T, AcsError> {
+        decode_json(&self.send(idempotency, build).await?)
+    }
+
+    /// Exponential backoff with full jitter in the upper half, so retries from many
+    /// containers spread out instead of arriving together.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .policy
+            .base_delay
+            .saturating_mul(1 << (attempt - 1).min(16))
+            .min(self.policy.max_delay);
+        let random = RandomState::new().build_hasher().finish();
+        let fraction = 0.5 + (random % 1000) as f64 / 2000.0;
+        exp.mul_f64(fraction)
+    }
+}
+
+/// Serialises a request body; our request types cannot fail to serialise, but we do not panic.
+pub(crate) fn encode_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, AcsError> {
+    serde_json::to_vec(value).map_err(|e| AcsError::InvalidResponse(e.to_string()))
+}
+
+/// Decodes a success body.
+pub(crate) fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AcsError> {
+    serde_json::from_slice(body).map_err(|e| AcsError::InvalidResponse(e.to_string()))
+}
+
+fn transport_error(e: &reqwest::Error) -> AcsError {
+    if e.is_timeout() {
+        AcsError::Timeout
+    } else if e.is_connect() {
+        AcsError::Connection("connection failed".into())
+    } else {
+        AcsError::Connection("request failed before an answer".into())
+    }
+}
+
+fn retryable_status(status: StatusCode, idempotency: Idempotency) -> bool {
+    match status.as_u16() {
+        429 => true,
+        408 | 500 | 502 | 503 | 504 => idempotency == Idempotency::Safe,
+        _ => false,
+    }
+}
+
+/// Reads `retry-after-ms`, `x-ms-retry-after-ms`, then `Retry-After` (seconds or an HTTP date).
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
+        if let Some(ms) = text(name).and_then(|v| v.trim().parse::<u64>().ok()) {
+            return Some(Duration::from_millis(ms));
+        }
+    }
+    let value = text("retry-after")?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = auth::parse_date(value)?;
+    let left = at - time::OffsetDateTime::now_utc();
+    Some(left.try_into().unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn retry_after_reads_every_form_azure_sends() {
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "3")])),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after-ms", "250"), ("retry-after", "3")])),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(
+            retry_after(&headers(&[("x-ms-retry-after-ms", "40")])),
+            Some(Duration::from_millis(40))
+        );
+        let past = retry_after(&headers(&[(
+            "retry-after",
+            "Fri, 05 Jan 2024 10:20:30 GMT",
+        )]));
+        assert_eq!(past, Some(Duration::ZERO));
+        assert_eq!(retry_after(&headers(&[("retry-after", "soon")])), None);
+        assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn only_safe_requests_are_retried_on_server_errors() {
+        for status in [500, 502, 503, 504] {
+            let status = StatusCode::from_u16(status).unwrap();
+            assert!(retryable_status(status, Idempotency::Safe), "{status}");
+            assert!(!retryable_status(status, Idempotency::Unsafe), "{status}");
+        }
+        assert!(retryable_status(
+            StatusCode::TOO_MANY_REQUESTS,
+            Idempotency::Unsafe
+        ));
+        assert!(!retryable_status(
+            StatusCode::BAD_REQUEST,
+            Idempotency::Safe
+        ));
+    }
+
+    #[test]
+    fn backoff_grows_and_stays_under_the_ceiling() {
+        let http = AcsHttp::new(RetryPolicy::default()).unwrap();
+        for attempt in 1..10 {
+            let delay = http.backoff(attempt);
+            let full =
+                Duration::from_millis(200 * (1 << (attempt - 1))).min(Duration::from_secs(2));
+            assert!(
+                delay >= full / 2 && delay <= full,
+                "attempt {attempt}: {delay:?}"
+            );
+        }
+    }
+}

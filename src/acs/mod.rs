@@ -1,0 +1,16 @@
+//! The ACS core: everything needed to speak ACS Identity and Chat REST, and nothing about Lambda.
+
+pub mod auth;
+pub mod chat;
+pub mod connection_string;
+pub mod error;
+pub mod http;
+pub mod identity;
+pub mod ids;
+pub mod token;
+
+pub use chat::ChatClient;
+pub use connection_string::{AccessKey, ConnectionString, ConnectionStringError};
+pub use error::{AcsError, ServiceError};
+pub use http::{AcsHttp, Idempotency, RetryPolicy};
+pub use identity::IdentityClient;

@@ -1,0 +1,132 @@
+//! Reading an ACS user access token without verifying it.
+//!
+//! Only ACS can verify its tokens, and it does on every chat call. We read the identity and the
+//! expiry to route the call and to turn away an expired or mismatched token before a round trip;
+//! nothing is granted on the strength of this parse alone.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+/// Why a token could not be read.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TokenError {
+    #[error("token is not a JWT")]
+    NotAJwt,
+    #[error("token payload is not readable")]
+    UnreadablePayload,
+    #[error("token names no ACS identity")]
+    NoIdentity,
+}
+
+/// What a token says about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenClaims {
+    /// The identity's raw id, `8:acs:...`.
+    pub user_id: String,
+    /// When ACS stops accepting it.
+    pub expires_at: OffsetDateTime,
+}
+
+impl TokenClaims {
+    /// True once the token has expired at `now`.
+    pub fn is_expired(&self, now: OffsetDateTime) -> bool {
+        self.expires_at <= now
+    }
+}
+
+#[derive(Deserialize)]
+struct Payload {
+    skypeid: Option<String>,
+    exp: Option<i64>,
+}
+
+/// Reads the identity (`skypeid` with the `8:` prefix restored) and `exp` from a token.
+pub fn read_claims(token: &str) -> Result<TokenClaims, TokenError> {
+    let mut parts = token.split('.');
+    let (Some(_header), Some(payload), Some(_signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(TokenError::NotAJwt);
+    };
+    // Accept both alphabets and stray padding: some issuers emit standard base64.
+    let normalised: String = payload
+        .trim_end_matches('=')
+        .chars()
+        .map(|c| match c {
+            '+' => '-',
+            '/' => '_',
+            other => other,
+        })
+        .collect();
+    let bytes = URL_SAFE_NO_PAD
+        .decode(normalised)
+        .map_err(|_| TokenError::UnreadablePayload)?;
+    let payload: Payload =
+        serde_json::from_slice(&bytes).map_err(|_| TokenError::UnreadablePayload)?;
+    let skype_id = payload
+        .skypeid
+        .filter(|id| !id.is_empty())
+        .ok_or(TokenError::NoIdentity)?;
+    let exp = payload.exp.ok_or(TokenError::UnreadablePayload)?;
+    let expires_at =
+        OffsetDateTime::from_unix_timestamp(exp).map_err(|_| TokenError::UnreadablePayload)?;
+    Ok(TokenClaims {
+        user_id: format!("8:{skype_id}"),
+        expires_at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::STANDARD;
+
+    fn jwt(payload: &str) -> String {
+        format!(
+            "{}.{}.sig",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256"}"#),
+            URL_SAFE_NO_PAD.encode(payload)
+        )
+    }
+
+    #[test]
+    fn reads_identity_and_expiry_from_an_acs_shaped_token() {
+        // Claims as in the azure-cli-extensions test token that mirrors a real one.
+        let token = jwt(
+            r#"{"skypeid":"acs:res_0001","scp":1792,"csi":"1657788332","exp":1657874732,"acsScope":"chat","resourceId":"res","iat":1657788332}"#,
+        );
+        let claims = read_claims(&token).unwrap();
+        assert_eq!(claims.user_id, "8:acs:res_0001");
+        assert_eq!(claims.expires_at.unix_timestamp(), 1657874732);
+        assert!(claims.is_expired(OffsetDateTime::now_utc()));
+        assert!(!claims.is_expired(OffsetDateTime::from_unix_timestamp(1657874731).unwrap()));
+    }
+
+    #[test]
+    fn accepts_a_payload_in_the_standard_alphabet_with_padding() {
+        let payload = STANDARD.encode(r#"{"skypeid":"acs:a?>","exp":1}"#);
+        let token = format!("h.{payload}.s");
+        assert_eq!(read_claims(&token).unwrap().user_id, "8:acs:a?>");
+    }
+
+    #[test]
+    fn refuses_tokens_it_cannot_read() {
+        let cases = [
+            ("abc", TokenError::NotAJwt),
+            ("a.b", TokenError::NotAJwt),
+            ("a.b.c.d", TokenError::NotAJwt),
+            ("a.!!!.c", TokenError::UnreadablePayload),
+            (&jwt("not json"), TokenError::UnreadablePayload),
+            (&jwt(r#"{"exp":1}"#), TokenError::NoIdentity),
+            (
+                &jwt(r#"{"skypeid":"acs:x"}"#),
+                TokenError::UnreadablePayload,
+            ),
+        ];
+        for (token, expected) in cases {
+            assert_eq!(read_claims(token), Err(expected), "{token}");
+        }
+    }
+}
