@@ -14,3 +14,5 @@ pub use connection_string::{AccessKey, ConnectionString, ConnectionStringError};
 pub use error::{AcsError, ServiceError};
 pub use http::{AcsHttp, Idempotency, RetryPolicy};
 pub use identity::IdentityClient;
+/// The URL type of every endpoint and link, re-exported so that users need not name reqwest.
+pub use reqwest::Url;

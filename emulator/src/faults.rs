@@ -1,0 +1,200 @@
+//! Faults a test can switch on, and the per-route request counts it can assert round trips with.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// What goes wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FaultKind {
+    /// Answer with this status and an ACS error body; `retry_after` in seconds adds the header.
+    Status {
+        status: u16,
+        #[serde(default)]
+        retry_after: Option<u64>,
+    },
+    /// Wait this long, then answer normally.
+    Latency { millis: u64 },
+    /// Close the connection without answering.
+    Drop,
+}
+
+/// A fault and which calls it hits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fault {
+    #[serde(flatten)]
+    pub kind: FaultKind,
+    /// Only calls to this route (as in [`Faults::counts`], e.g. `POST /chat/threads`); all if unset.
+    #[serde(default)]
+    pub route: Option<String>,
+    /// Hit the next `count` matching calls.
+    #[serde(default)]
+    pub count: Option<u64>,
+    /// Or hit this share of matching calls, spread evenly (0.5 hits every second call).
+    #[serde(default)]
+    pub share: Option<f64>,
+}
+
+impl Fault {
+    /// A fault that hits the next `count` calls of any route.
+    pub fn next(kind: FaultKind, count: u64) -> Self {
+        Self {
+            kind,
+            route: None,
+            count: Some(count),
+            share: None,
+        }
+    }
+
+    /// Limits the fault to one route.
+    pub fn on(mut self, route: &str) -> Self {
+        self.route = Some(route.to_owned());
+        self
+    }
+}
+
+struct Armed {
+    fault: Fault,
+    seen: u64,
+    hits: u64,
+}
+
+impl Armed {
+    /// Deterministic: call k is hit when floor(k·share) steps up, so a share is exact over runs.
+    fn hits_next(&mut self, route: &str) -> bool {
+        if self.fault.route.as_deref().is_some_and(|r| r != route) {
+            return false;
+        }
+        self.seen += 1;
+        let hit = match (self.fault.count, self.fault.share) {
+            (Some(count), _) => self.hits < count,
+            (None, Some(share)) => {
+                let share = share.clamp(0.0, 1.0);
+                (self.seen as f64 * share).floor() > ((self.seen - 1) as f64 * share).floor()
+            }
+            (None, None) => true,
+        };
+        self.hits += u64::from(hit);
+        hit
+    }
+
+    fn spent(&self) -> bool {
+        self.fault.count.is_some_and(|count| self.hits >= count)
+    }
+}
+
+/// The fault plan and request counters of one emulator.
+#[derive(Default)]
+pub struct Faults {
+    armed: Mutex<Vec<Armed>>,
+    counts: Mutex<BTreeMap<String, u64>>,
+}
+
+impl Faults {
+    /// Arms a fault.
+    pub fn add(&self, fault: Fault) {
+        if let Ok(mut armed) = self.armed.lock() {
+            armed.push(Armed {
+                fault,
+                seen: 0,
+                hits: 0,
+            });
+        }
+    }
+
+    /// Disarms every fault.
+    pub fn clear(&self) {
+        if let Ok(mut armed) = self.armed.lock() {
+            armed.clear();
+        }
+    }
+
+    /// Counts a call and returns the fault that hits it, if any.
+    pub fn on_request(&self, route: &str) -> Option<FaultKind> {
+        if let Ok(mut counts) = self.counts.lock() {
+            *counts.entry(route.to_owned()).or_default() += 1;
+        }
+        let mut armed = self.armed.lock().ok()?;
+        let mut hit = None;
+        for fault in armed.iter_mut() {
+            if fault.hits_next(route) && hit.is_none() {
+                hit = Some(fault.fault.kind.clone());
+            }
+        }
+        armed.retain(|fault| !fault.spent());
+        hit
+    }
+
+    /// Requests served per route since start or the last reset.
+    pub fn counts(&self) -> BTreeMap<String, u64> {
+        self.counts.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// Requests served on one route.
+    pub fn count(&self, route: &str) -> u64 {
+        self.counts().get(route).copied().unwrap_or(0)
+    }
+
+    /// Zeroes the counters.
+    pub fn reset_counts(&self) {
+        if let Ok(mut counts) = self.counts.lock() {
+            counts.clear();
+        }
+    }
+}
+
+/// How long a latency fault waits.
+pub fn latency(kind: &FaultKind) -> Option<Duration> {
+    match kind {
+        FaultKind::Latency { millis } => Some(Duration::from_millis(*millis)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_counted_fault_hits_the_next_calls_then_disarms() {
+        let faults = Faults::default();
+        faults.add(Fault::next(FaultKind::Drop, 2));
+        let hits: Vec<bool> = (0..4)
+            .map(|_| faults.on_request("GET /x").is_some())
+            .collect();
+        assert_eq!(hits, [true, true, false, false]);
+        assert_eq!(faults.count("GET /x"), 4);
+    }
+
+    #[test]
+    fn a_share_hits_that_fraction_of_calls_evenly() {
+        let faults = Faults::default();
+        faults.add(Fault {
+            share: Some(0.25),
+            count: None,
+            ..Fault::next(
+                FaultKind::Status {
+                    status: 503,
+                    retry_after: None,
+                },
+                0,
+            )
+        });
+        let hits = (0..100)
+            .filter(|_| faults.on_request("GET /x").is_some())
+            .count();
+        assert_eq!(hits, 25);
+    }
+
+    #[test]
+    fn a_route_fault_leaves_other_routes_alone() {
+        let faults = Faults::default();
+        faults.add(Fault::next(FaultKind::Drop, 1).on("POST /chat/threads"));
+        assert!(faults.on_request("GET /chat/threads").is_none());
+        assert!(faults.on_request("POST /chat/threads").is_some());
+        assert!(faults.on_request("POST /chat/threads").is_none());
+    }
+}

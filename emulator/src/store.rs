@@ -1,0 +1,627 @@
+//! The emulator's in-memory ACS: identities, threads, participants, messages and read receipts,
+//! with the rules ACS applies. No HTTP here; `routes` turns requests into these calls.
+
+use std::collections::{BTreeMap, HashMap};
+
+use acs_chat_api::acs::AccessKey;
+use acs_chat_api::acs::ids;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::tokens::{self, Claims};
+
+/// Limits ACS documents.
+pub const MAX_PARTICIPANTS: usize = 250;
+pub const MAX_BATCH: usize = 200;
+pub const MAX_MESSAGE_BYTES: usize = 28 * 1024;
+/// Token lifetime bounds in minutes, and the default.
+pub const TOKEN_MINUTES: std::ops::RangeInclusive<u32> = 60..=1440;
+pub const DEFAULT_TOKEN_MINUTES: u32 = 1440;
+
+/// Why a store operation failed; `routes` gives each its ACS status and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// 400 in the Chat service's PascalCase shape.
+    BadRequest(String),
+    /// 400 `ValidationError` in the spec shape, as Identity answers.
+    Validation { message: String, target: String },
+    /// 401.
+    Unauthorized,
+    /// 403.
+    Forbidden,
+    /// 404 for a chat resource.
+    NotFound,
+    /// 404 for an identity.
+    IdentityNotFound,
+}
+
+struct Identity {
+    /// Tokens with a serial at or below this were revoked.
+    revoked_through: u64,
+}
+
+struct Participant {
+    id: String,
+    display_name: Option<String>,
+    share_history_time: OffsetDateTime,
+}
+
+struct Message {
+    id: i64,
+    kind: &'static str,
+    sequence_id: u64,
+    content: Value,
+    sender: Option<String>,
+    sender_display_name: Option<String>,
+    metadata: Option<Value>,
+    created_on: OffsetDateTime,
+}
+
+struct Receipt {
+    message_id: String,
+    read_on: OffsetDateTime,
+}
+
+struct Thread {
+    id: String,
+    topic: String,
+    created_on: OffsetDateTime,
+    created_by: String,
+    participants: Vec<Participant>,
+    messages: Vec<Message>,
+    receipts: BTreeMap<String, Receipt>,
+}
+
+/// A participant as a request names it.
+pub struct NewParticipant {
+    pub id: String,
+    pub display_name: Option<String>,
+    pub share_history_time: Option<OffsetDateTime>,
+}
+
+/// A message as a request sends it.
+pub struct NewMessage {
+    pub content: String,
+    pub kind: &'static str,
+    pub sender_display_name: Option<String>,
+    pub metadata: Option<Value>,
+}
+
+/// One page of a listing and the cursor for the next, if any.
+pub struct Listing {
+    pub items: Vec<Value>,
+    pub next: Option<String>,
+}
+
+/// All emulator state. Guarded by one mutex in `server`; every call is short and never awaits.
+pub struct Store {
+    key: AccessKey,
+    resource_id: String,
+    identities: HashMap<String, Identity>,
+    threads: HashMap<String, Thread>,
+    repeatability: HashMap<(String, String), String>,
+    next_serial: u64,
+    last_message_id: i64,
+}
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_default()
+}
+
+fn whole_seconds(at: OffsetDateTime) -> OffsetDateTime {
+    at.replace_nanosecond(0).unwrap_or(at)
+}
+
+fn identifier(id: &str) -> Value {
+    json!({"rawId": id, "communicationUser": {"id": id}})
+}
+
+fn epoch() -> OffsetDateTime {
+    OffsetDateTime::UNIX_EPOCH
+}
+
+impl Store {
+    /// An empty resource that signs with `key`.
+    pub fn new(key: AccessKey, resource_id: String) -> Self {
+        Self {
+            key,
+            resource_id,
+            identities: HashMap::new(),
+            threads: HashMap::new(),
+            repeatability: HashMap::new(),
+            next_serial: 1,
+            last_message_id: 0,
+        }
+    }
+
+    /// The signing key, for HMAC checks.
+    pub fn key(&self) -> &AccessKey {
+        &self.key
+    }
+
+    // ---- identities -------------------------------------------------------------------------
+
+    /// Creates an identity with an id shaped like ACS's.
+    pub fn create_identity(&mut self) -> String {
+        let id = format!("8:acs:{}_{}", self.resource_id, uuid::Uuid::new_v4());
+        self.identities
+            .insert(id.clone(), Identity { revoked_through: 0 });
+        id
+    }
+
+    fn known_identity(&self, id: &str) -> Result<(), Failure> {
+        if self.identities.contains_key(id) {
+            Ok(())
+        } else {
+            Err(Failure::IdentityNotFound)
+        }
+    }
+
+    /// Issues a token for a known identity.
+    pub fn issue_token(
+        &mut self,
+        id: &str,
+        scopes: &[String],
+        minutes: Option<u32>,
+    ) -> Result<(String, String), Failure> {
+        self.known_identity(id)?;
+        let minutes = minutes.unwrap_or(DEFAULT_TOKEN_MINUTES);
+        let expires_at = OffsetDateTime::now_utc() + time::Duration::minutes(i64::from(minutes));
+        Ok((self.mint(id, scopes, expires_at)?, rfc3339(expires_at)))
+    }
+
+    /// Signs a token for `id` expiring at `expires_at`, even in the past (for expiry tests).
+    pub fn mint(
+        &mut self,
+        id: &str,
+        scopes: &[String],
+        expires_at: OffsetDateTime,
+    ) -> Result<String, Failure> {
+        let skypeid = id
+            .strip_prefix("8:")
+            .ok_or_else(|| Failure::BadRequest("not an ACS identity".into()))?;
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let claims = Claims {
+            skypeid: skypeid.to_owned(),
+            scp: 1792,
+            csi: now.to_string(),
+            exp: expires_at.unix_timestamp(),
+            acs_scope: scopes.join(","),
+            resource_id: self.resource_id.clone(),
+            iat: now,
+            serial: self.next_serial,
+        };
+        self.next_serial += 1;
+        Ok(tokens::encode(&self.key, &claims))
+    }
+
+    /// Refuses every token issued so far for `id`.
+    pub fn revoke(&mut self, id: &str) -> Result<(), Failure> {
+        let serial = self.next_serial;
+        let identity = self
+            .identities
+            .get_mut(id)
+            .ok_or(Failure::IdentityNotFound)?;
+        identity.revoked_through = serial.saturating_sub(1);
+        Ok(())
+    }
+
+    /// Deletes an identity; its tokens stop working.
+    pub fn delete_identity(&mut self, id: &str) -> Result<(), Failure> {
+        self.identities
+            .remove(id)
+            .map(drop)
+            .ok_or(Failure::IdentityNotFound)
+    }
+
+    /// The caller a bearer token names, if the token is genuine, current, not revoked and
+    /// grants chat.
+    pub fn authenticate(&self, token: &str) -> Result<String, Failure> {
+        let claims = tokens::decode(&self.key, token).ok_or(Failure::Unauthorized)?;
+        if claims.exp <= OffsetDateTime::now_utc().unix_timestamp() {
+            return Err(Failure::Unauthorized);
+        }
+        let user = claims.user_id();
+        let identity = self.identities.get(&user).ok_or(Failure::Unauthorized)?;
+        if claims.serial <= identity.revoked_through {
+            return Err(Failure::Unauthorized);
+        }
+        if !claims.scopes().any(|s| s.starts_with("chat")) {
+            return Err(Failure::Forbidden);
+        }
+        Ok(user)
+    }
+
+    // ---- threads ----------------------------------------------------------------------------
+
+    fn thread(&self, caller: &str, thread_id: &str) -> Result<&Thread, Failure> {
+        let thread = self.threads.get(thread_id).ok_or(Failure::NotFound)?;
+        if thread.participants.iter().any(|p| p.id == caller) {
+            Ok(thread)
+        } else {
+            Err(Failure::Forbidden)
+        }
+    }
+
+    fn thread_mut(&mut self, caller: &str, thread_id: &str) -> Result<&mut Thread, Failure> {
+        self.thread(caller, thread_id)?;
+        self.threads.get_mut(thread_id).ok_or(Failure::NotFound)
+    }
+
+    fn next_message_id(&mut self) -> (i64, OffsetDateTime) {
+        let now = OffsetDateTime::now_utc();
+        let ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+        self.last_message_id = ms.max(self.last_message_id + 1);
+        (self.last_message_id, now)
+    }
+
+    fn push_message(&mut self, thread_id: &str, draft: MessageDraft) -> i64 {
+        let (id, now) = self.next_message_id();
+        if let Some(thread) = self.threads.get_mut(thread_id) {
+            let sequence_id = thread.messages.len() as u64 + 1;
+            thread.messages.push(Message {
+                id,
+                kind: draft.kind,
+                sequence_id,
+                content: draft.content,
+                sender: draft.sender,
+                sender_display_name: draft.sender_display_name,
+                metadata: draft.metadata,
+                created_on: now,
+            });
+        }
+        id
+    }
+
+    /// Checks ids: a malformed one fails the whole request, as ACS does.
+    fn check_ids(participants: &[NewParticipant]) -> Result<(), Failure> {
+        if participants.len() > MAX_BATCH {
+            return Err(Failure::BadRequest(format!(
+                "At most {MAX_BATCH} participants can be added at once."
+            )));
+        }
+        match participants.iter().find(|p| !ids::is_user_id(&p.id)) {
+            Some(bad) => Err(Failure::BadRequest(format!(
+                "Identifier format is invalid ({}).",
+                bad.id
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Creates a thread with the caller as creator and first participant. The same
+    /// repeatability id from the same caller returns the thread it made the first time.
+    pub fn create_thread(
+        &mut self,
+        caller: &str,
+        topic: &str,
+        participants: Vec<NewParticipant>,
+        repeatability_id: Option<&str>,
+    ) -> Result<Value, Failure> {
+        if topic.trim().is_empty() {
+            return Err(Failure::BadRequest("Topic is required.".into()));
+        }
+        Self::check_ids(&participants)?;
+        if let Some(request_id) = repeatability_id {
+            let key = (caller.to_owned(), request_id.to_owned());
+            if let Some(existing) = self
+                .repeatability
+                .get(&key)
+                .and_then(|id| self.threads.get(id))
+            {
+                return Ok(thread_json(existing));
+            }
+        }
+        let id = format!("19:acsV1_{}@thread.v2", uuid::Uuid::new_v4().simple());
+        let created_on = whole_seconds(OffsetDateTime::now_utc());
+        let mut members = vec![Participant {
+            id: caller.to_owned(),
+            display_name: None,
+            share_history_time: epoch(),
+        }];
+        for p in participants {
+            if self.identities.contains_key(&p.id) && !members.iter().any(|m| m.id == p.id) {
+                members.push(Participant {
+                    id: p.id,
+                    display_name: p.display_name,
+                    share_history_time: p.share_history_time.unwrap_or_else(epoch),
+                });
+            }
+        }
+        let added: Vec<Value> = members.iter().map(participant_json).collect();
+        self.threads.insert(
+            id.clone(),
+            Thread {
+                id: id.clone(),
+                topic: topic.to_owned(),
+                created_on,
+                created_by: caller.to_owned(),
+                participants: members,
+                messages: Vec::new(),
+                receipts: BTreeMap::new(),
+            },
+        );
+        self.push_message(&id, MessageDraft::system(
+            "participantAdded",
+            json!({"participants": added, "initiatorCommunicationIdentifier": identifier(caller)}),
+        ));
+        self.push_message(
+            &id,
+            MessageDraft::system(
+                "topicUpdated",
+                json!({"topic": topic, "initiatorCommunicationIdentifier": identifier(caller)}),
+            ),
+        );
+        if let Some(request_id) = repeatability_id {
+            self.repeatability
+                .insert((caller.to_owned(), request_id.to_owned()), id.clone());
+        }
+        let thread = self.threads.get(&id).ok_or(Failure::NotFound)?;
+        Ok(thread_json(thread))
+    }
+
+    /// The thread's properties.
+    pub fn get_thread(&self, caller: &str, thread_id: &str) -> Result<Value, Failure> {
+        let thread = self.thread(caller, thread_id)?;
+        Ok(json!({
+            "id": thread.id,
+            "topic": thread.topic,
+            "createdOn": rfc3339(thread.created_on),
+            "createdByCommunicationIdentifier": identifier(&thread.created_by),
+        }))
+    }
+
+    /// Adds participants; unknown identities come back as invalid, existing ones are left alone.
+    pub fn add_participants(
+        &mut self,
+        caller: &str,
+        thread_id: &str,
+        participants: Vec<NewParticipant>,
+    ) -> Result<Vec<Value>, Failure> {
+        Self::check_ids(&participants)?;
+        let known: Vec<bool> = participants
+            .iter()
+            .map(|p| self.identities.contains_key(&p.id))
+            .collect();
+        let thread = self.thread_mut(caller, thread_id)?;
+        let mut invalid = Vec::new();
+        let mut added = Vec::new();
+        for (p, known) in participants.into_iter().zip(known) {
+            if !known {
+                invalid.push(
+                    json!({"target": p.id, "code": "403", "message": "Permissions check failed"}),
+                );
+            } else if !thread.participants.iter().any(|m| m.id == p.id) {
+                if thread.participants.len() >= MAX_PARTICIPANTS {
+                    return Err(Failure::BadRequest(format!(
+                        "A thread can have at most {MAX_PARTICIPANTS} participants."
+                    )));
+                }
+                let member = Participant {
+                    id: p.id,
+                    display_name: p.display_name,
+                    share_history_time: p.share_history_time.unwrap_or_else(epoch),
+                };
+                added.push(participant_json(&member));
+                thread.participants.push(member);
+            }
+        }
+        if !added.is_empty() {
+            self.push_message(thread_id, MessageDraft::system(
+                "participantAdded",
+                json!({"participants": added, "initiatorCommunicationIdentifier": identifier(caller)}),
+            ));
+        }
+        Ok(invalid)
+    }
+
+    /// Participants from `skip`, at most `page_size`, with the next `skip` if more remain.
+    pub fn list_participants(
+        &self,
+        caller: &str,
+        thread_id: &str,
+        skip: usize,
+        page_size: usize,
+    ) -> Result<Listing, Failure> {
+        let thread = self.thread(caller, thread_id)?;
+        let items: Vec<Value> = thread
+            .participants
+            .iter()
+            .skip(skip)
+            .take(page_size)
+            .map(participant_json)
+            .collect();
+        let end = skip + items.len();
+        let next = (end < thread.participants.len()).then(|| end.to_string());
+        Ok(Listing { items, next })
+    }
+
+    /// Stores a user's message and returns its id.
+    pub fn send_message(
+        &mut self,
+        caller: &str,
+        thread_id: &str,
+        message: NewMessage,
+    ) -> Result<String, Failure> {
+        self.thread(caller, thread_id)?;
+        if message.content.is_empty() {
+            return Err(Failure::BadRequest("Content is required.".into()));
+        }
+        if message.content.len() > MAX_MESSAGE_BYTES {
+            return Err(Failure::BadRequest(format!(
+                "Content exceeds the maximum of {MAX_MESSAGE_BYTES} bytes."
+            )));
+        }
+        let id = self.push_message(
+            thread_id,
+            MessageDraft {
+                kind: message.kind,
+                content: json!({"message": message.content, "attachments": []}),
+                sender: Some(caller.to_owned()),
+                sender_display_name: message.sender_display_name,
+                metadata: message.metadata,
+            },
+        );
+        Ok(id.to_string())
+    }
+
+    /// Messages the caller may see, newest first, older than the `before` cursor (a message id)
+    /// and created at or after `start_time`; the cursor for the next page if more remain.
+    pub fn list_messages(
+        &self,
+        caller: &str,
+        thread_id: &str,
+        before: Option<i64>,
+        start_time: Option<OffsetDateTime>,
+        page_size: usize,
+    ) -> Result<Listing, Failure> {
+        let thread = self.thread(caller, thread_id)?;
+        let since = thread
+            .participants
+            .iter()
+            .find(|p| p.id == caller)
+            .map_or_else(epoch, |p| p.share_history_time);
+        let mut visible = thread
+            .messages
+            .iter()
+            .rev()
+            .filter(|m| m.created_on >= since)
+            .filter(|m| start_time.is_none_or(|start| m.created_on >= start))
+            .filter(|m| before.is_none_or(|b| m.id < b));
+        let page: Vec<&Message> = visible.by_ref().take(page_size).collect();
+        let more = visible.next().is_some();
+        let next = match page.last() {
+            Some(last) if more => Some(format!("{:x}", last.id)),
+            _ => None,
+        };
+        Ok(Listing {
+            items: page.into_iter().map(message_json).collect(),
+            next,
+        })
+    }
+
+    /// One message by id.
+    pub fn get_message(&self, caller: &str, thread_id: &str, id: &str) -> Result<Value, Failure> {
+        let thread = self.thread(caller, thread_id)?;
+        thread
+            .messages
+            .iter()
+            .find(|m| m.id.to_string() == id)
+            .map(message_json)
+            .ok_or(Failure::NotFound)
+    }
+
+    /// Records that the caller has read up to `message_id`.
+    pub fn send_read_receipt(
+        &mut self,
+        caller: &str,
+        thread_id: &str,
+        message_id: &str,
+    ) -> Result<(), Failure> {
+        let thread = self.thread_mut(caller, thread_id)?;
+        if !thread
+            .messages
+            .iter()
+            .any(|m| m.id.to_string() == message_id)
+        {
+            return Err(Failure::NotFound);
+        }
+        thread.receipts.insert(
+            caller.to_owned(),
+            Receipt {
+                message_id: message_id.to_owned(),
+                read_on: whole_seconds(OffsetDateTime::now_utc()),
+            },
+        );
+        Ok(())
+    }
+
+    /// Every participant's latest read receipt, from `skip`.
+    pub fn list_read_receipts(
+        &self,
+        caller: &str,
+        thread_id: &str,
+        skip: usize,
+        page_size: usize,
+    ) -> Result<Listing, Failure> {
+        let thread = self.thread(caller, thread_id)?;
+        let items: Vec<Value> = thread
+            .receipts
+            .iter()
+            .skip(skip)
+            .take(page_size)
+            .map(|(reader, receipt)| {
+                json!({
+                    "senderCommunicationIdentifier": identifier(reader),
+                    "chatMessageId": receipt.message_id,
+                    "readOn": rfc3339(receipt.read_on),
+                })
+            })
+            .collect();
+        let end = skip + items.len();
+        let next = (end < thread.receipts.len()).then(|| end.to_string());
+        Ok(Listing { items, next })
+    }
+}
+
+struct MessageDraft {
+    kind: &'static str,
+    content: Value,
+    sender: Option<String>,
+    sender_display_name: Option<String>,
+    metadata: Option<Value>,
+}
+
+impl MessageDraft {
+    fn system(kind: &'static str, content: Value) -> Self {
+        Self {
+            kind,
+            content,
+            sender: None,
+            sender_display_name: None,
+            metadata: None,
+        }
+    }
+}
+
+fn thread_json(thread: &Thread) -> Value {
+    json!({"chatThread": {
+        "id": thread.id,
+        "topic": thread.topic,
+        "createdOn": rfc3339(thread.created_on),
+        "createdByCommunicationIdentifier": identifier(&thread.created_by),
+    }})
+}
+
+fn participant_json(p: &Participant) -> Value {
+    let mut value = json!({
+        "communicationIdentifier": identifier(&p.id),
+        "shareHistoryTime": rfc3339(p.share_history_time),
+    });
+    if let Some(name) = &p.display_name {
+        value["displayName"] = json!(name);
+    }
+    value
+}
+
+fn message_json(m: &Message) -> Value {
+    let mut value = json!({
+        "id": m.id.to_string(),
+        "type": m.kind,
+        "sequenceId": m.sequence_id.to_string(),
+        "version": m.id.to_string(),
+        "content": m.content,
+        "createdOn": rfc3339(whole_seconds(m.created_on)),
+    });
+    if let Some(sender) = &m.sender {
+        value["senderCommunicationIdentifier"] = identifier(sender);
+    }
+    if let Some(name) = &m.sender_display_name {
+        value["senderDisplayName"] = json!(name);
+    }
+    if let Some(metadata) = &m.metadata {
+        value["metadata"] = metadata.clone();
+    }
+    value
+}

@@ -1,0 +1,76 @@
+use std::time::Duration;
+
+use acs_chat_api::acs::chat::ChatParticipant;
+use acs_chat_api::acs::identity::Scope;
+use acs_chat_api::acs::{AcsHttp, ChatClient, IdentityClient, RetryPolicy};
+use acs_emulator::{Config, Emulator};
+
+/// An emulator and the core's clients pointed at it, with retries short enough for tests.
+pub struct TestAcs {
+    pub emulator: Emulator,
+    pub identity: IdentityClient,
+    pub chat: ChatClient,
+}
+
+/// A user the emulator knows, with a chat token.
+pub struct TestUser {
+    pub id: String,
+    pub token: String,
+}
+
+pub fn fast_policy() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 3,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+        max_retry_after: Duration::from_secs(2),
+        timeout: Duration::from_millis(500),
+    }
+}
+
+pub async fn spawn_acs() -> TestAcs {
+    let emulator = Emulator::start(Config::default()).await.unwrap();
+    let http = AcsHttp::new(fast_policy()).unwrap();
+    let connection = emulator.connection_string();
+    TestAcs {
+        identity: IdentityClient::new(http.clone(), &connection),
+        chat: ChatClient::new(http, connection.endpoint().clone()),
+        emulator,
+    }
+}
+
+impl TestAcs {
+    pub async fn user(&self) -> TestUser {
+        let created = self
+            .identity
+            .create_user_with_token(&[Scope::Chat], None)
+            .await
+            .unwrap();
+        TestUser {
+            id: created.user_id,
+            token: created.token.token,
+        }
+    }
+
+    /// A thread made by `creator` with `others` added.
+    pub async fn thread(&self, creator: &TestUser, others: &[&TestUser]) -> String {
+        let participants: Vec<ChatParticipant> = others
+            .iter()
+            .map(|u| ChatParticipant::user(&u.id, None))
+            .collect();
+        self.chat
+            .create_thread(
+                &creator.token,
+                "test",
+                &participants,
+                &uuid::Uuid::new_v4().to_string(),
+            )
+            .await
+            .unwrap()
+            .id
+    }
+
+    pub fn count(&self, route: &str) -> u64 {
+        self.emulator.faults().count(route)
+    }
+}

@@ -1,0 +1,116 @@
+use acs_chat_api::acs::identity::Scope;
+use acs_chat_api::acs::{AccessKey, AcsError, AcsHttp, ConnectionString, IdentityClient};
+
+use crate::helpers::{fast_policy, spawn_acs};
+
+#[tokio::test]
+async fn create_user_with_token_returns_an_acs_id_and_a_readable_token_in_one_round_trip() {
+    let acs = spawn_acs().await;
+    let created = acs
+        .identity
+        .create_user_with_token(&[Scope::Chat], Some(60))
+        .await
+        .unwrap();
+    assert!(
+        acs_chat_api::acs::ids::is_user_id(&created.user_id),
+        "{}",
+        created.user_id
+    );
+    let claims = acs_chat_api::acs::token::read_claims(&created.token.token).unwrap();
+    assert_eq!(claims.user_id, created.user_id);
+    assert_eq!(
+        claims.expires_at.unix_timestamp(),
+        created.token.expires_on.unix_timestamp()
+    );
+    let minutes = (created.token.expires_on - time::OffsetDateTime::now_utc()).whole_minutes();
+    assert!((58..=60).contains(&minutes), "{minutes}");
+    assert_eq!(acs.count("POST /identities"), 1);
+}
+
+#[tokio::test]
+async fn a_token_lifetime_outside_acs_bounds_is_a_bad_request() {
+    let acs = spawn_acs().await;
+    let error = acs
+        .identity
+        .create_user_with_token(&[Scope::Chat], Some(59))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, AcsError::BadRequest(e) if e.code == "ValidationError"),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn issue_token_works_for_a_known_identity_and_is_not_found_for_an_unknown_one() {
+    let acs = spawn_acs().await;
+    let id = acs.identity.create_user().await.unwrap();
+    let token = acs
+        .identity
+        .issue_token(&id, &[Scope::Chat], None)
+        .await
+        .unwrap();
+    let claims = acs_chat_api::acs::token::read_claims(&token.token).unwrap();
+    assert_eq!(claims.user_id, id);
+
+    let unknown = format!("{id}0");
+    let error = acs
+        .identity
+        .issue_token(&unknown, &[Scope::Chat], None)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, AcsError::NotFound(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn revoked_tokens_are_refused_but_tokens_issued_afterwards_work() {
+    let acs = spawn_acs().await;
+    let user = acs.user().await;
+    acs.identity.revoke_tokens(&user.id).await.unwrap();
+    let error = acs
+        .chat
+        .list_read_receipts(&user.token, "19:x@thread.v2")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, AcsError::Unauthorized(_)), "{error:?}");
+
+    let fresh = acs
+        .identity
+        .issue_token(&user.id, &[Scope::Chat], None)
+        .await
+        .unwrap();
+    acs.chat
+        .create_thread(&fresh.token, "after revoke", &[], "r1")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_deleted_identity_can_no_longer_chat() {
+    let acs = spawn_acs().await;
+    let user = acs.user().await;
+    acs.identity.delete_user(&user.id).await.unwrap();
+    let error = acs
+        .chat
+        .create_thread(&user.token, "t", &[], "r")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, AcsError::Unauthorized(_)), "{error:?}");
+    let again = acs.identity.delete_user(&user.id).await.unwrap_err();
+    assert!(matches!(again, AcsError::NotFound(_)), "{again:?}");
+}
+
+#[tokio::test]
+async fn a_request_signed_with_the_wrong_key_is_denied() {
+    let acs = spawn_acs().await;
+    let wrong = ConnectionString::new(
+        acs.emulator.endpoint(),
+        AccessKey::from_base64("d3Jvbmcga2V5").unwrap(),
+    );
+    let client = IdentityClient::new(AcsHttp::new(fast_policy()).unwrap(), &wrong);
+    let error = client.create_user().await.unwrap_err();
+    assert!(
+        matches!(&error, AcsError::Unauthorized(e) if e.code == "Denied"),
+        "{error:?}"
+    );
+}
