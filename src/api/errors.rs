@@ -1,0 +1,286 @@
+//! API errors, and the one function that turns each into a status and a JSON body.
+//!
+//! Bodies are `{"error":{"code","message"}}`. 4xx messages tell the caller what to fix; 5xx
+//! messages say little, and the log line says all, once. Nothing here ever holds a token or the
+//! connection string.
+
+use std::time::Duration;
+
+use lambda_http::http::{StatusCode, header};
+use lambda_http::{Body, Response};
+use serde_json::json;
+
+use crate::acs::AcsError;
+use crate::secrets::SecretError;
+
+/// Everything an endpoint can answer other than success.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("request body is not a JSON object")]
+    InvalidJson,
+    #[error("{0} is required")]
+    MissingField(&'static str),
+    #[error("{field} {reason}")]
+    InvalidField {
+        field: &'static str,
+        reason: &'static str,
+    },
+    #[error("unknown query parameter {0:?}")]
+    UnknownQueryParameter(String),
+    #[error("{what} is larger than {limit} bytes")]
+    TooLarge { what: &'static str, limit: usize },
+    #[error("method not allowed; use {allow}")]
+    MethodNotAllowed { allow: &'static str },
+    #[error("Authorization: Bearer <ACS user token> is required")]
+    MissingToken,
+    #[error("the bearer token is not a readable ACS user token")]
+    InvalidToken,
+    #[error("the bearer token has expired")]
+    TokenExpired,
+    #[error("the bearer token belongs to another user than {0}")]
+    TokenUserMismatch(&'static str),
+    #[error("{0} is not a known ACS identity")]
+    UserNotFound(&'static str),
+    #[error("{0}")]
+    TrustedModeNeeds(&'static str),
+    /// An ACS call made with the caller's token: its 4xx are the caller's.
+    #[error(transparent)]
+    Acs(#[from] AcsError),
+    /// An ACS call made with our admin key: a 401 or 403 there is our fault, not the caller's.
+    #[error("admin call failed: {0}")]
+    AdminAcs(AcsError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    /// The deployment lacks a setting this request needs.
+    #[error("misconfigured: {0}")]
+    Misconfigured(&'static str),
+}
+
+struct Answer {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    retry_after: Option<Duration>,
+}
+
+impl ApiError {
+    fn answer(&self) -> Answer {
+        use StatusCode as S;
+        let mine = |status, code| Answer {
+            status,
+            code,
+            message: self.to_string(),
+            retry_after: None,
+        };
+        let said = |status, code, message: &str| Answer {
+            status,
+            code,
+            message: message.to_owned(),
+            retry_after: None,
+        };
+        match self {
+            Self::InvalidJson => mine(S::BAD_REQUEST, "invalid_json"),
+            Self::MissingField(_) => mine(S::BAD_REQUEST, "missing_field"),
+            Self::InvalidField { .. } => mine(S::BAD_REQUEST, "invalid_field"),
+            Self::UnknownQueryParameter(_) => mine(S::BAD_REQUEST, "unknown_query_parameter"),
+            Self::TooLarge { .. } => mine(S::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::MethodNotAllowed { .. } => mine(S::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Self::MissingToken => mine(S::UNAUTHORIZED, "missing_token"),
+            Self::InvalidToken => mine(S::UNAUTHORIZED, "invalid_token"),
+            Self::TokenExpired => mine(S::UNAUTHORIZED, "token_expired"),
+            Self::TokenUserMismatch(_) => mine(S::FORBIDDEN, "token_user_mismatch"),
+            Self::UserNotFound(_) => mine(S::NOT_FOUND, "user_not_found"),
+            Self::TrustedModeNeeds(_) => mine(S::BAD_REQUEST, "acting_user_required"),
+            Self::Acs(error) => match error {
+                AcsError::BadRequest(_) => said(
+                    S::BAD_REQUEST,
+                    "rejected_by_acs",
+                    "ACS rejected the request",
+                ),
+                AcsError::Unauthorized(_) => said(
+                    S::UNAUTHORIZED,
+                    "invalid_token",
+                    "ACS refused the token: expired, revoked or for another resource",
+                ),
+                AcsError::Forbidden(_) => said(
+                    S::FORBIDDEN,
+                    "forbidden",
+                    "the caller is not a participant of this thread or may not do this",
+                ),
+                AcsError::NotFound(_) => said(S::NOT_FOUND, "not_found", "thread not found"),
+                other => upstream(other),
+            },
+            Self::AdminAcs(error) => match error {
+                AcsError::BadRequest(_) => said(
+                    S::BAD_REQUEST,
+                    "rejected_by_acs",
+                    "ACS rejected the request",
+                ),
+                AcsError::NotFound(_) => said(S::NOT_FOUND, "user_not_found", "user not found"),
+                other => upstream(other),
+            },
+            Self::Misconfigured(_) => said(
+                S::INTERNAL_SERVER_ERROR,
+                "misconfigured",
+                "the service is not configured for this request",
+            ),
+            Self::Secret(_) => said(
+                S::SERVICE_UNAVAILABLE,
+                "secret_unavailable",
+                "the service's credentials are unavailable; try again later",
+            ),
+        }
+    }
+
+    /// The one place an error becomes a response. Logs 5xx in full and 4xx briefly.
+    pub fn into_response(self) -> Response<Body> {
+        let answer = self.answer();
+        if answer.status.is_server_error() {
+            tracing::error!(status = answer.status.as_u16(), code = answer.code, error = %self, "request failed");
+        } else {
+            tracing::info!(status = answer.status.as_u16(), code = answer.code, error = %self, "request refused");
+        }
+        let body = json!({"error": {"code": answer.code, "message": answer.message}});
+        let mut response = json_response(answer.status, &body);
+        if let Some(wait) = answer.retry_after {
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, seconds.max(1).into());
+        }
+        if let Self::MethodNotAllowed { allow } = self {
+            response
+                .headers_mut()
+                .insert(header::ALLOW, header::HeaderValue::from_static(allow));
+        }
+        response
+    }
+}
+
+fn upstream(error: &AcsError) -> Answer {
+    let (status, code, message, retry_after) = match error {
+        AcsError::Throttled { retry_after, .. } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "throttled",
+            "ACS is throttling requests; retry later",
+            *retry_after,
+        ),
+        AcsError::Timeout => (
+            StatusCode::GATEWAY_TIMEOUT,
+            "upstream_timeout",
+            "ACS did not answer in time",
+            None,
+        ),
+        _ => (
+            StatusCode::BAD_GATEWAY,
+            "upstream_error",
+            "ACS failed to handle the request",
+            None,
+        ),
+    };
+    Answer {
+        status,
+        code,
+        message: message.to_owned(),
+        retry_after,
+    }
+}
+
+/// A JSON response with the given status.
+pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body> {
+    let mut response = Response::new(Body::Text(body.to_string()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::acs::ServiceError;
+
+    fn status_and_code(error: ApiError) -> (u16, String, Response<Body>) {
+        let response = error.into_response();
+        let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+        (
+            response.status().as_u16(),
+            body["error"]["code"].as_str().unwrap().to_owned(),
+            response,
+        )
+    }
+
+    fn acs(status: u16) -> AcsError {
+        AcsError::from_response(status, b"", None)
+    }
+
+    #[test]
+    fn every_error_maps_to_the_status_the_design_names() {
+        let cases: Vec<(ApiError, u16, &str)> = vec![
+            (ApiError::InvalidJson, 400, "invalid_json"),
+            (ApiError::MissingField("thread_id"), 400, "missing_field"),
+            (
+                ApiError::TooLarge {
+                    what: "message",
+                    limit: 1,
+                },
+                413,
+                "payload_too_large",
+            ),
+            (ApiError::MissingToken, 401, "missing_token"),
+            (ApiError::TokenExpired, 401, "token_expired"),
+            (
+                ApiError::TokenUserMismatch("user_id"),
+                403,
+                "token_user_mismatch",
+            ),
+            (ApiError::Acs(acs(401)), 401, "invalid_token"),
+            (ApiError::Acs(acs(403)), 403, "forbidden"),
+            (ApiError::Acs(acs(404)), 404, "not_found"),
+            (ApiError::Acs(acs(500)), 502, "upstream_error"),
+            (ApiError::Acs(AcsError::Timeout), 504, "upstream_timeout"),
+            (ApiError::AdminAcs(acs(401)), 502, "upstream_error"),
+            (
+                ApiError::Secret(SecretError::Empty),
+                503,
+                "secret_unavailable",
+            ),
+        ];
+        for (error, status, code) in cases {
+            let described = format!("{error:?}");
+            let (got_status, got_code, _) = status_and_code(error);
+            assert_eq!(
+                (got_status, got_code.as_str()),
+                (status, code),
+                "{described}"
+            );
+        }
+    }
+
+    #[test]
+    fn throttling_passes_retry_after_on_in_whole_seconds() {
+        let error = ApiError::Acs(AcsError::Throttled {
+            error: ServiceError::default(),
+            retry_after: Some(Duration::from_millis(1500)),
+        });
+        let (status, _, response) = status_and_code(error);
+        assert_eq!(status, 429);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "2");
+    }
+
+    #[test]
+    fn server_error_bodies_do_not_repeat_what_acs_said() {
+        let error = ApiError::Acs(AcsError::from_response(
+            500,
+            br#"{"error":{"code":"Internal","message":"stack trace at node 7"}}"#,
+            None,
+        ));
+        let response = error.into_response();
+        let body = std::str::from_utf8(response.body().as_ref())
+            .unwrap()
+            .to_owned();
+        assert!(!body.contains("stack trace"), "{body}");
+    }
+}

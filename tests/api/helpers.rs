@@ -1,0 +1,266 @@
+use std::collections::HashMap;
+use std::time::Duration;
+
+use acs_chat_api::acs::identity::Scope;
+use acs_chat_api::acs::{AcsHttp, IdentityClient, RetryPolicy};
+use acs_chat_api::api::{self, AppState, Function};
+use acs_chat_api::config::{AuthMode, Config};
+use acs_chat_api::secrets::SecretStore;
+use acs_emulator::{Config as EmulatorConfig, Emulator};
+use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
+use lambda_http::{Body, Request, RequestExt};
+use serde_json::Value;
+
+/// The emulator, a secret in moto holding its connection string, and the handlers' state.
+pub struct TestApp {
+    pub emulator: Emulator,
+    pub state: AppState,
+    pub secrets: aws_sdk_secretsmanager::Client,
+    pub secret_id: String,
+}
+
+/// What a handler answered.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: lambda_http::http::HeaderMap,
+    pub body: Value,
+}
+
+/// A user with a chat token.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub token: String,
+}
+
+pub fn secrets_client() -> aws_sdk_secretsmanager::Client {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_SECRETS_MANAGER").expect(
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER must point at moto_server: run `bash scripts/test`",
+    );
+    let config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        .build();
+    aws_sdk_secretsmanager::Client::from_conf(config)
+}
+
+pub fn fast_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 3,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+        max_retry_after: Duration::from_secs(2),
+        timeout: Duration::from_millis(500),
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(AuthMode::Token, |_| {}).await
+}
+
+/// Starts everything; `secret` may rewrite the JSON secret before it is stored.
+pub async fn spawn_app_with(mode: AuthMode, secret: impl FnOnce(&mut Value)) -> TestApp {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let secrets = secrets_client();
+    let secret_id = format!("acs-chat-api-test-{}", uuid::Uuid::new_v4());
+    let mut value = serde_json::json!({"connectionString": emulator.connection_string().expose()});
+    secret(&mut value);
+    secrets
+        .create_secret()
+        .name(&secret_id)
+        .secret_string(value.to_string())
+        .send()
+        .await
+        .unwrap();
+    let state = state_for(&emulator, &secrets, &secret_id, mode);
+    TestApp {
+        emulator,
+        state,
+        secrets,
+        secret_id,
+    }
+}
+
+pub fn state_for(
+    emulator: &Emulator,
+    secrets: &aws_sdk_secretsmanager::Client,
+    secret_id: &str,
+    mode: AuthMode,
+) -> AppState {
+    let config = Config {
+        acs_endpoint: Some(emulator.endpoint()),
+        secret_id: Some(secret_id.to_owned()),
+        auth_mode: mode,
+        token_lifetime_minutes: 60,
+        retry: fast_retry(),
+    };
+    let store = SecretStore::new(secrets.clone(), secret_id.to_owned());
+    AppState::new(config, Some(store)).unwrap()
+}
+
+pub fn request(method: &str, body: Option<&Value>, token: Option<&str>) -> Request {
+    let mut builder = lambda_http::http::Request::builder()
+        .method(method)
+        .uri("/");
+    if let Some(token) = token {
+        builder = builder.header("authorization", format!("Bearer {token}"));
+    }
+    let body = body.map_or(Body::Empty, |b| Body::Text(b.to_string()));
+    builder.body(body).unwrap()
+}
+
+pub fn get(query: &[(&str, &str)], token: Option<&str>) -> Request {
+    let params: HashMap<String, String> = query
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    request("GET", None, token).with_query_string_parameters(params)
+}
+
+pub fn post(body: Value, token: Option<&str>) -> Request {
+    request("POST", Some(&body), token)
+}
+
+impl TestApp {
+    pub async fn call(&self, function: Function, request: Request) -> Answer {
+        let response = api::handle(&self.state, function, request).await;
+        let body = match response.body() {
+            Body::Empty => Value::Null,
+            other => serde_json::from_slice(other.as_ref()).unwrap(),
+        };
+        Answer {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body,
+        }
+    }
+
+    pub fn count(&self, route: &str) -> u64 {
+        self.emulator.faults().count(route)
+    }
+
+    /// Two users through `create_users`, as a client would get them.
+    pub async fn users(&self) -> (User, User) {
+        let answer = self
+            .call(Function::CreateUsers, post(Value::Null, None))
+            .await;
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+        let field = |name: &str| answer.body[name].as_str().unwrap().to_owned();
+        (
+            User {
+                id: field("user1_id"),
+                token: field("user1_token"),
+            },
+            User {
+                id: field("user2_id"),
+                token: field("user2_token"),
+            },
+        )
+    }
+
+    /// A user made directly with the identity client, outside the API.
+    pub async fn outsider(&self) -> User {
+        let identity = IdentityClient::new(
+            AcsHttp::new(fast_retry()).unwrap(),
+            &self.emulator.connection_string(),
+        );
+        let made = identity
+            .create_user_with_token(&[Scope::Chat], None)
+            .await
+            .unwrap();
+        User {
+            id: made.user_id,
+            token: made.token.token,
+        }
+    }
+
+    /// A thread made by user1 with user2 added, through the API.
+    pub async fn thread(&self, user1: &User, user2: &User) -> String {
+        let created = self
+            .call(
+                Function::CreateThread,
+                post(
+                    serde_json::json!({"user1_id": user1.id}),
+                    Some(&user1.token),
+                ),
+            )
+            .await;
+        assert_eq!(created.status, 200, "{:?}", created.body);
+        let thread_id = created.body["thread_id"].as_str().unwrap().to_owned();
+        let added = self
+            .call(
+                Function::AddUser,
+                post(
+                    serde_json::json!({"thread_id": thread_id, "user2_id": user2.id}),
+                    Some(&user1.token),
+                ),
+            )
+            .await;
+        assert_eq!(added.status, 200, "{:?}", added.body);
+        thread_id
+    }
+
+    pub async fn send(&self, thread_id: &str, from: &User, text: &str) -> String {
+        let answer = self
+            .call(
+                Function::SendMessage,
+                post(
+                    serde_json::json!({"thread_id": thread_id, "user_id": from.id, "message": text}),
+                    Some(&from.token),
+                ),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+        answer.body["message_id"].as_str().unwrap().to_owned()
+    }
+
+    /// The texts `get_messages` returns to `reader`, with `since` if given, and `next_since`.
+    pub async fn fetch(
+        &self,
+        thread_id: &str,
+        reader: &User,
+        since: Option<u64>,
+    ) -> (Vec<String>, u64) {
+        let since = since.map(|s| s.to_string());
+        let mut query = vec![("thread_id", thread_id), ("user_id", reader.id.as_str())];
+        if let Some(since) = since.as_deref() {
+            query.push(("since", since));
+        }
+        let answer = self
+            .call(Function::GetMessages, get(&query, Some(&reader.token)))
+            .await;
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+        (
+            texts(&answer.body),
+            answer.body["next_since"].as_u64().unwrap(),
+        )
+    }
+}
+
+pub fn texts(body: &Value) -> Vec<String> {
+    body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["message"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Asserts status and error code of an answer.
+#[track_caller]
+pub fn assert_error(answer: &Answer, status: u16, code: &str) {
+    assert_eq!(
+        (answer.status, answer.body["error"]["code"].as_str()),
+        (status, Some(code)),
+        "{:?}",
+        answer.body
+    );
+    assert!(
+        answer.body["error"]["message"].is_string(),
+        "{:?}",
+        answer.body
+    );
+}

@@ -1,0 +1,11 @@
+//! The six handlers, called directly (no Lambda), against the emulator and a Secrets Manager
+//! served by moto (`scripts/test` starts it and sets `AWS_ENDPOINT_URL_SECRETS_MANAGER`).
+// Helpers outside #[test] functions panic on purpose: a failed setup is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod conversation;
+mod errors;
+mod events;
+mod helpers;
+mod secrets;
+mod trusted;

@@ -1,0 +1,98 @@
+use acs_chat_api::api::Function;
+use acs_chat_api::config::AuthMode;
+use acs_emulator::{Fault, FaultKind};
+use serde_json::json;
+
+use crate::helpers::{assert_error, post, spawn_app, spawn_app_with, state_for};
+
+#[tokio::test]
+async fn a_missing_secret_is_503_and_says_nothing_of_why() {
+    let app = spawn_app().await;
+    let state = state_for(
+        &app.emulator,
+        &app.secrets,
+        "no-such-secret",
+        AuthMode::Token,
+    );
+    let response =
+        acs_chat_api::api::handle(&state, Function::CreateUsers, post(json!(null), None)).await;
+    assert_eq!(response.status(), 503);
+    let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+    assert_eq!(body["error"]["code"], "secret_unavailable");
+    assert!(!body.to_string().contains("no-such-secret"), "{body}");
+}
+
+#[tokio::test]
+async fn a_rotated_key_is_picked_up_when_acs_refuses_the_cached_one() {
+    let app = spawn_app_with(AuthMode::Token, |secret| {
+        secret["connectionString"] = json!(format!(
+            "{};accesskey=b2xkIGtleQ==",
+            secret["connectionString"]
+                .as_str()
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+        ));
+    })
+    .await;
+    // The function caches the old key on first use; ACS refuses it both times.
+    assert_error(
+        &app.call(Function::CreateUsers, post(json!(null), None))
+            .await,
+        502,
+        "upstream_error",
+    );
+
+    app.secrets
+        .put_secret_value()
+        .secret_id(&app.secret_id)
+        .secret_string(app.emulator.connection_string().expose())
+        .send()
+        .await
+        .unwrap();
+    let answer = app
+        .call(Function::CreateUsers, post(json!(null), None))
+        .await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+}
+
+#[tokio::test]
+async fn the_secret_is_fetched_once_per_container() {
+    let app = spawn_app().await;
+    app.users().await;
+    // Deleting the secret shows later calls are served from memory.
+    app.secrets
+        .delete_secret()
+        .secret_id(&app.secret_id)
+        .force_delete_without_recovery(true)
+        .send()
+        .await
+        .unwrap();
+    app.users().await;
+}
+
+#[tokio::test]
+async fn when_one_of_the_two_identities_fails_the_other_is_deleted() {
+    let app = spawn_app().await;
+    app.emulator.faults().add(
+        Fault::next(
+            FaultKind::Status {
+                status: 500,
+                retry_after: None,
+            },
+            1,
+        )
+        .on("POST /identities"),
+    );
+    let answer = app
+        .call(Function::CreateUsers, post(json!(null), None))
+        .await;
+    assert_error(&answer, 502, "upstream_error");
+    assert_eq!(
+        app.count("POST /identities"),
+        2,
+        "no retry could double an identity"
+    );
+    assert_eq!(app.count("DELETE /identities/{id}"), 1);
+}
