@@ -25,3 +25,51 @@ ensure_venv() {
   export VIRTUAL_ENV="$venv"
   export PATH="$venv/bin:$PATH"
 }
+
+# Background processes a script starts; stopped on exit, whatever the exit.
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Starts a command in its own process group, so cleanup also stops its children.
+spawn() {
+  setsid "$@" &
+  PIDS+=("$!")
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Waits until a TCP port on loopback accepts connections.
+wait_for_port() {
+  local port="$1" what="$2" tries=0
+  until python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null; do
+    tries=$((tries + 1))
+    if [ "$tries" -gt "${3:-300}" ]; then
+      log "$what did not start on port $port"
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+# A local Secrets Manager (moto) on loopback; sets the AWS variables the SDK reads.
+start_secrets_manager() {
+  local port
+  port="$(free_port)"
+  spawn moto_server -H 127.0.0.1 -p "$port" >"${MOTO_LOG:-/dev/null}" 2>&1
+  wait_for_port "$port" "moto_server"
+  export AWS_ENDPOINT_URL_SECRETS_MANAGER="http://127.0.0.1:$port"
+  export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
+  unset AWS_PROFILE AWS_SESSION_TOKEN
+}

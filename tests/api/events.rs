@@ -1,1 +1,172 @@
-pub fn _placeholder() {}
+//! Every file in `events/<function>/` goes through that function's handler, and the answer must
+//! match the `.expected.json` beside it: adding a case is adding two files.
+//!
+//! Events carry placeholders (`{{user1_token}}`, `{{thread_id}}`, ...) that stand for a fresh
+//! world made for each event: two users from `create_users`, a thread between them in which
+//! user2 said "Hi!", and an outsider. In expectations, `"{{*}}"` matches any value.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use acs_chat_api::api::{self, Function};
+use acs_chat_api::config::AuthMode;
+use acs_emulator::Fault;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, spawn_app, state_for};
+
+const ANY: &str = "{{*}}";
+
+fn event_files() -> Vec<(Function, PathBuf)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
+    let mut files = Vec::new();
+    for function in Function::ALL {
+        let dir = root.join(function.name());
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|entry| entry.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .filter(|p| !p.to_string_lossy().ends_with(".expected.json"))
+            .collect();
+        names.sort();
+        assert!(!names.is_empty(), "no events for {}", function.name());
+        files.extend(names.into_iter().map(|p| (function, p)));
+    }
+    files
+}
+
+/// The world an event's placeholders name.
+async fn world(app: &TestApp) -> BTreeMap<&'static str, String> {
+    let (user1, user2) = app.users().await;
+    let outsider = app.outsider().await;
+    let thread = app.thread(&user1, &user2).await;
+    app.send(&thread, &user2, "Hi!").await;
+    let expired = app
+        .emulator
+        .mint_token(&user1.id, time::Duration::seconds(-60))
+        .unwrap();
+    let mut values = BTreeMap::new();
+    values.insert("user1_id", user1.id.clone());
+    values.insert("user1_token", user1.token.clone());
+    values.insert("user2_id", user2.id.clone());
+    values.insert("user2_token", user2.token);
+    values.insert("outsider_id", outsider.id);
+    values.insert("outsider_token", outsider.token);
+    values.insert("thread_id", thread);
+    values.insert("expired_token", expired);
+    values.insert("forged_token", format!("{}x", user1.token));
+    values.insert("unknown_user_id", format!("{}0", user2.id));
+    values.insert("message_over_28kb", "x".repeat(28 * 1024 + 1));
+    values
+}
+
+fn fill(text: &str, values: &BTreeMap<&'static str, String>) -> String {
+    values.iter().fold(text.to_owned(), |acc, (name, value)| {
+        acc.replace(&format!("{{{{{name}}}}}"), value)
+    })
+}
+
+/// Where `actual` differs from `expected` (with `"{{*}}"` matching anything), if anywhere.
+fn mismatch(path: &str, expected: &Value, actual: &Value) -> Option<String> {
+    match (expected, actual) {
+        (Value::String(s), _) if s == ANY => None,
+        (Value::Object(e), Value::Object(a)) => {
+            if let Some(key) = e.keys().find(|k| !a.contains_key(*k)) {
+                return Some(format!("{path}.{key} missing"));
+            }
+            if let Some(key) = a.keys().find(|k| !e.contains_key(*k)) {
+                return Some(format!("{path}.{key} not expected"));
+            }
+            e.iter()
+                .find_map(|(k, v)| mismatch(&format!("{path}.{k}"), v, &a[k]))
+        }
+        (Value::Array(e), Value::Array(a)) if e.len() == a.len() => e
+            .iter()
+            .zip(a)
+            .enumerate()
+            .find_map(|(i, (e, a))| mismatch(&format!("{path}[{i}]"), e, a)),
+        _ if expected == actual => None,
+        _ => Some(format!("{path}: expected {expected}, got {actual}")),
+    }
+}
+
+async fn run_event(function: Function, event_path: &Path) -> Result<(), String> {
+    let expected_path = event_path.with_extension("expected.json");
+    let expected_text = std::fs::read_to_string(&expected_path)
+        .map_err(|e| format!("{}: {e}", expected_path.display()))?;
+    let app = spawn_app().await;
+    let values = world(&app).await;
+    let expected: Value = serde_json::from_str(&fill(&expected_text, &values)).unwrap();
+
+    let state = match expected["setup"]["secret_id"].as_str() {
+        Some(secret_id) => state_for(&app.emulator, &app.secrets, secret_id, AuthMode::Token),
+        None => state_for(&app.emulator, &app.secrets, &app.secret_id, AuthMode::Token),
+    };
+    if let Some(fault) = expected["setup"].get("fault") {
+        let fault: Fault = serde_json::from_value(fault.clone()).unwrap();
+        app.emulator.faults().add(fault);
+    }
+
+    let event_text = std::fs::read_to_string(event_path).unwrap();
+    let request = lambda_http::request::from_str(&fill(&event_text, &values))
+        .map_err(|e| format!("not an API Gateway event: {e}"))?;
+    let response = api::handle(&state, function, request).await;
+
+    let status = response.status().as_u16();
+    if Some(u64::from(status)) != expected["status"].as_u64() {
+        return Err(format!("status {status}, expected {}", expected["status"]));
+    }
+    let body: Value = serde_json::from_slice(response.body().as_ref())
+        .map_err(|e| format!("body is not JSON: {e}"))?;
+    if let Some(diff) = mismatch("body", &expected["body"], &body) {
+        return Err(diff);
+    }
+    for (name, value) in expected["headers"].as_object().into_iter().flatten() {
+        let got = response.headers().get(name).and_then(|v| v.to_str().ok());
+        if got != value.as_str() {
+            return Err(format!("header {name}: expected {value}, got {got:?}"));
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_event_file_gets_the_response_beside_it() {
+    let files = event_files();
+    let mut failures = Vec::new();
+    for (function, path) in &files {
+        if let Err(why) = run_event(*function, path).await {
+            failures.push(format!("{}: {why}", path.display()));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} events failed:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn the_matcher_accepts_wildcards_and_names_the_first_difference() {
+    let expected = serde_json::json!({"a": "{{*}}", "b": [1, {"c": "x"}]});
+    assert_eq!(
+        mismatch(
+            "body",
+            &expected,
+            &serde_json::json!({"a": 5, "b": [1, {"c": "x"}]})
+        ),
+        None
+    );
+    assert_eq!(
+        mismatch(
+            "body",
+            &expected,
+            &serde_json::json!({"a": 5, "b": [1, {"c": "y"}]})
+        )
+        .as_deref(),
+        Some("body.b[1].c: expected \"x\", got \"y\"")
+    );
+    assert!(mismatch("body", &expected, &serde_json::json!({"a": 1})).is_some());
+}
