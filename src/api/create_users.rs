@@ -34,6 +34,7 @@ pub async fn handle(state: &AppState, _request: &Request) -> Result<Response<Bod
 
 fn body(user1: &UserWithToken, user2: &UserWithToken) -> serde_json::Value {
     let expires_on = user1.token.expires_on.min(user2.token.expires_on);
+    let expires_on = expires_on.replace_nanosecond(0).unwrap_or(expires_on);
     json!({
         "user1_id": user1.user_id,
         "user2_id": user2.user_id,

@@ -1,0 +1,63 @@
+"""End to end: the README's main command starts the whole local stack (emulator, moto, the six
+functions under `cargo lambda watch`) and holds the demo conversation over HTTP, in both auth
+modes. scripts/demo.py checks every answer; here we check the run as a whole."""
+
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_stack(*options):
+    done = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "local"), "--exit-after-demo", "--port", str(free_port()), *options],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    return done.stdout
+
+
+@pytest.mark.parametrize("mode", ["token", "trusted"])
+def test_the_local_stack_holds_the_demo_conversation(mode):
+    output = run_stack(*(["--trusted"] if mode == "trusted" else []))
+    for step in [
+        "POST /create_users",
+        "POST /create_thread",
+        "User added successfully",
+        "Message sent successfully",
+        "GET /get_messages as Bob",
+        "(nothing new)",
+        "GET /get_all_messages as Bob",
+        "Demo complete.",
+    ]:
+        assert step in output, f"{step!r} missing from:\n{output}"
+    if mode == "token":
+        assert "401 missing_token" in output and "403 token_user_mismatch" in output
+
+
+def stack_processes():
+    """Processes of the kinds the stack starts (the test run may have its own beforehand)."""
+    listed = subprocess.run(
+        ["pgrep", "-af", "acs-emulator --listen|moto_server -H 127.0.0.1|cargo-lambda lambda watch"],
+        capture_output=True,
+        text=True,
+    ).stdout
+    return set(listed.splitlines())
+
+
+def test_the_stack_leaves_no_process_behind():
+    before = stack_processes()
+    run_stack()
+    leftovers = stack_processes() - before
+    assert not leftovers, leftovers

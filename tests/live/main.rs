@@ -1,0 +1,167 @@
+//! A conversation against a real ACS resource, through the core and the handlers. Runs only when
+//! `ACS_LIVE_CONNECTION_STRING` is set; otherwise it says it was skipped.
+// Helpers outside #[test] functions panic on purpose: a failed setup is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use acs_chat_api::acs::chat::{ChatParticipant, SendMessage};
+use acs_chat_api::acs::identity::Scope;
+use acs_chat_api::acs::{AcsHttp, ChatClient, ConnectionString, IdentityClient, RetryPolicy};
+use acs_chat_api::api::{self, AppState, Function};
+use acs_chat_api::config::{AuthMode, Config};
+use lambda_http::{Body, RequestExt};
+
+fn live_connection_string() -> Option<ConnectionString> {
+    match std::env::var("ACS_LIVE_CONNECTION_STRING") {
+        Ok(raw) if !raw.trim().is_empty() => {
+            Some(ConnectionString::parse(&raw).expect("a valid connection string"))
+        }
+        _ => {
+            eprintln!("skipped: set ACS_LIVE_CONNECTION_STRING to run the live ACS test");
+            None
+        }
+    }
+}
+
+fn get(thread: &str, user: &str, token: &str) -> lambda_http::Request {
+    let query = [("thread_id", thread), ("user_id", user)]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect::<std::collections::HashMap<_, _>>();
+    lambda_http::http::Request::builder()
+        .method("GET")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::Empty)
+        .unwrap()
+        .with_query_string_parameters(query)
+}
+
+async fn texts(
+    state: &AppState,
+    function: Function,
+    thread: &str,
+    user: &str,
+    token: &str,
+) -> Vec<String> {
+    let response = api::handle(state, function, get(thread, user, token)).await;
+    assert_eq!(response.status(), 200, "{:?}", response.body());
+    let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+    body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["message"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_conversation_against_real_acs() {
+    let Some(connection) = live_connection_string() else {
+        return;
+    };
+    let http = AcsHttp::new(RetryPolicy::default()).unwrap();
+    let identity = IdentityClient::new(http.clone(), &connection);
+    let chat = ChatClient::new(http, connection.endpoint().clone());
+    let alice = identity
+        .create_user_with_token(&[Scope::Chat], Some(60))
+        .await
+        .unwrap();
+    let bob = identity
+        .create_user_with_token(&[Scope::Chat], Some(60))
+        .await
+        .unwrap();
+    let thread = chat
+        .create_thread(
+            &alice.token.token,
+            "acs-chat-api live test",
+            &[],
+            &uuid::Uuid::new_v4().to_string(),
+        )
+        .await
+        .unwrap()
+        .id;
+    let invalid = chat
+        .add_participants(
+            &alice.token.token,
+            &thread,
+            &[ChatParticipant::user(&bob.user_id, None)],
+        )
+        .await
+        .unwrap();
+    assert!(invalid.is_empty(), "{invalid:?}");
+    let text = |content| SendMessage {
+        content,
+        sender_display_name: None,
+        kind: "text",
+    };
+    let own = chat
+        .send_message(&alice.token.token, &thread, &text("hello from alice"))
+        .await
+        .unwrap();
+
+    // Open question: does ACS accept a read receipt for the caller's own message?
+    let own_receipt = chat
+        .send_read_receipt(&alice.token.token, &thread, &own)
+        .await;
+    eprintln!("ACS answer to a read receipt for the caller's own message: {own_receipt:?}");
+
+    let config = Config {
+        acs_endpoint: Some(connection.endpoint().clone()),
+        secret_id: None,
+        auth_mode: AuthMode::Token,
+        token_lifetime_minutes: 60,
+        retry: RetryPolicy::default(),
+    };
+    let state = AppState::new(config, None).unwrap();
+    let bob_token = bob.token.token.as_str();
+    assert_eq!(
+        texts(
+            &state,
+            Function::GetMessages,
+            &thread,
+            &bob.user_id,
+            bob_token
+        )
+        .await,
+        ["hello from alice"]
+    );
+    assert!(
+        texts(
+            &state,
+            Function::GetMessages,
+            &thread,
+            &bob.user_id,
+            bob_token
+        )
+        .await
+        .is_empty()
+    );
+    chat.send_message(&alice.token.token, &thread, &text("second"))
+        .await
+        .unwrap();
+    assert_eq!(
+        texts(
+            &state,
+            Function::GetMessages,
+            &thread,
+            &bob.user_id,
+            bob_token
+        )
+        .await,
+        ["second"]
+    );
+    assert_eq!(
+        texts(
+            &state,
+            Function::GetAllMessages,
+            &thread,
+            &bob.user_id,
+            bob_token
+        )
+        .await,
+        ["hello from alice", "second"]
+    );
+
+    for user in [&alice.user_id, &bob.user_id] {
+        identity.delete_user(user).await.unwrap();
+    }
+}
