@@ -425,16 +425,11 @@ impl Store {
         page_size: usize,
     ) -> Result<Listing, Failure> {
         let thread = self.thread(caller, thread_id)?;
-        let items: Vec<Value> = thread
-            .participants
-            .iter()
-            .skip(skip)
-            .take(page_size)
-            .map(participant_json)
-            .collect();
-        let end = skip + items.len();
-        let next = (end < thread.participants.len()).then(|| end.to_string());
-        Ok(Listing { items, next })
+        Ok(page(
+            thread.participants.iter().map(participant_json),
+            skip,
+            page_size,
+        ))
     }
 
     /// Stores a user's message and returns its id.
@@ -546,22 +541,14 @@ impl Store {
         page_size: usize,
     ) -> Result<Listing, Failure> {
         let thread = self.thread(caller, thread_id)?;
-        let items: Vec<Value> = thread
-            .receipts
-            .iter()
-            .skip(skip)
-            .take(page_size)
-            .map(|(reader, receipt)| {
-                json!({
-                    "senderCommunicationIdentifier": identifier(reader),
-                    "chatMessageId": receipt.message_id,
-                    "readOn": rfc3339(receipt.read_on),
-                })
+        let receipts = thread.receipts.iter().map(|(reader, receipt)| {
+            json!({
+                "senderCommunicationIdentifier": identifier(reader),
+                "chatMessageId": receipt.message_id,
+                "readOn": rfc3339(receipt.read_on),
             })
-            .collect();
-        let end = skip + items.len();
-        let next = (end < thread.receipts.len()).then(|| end.to_string());
-        Ok(Listing { items, next })
+        });
+        Ok(page(receipts, skip, page_size))
     }
 }
 
@@ -583,6 +570,16 @@ impl MessageDraft {
             metadata: None,
         }
     }
+}
+
+/// Offset paging, as ACS does for participants and receipts: `size` items from `skip`, and
+/// the next `skip` when more remain.
+fn page(items: impl ExactSizeIterator<Item = Value>, skip: usize, size: usize) -> Listing {
+    let total = items.len();
+    let items: Vec<Value> = items.skip(skip).take(size).collect();
+    let end = skip + items.len();
+    let next = (end < total).then(|| end.to_string());
+    Listing { items, next }
 }
 
 fn thread_json(thread: &Thread) -> Value {

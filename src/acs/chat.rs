@@ -369,15 +369,10 @@ impl ChatClient {
         token: &str,
         thread_id: &str,
     ) -> Result<Vec<ChatMessage>, AcsError> {
-        let mut page = self
+        let first = self
             .list_messages(token, thread_id, Some(MAX_PAGE_SIZE), None)
             .await?;
-        let mut all = std::mem::take(&mut page.value);
-        while let Some(next) = page.next_link.take() {
-            page = self.next_page(token, &next).await?;
-            all.append(&mut page.value);
-        }
-        Ok(all)
+        self.follow(token, first).await
     }
 
     /// Fetches the page a `nextLink` names.
@@ -441,7 +436,16 @@ impl ChatClient {
         token: &str,
         url: Url,
     ) -> Result<Vec<T>, AcsError> {
-        let mut page: Page<T> = self.get_page(token, url).await?;
+        let first = self.get_page(token, url).await?;
+        self.follow(token, first).await
+    }
+
+    /// Everything from `page` on, following every `nextLink`.
+    async fn follow<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        mut page: Page<T>,
+    ) -> Result<Vec<T>, AcsError> {
         let mut all = std::mem::take(&mut page.value);
         while let Some(next) = page.next_link.take() {
             page = self.next_page(token, &next).await?;

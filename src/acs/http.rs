@@ -1,9 +1,11 @@
 //! The one HTTP path every ACS call takes: a shared rustls client, a timeout on each attempt,
 //! retries with exponential backoff and jitter, `Retry-After`, and error decoding.
 
+use std::cell::RefCell;
 use std::collections::hash_map::RandomState;
+use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderMap;
 use reqwest::{RequestBuilder, StatusCode};
@@ -11,6 +13,73 @@ use serde::de::DeserializeOwned;
 
 use super::auth;
 use super::error::AcsError;
+
+/// Time spent waiting on ACS within one request, overlapping calls counted once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpstreamTime {
+    /// Wall time during which at least one ACS attempt was in flight.
+    pub waited: Duration,
+    /// ACS attempts made (retries included).
+    pub attempts: u32,
+    /// Sequential round trips: how often ACS traffic started from none in flight, so calls
+    /// made together count once.
+    pub rounds: u32,
+}
+
+#[derive(Default)]
+struct UpstreamClock {
+    time: UpstreamTime,
+    in_flight: u32,
+    since: Option<Instant>,
+}
+
+tokio::task_local! {
+    static UPSTREAM: RefCell<UpstreamClock>;
+}
+
+/// Runs `work` and reports how long it waited on ACS, so that a request's own cost can be told
+/// from its upstream's (logged per request, and measured by the benchmark).
+pub async fn measure_upstream<F: Future>(work: F) -> (F::Output, UpstreamTime) {
+    UPSTREAM
+        .scope(RefCell::new(UpstreamClock::default()), async {
+            let output = work.await;
+            let time = UPSTREAM.with(|clock| clock.borrow().time);
+            (output, time)
+        })
+        .await
+}
+
+/// Marks one ACS attempt in flight for the enclosing [`measure_upstream`], if any.
+struct InFlight;
+
+impl InFlight {
+    fn start() -> Self {
+        let _ = UPSTREAM.try_with(|clock| {
+            let mut clock = clock.borrow_mut();
+            if clock.in_flight == 0 {
+                clock.since = Some(Instant::now());
+                clock.time.rounds += 1;
+            }
+            clock.in_flight += 1;
+            clock.time.attempts += 1;
+        });
+        Self
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let _ = UPSTREAM.try_with(|clock| {
+            let mut clock = clock.borrow_mut();
+            clock.in_flight = clock.in_flight.saturating_sub(1);
+            if clock.in_flight == 0
+                && let Some(since) = clock.since.take()
+            {
+                clock.time.waited += since.elapsed();
+            }
+        });
+    }
+}
 
 /// Whether repeating a request could repeat its effect, which decides what we retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +152,7 @@ impl AcsHttp {
     ) -> Result<Vec<u8>, AcsError> {
         let mut attempt = 1;
         loop {
+            let in_flight = InFlight::start();
             let outcome = build().timeout(self.policy.timeout).send().await;
             let (error, wait) = match outcome {
                 Ok(response) if response.status().is_success() => {
@@ -96,12 +166,14 @@ impl AcsHttp {
                     let status = response.status();
                     let retry_after = retry_after(response.headers());
                     let body = response.bytes().await.unwrap_or_default();
+                    drop(in_flight);
                     let error = AcsError::from_response(status.as_u16(), &body, retry_after);
                     let wait = retryable_status(status, idempotency)
                         .then(|| retry_after.unwrap_or_else(|| self.backoff(attempt)));
                     (error, wait)
                 }
                 Err(e) => {
+                    drop(in_flight);
                     let retry = idempotency == Idempotency::Safe || e.is_connect();
                     (transport_error(&e), retry.then(|| self.backoff(attempt)))
                 }
@@ -239,6 +311,21 @@ mod tests {
             StatusCode::BAD_REQUEST,
             Idempotency::Safe
         ));
+    }
+
+    #[tokio::test]
+    async fn upstream_time_counts_overlapping_calls_once() {
+        let ((), time) = measure_upstream(async {
+            let call = || async {
+                let _in_flight = InFlight::start();
+                tokio::time::sleep(Duration::from_millis(30)).await;
+            };
+            tokio::join!(call(), call());
+        })
+        .await;
+        assert_eq!((time.attempts, time.rounds), (2, 1));
+        assert!(time.waited >= Duration::from_millis(30), "{time:?}");
+        assert!(time.waited < Duration::from_millis(55), "{time:?}");
     }
 
     #[test]

@@ -15,12 +15,14 @@ pub mod send_message;
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::time::{Duration, Instant};
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 pub use errors::ApiError;
 
+use crate::acs::http::{UpstreamTime, measure_upstream};
 use crate::acs::{AcsError, AcsHttp, ChatClient, IdentityClient};
 use crate::config::{AuthMode, Config, ConfigError};
 use crate::secrets::SecretStore;
@@ -98,7 +100,7 @@ impl AppState {
                 .secret_id
                 .clone()
                 .ok_or(ConfigError::Missing("ACS_SECRET_ID"))?;
-            Some(SecretStore::from_env(secret_id).await)
+            Some(SecretStore::from_env(secret_id)?)
         } else {
             None
         };
@@ -162,9 +164,43 @@ impl AppState {
     }
 }
 
+/// How long a request took, and how much of that was waiting on ACS.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    pub total: Duration,
+    pub upstream: UpstreamTime,
+}
+
 /// Serves one request for `function`: checks the method, runs the handler, and turns any
 /// error into its JSON answer. Never fails: every outcome is a response.
 pub async fn handle(state: &AppState, function: Function, request: Request) -> Response<Body> {
+    handle_timed(state, function, request).await.0
+}
+
+/// [`handle`], also reporting its timing (logged per request; read by the benchmark).
+pub async fn handle_timed(
+    state: &AppState,
+    function: Function,
+    request: Request,
+) -> (Response<Body>, Timing) {
+    let started = Instant::now();
+    let (response, upstream) = measure_upstream(dispatch(state, function, request)).await;
+    let timing = Timing {
+        total: started.elapsed(),
+        upstream,
+    };
+    tracing::info!(
+        function = function.name(),
+        status = response.status().as_u16(),
+        total_ms = timing.total.as_secs_f64() * 1e3,
+        upstream_ms = upstream.waited.as_secs_f64() * 1e3,
+        acs_attempts = upstream.attempts,
+        "handled"
+    );
+    (response, timing)
+}
+
+async fn dispatch(state: &AppState, function: Function, request: Request) -> Response<Body> {
     let allow = function.method();
     let outcome = if request.method().as_str() != allow {
         Err(ApiError::MethodNotAllowed { allow })
@@ -181,14 +217,30 @@ pub async fn handle(state: &AppState, function: Function, request: Request) -> R
     outcome.unwrap_or_else(ApiError::into_response)
 }
 
+/// JSON log lines on stderr (CloudWatch takes them as they are), at `AWS_LAMBDA_LOG_LEVEL` or
+/// `RUST_LOG` (a plain level: error, warn, info, debug, trace), info by default.
+fn init_logging() {
+    let level = ["AWS_LAMBDA_LOG_LEVEL", "RUST_LOG"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok()?.to_ascii_lowercase().parse().ok())
+        .unwrap_or(tracing::Level::INFO);
+    tracing_subscriber::fmt()
+        .json()
+        .with_max_level(level)
+        .with_current_span(false)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
 /// A 200 JSON answer.
 pub(crate) fn ok(body: &serde_json::Value) -> Result<Response<Body>, ApiError> {
     Ok(errors::json_response(StatusCode::OK, body))
 }
 
-/// Runs `function` as a Lambda: tracing, state built once, then the event loop.
+/// Runs `function` as a Lambda: logging, state built once, then the event loop.
 pub async fn run(function: Function) -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
+    init_logging();
     let state = AppState::init(function, Config::from_env()?).await?;
     lambda_http::run(lambda_http::service_fn(|request| {
         let state = &state;

@@ -1,9 +1,9 @@
-use std::time::Duration;
-
 use acs_chat_api::acs::chat::ChatParticipant;
 use acs_chat_api::acs::identity::Scope;
-use acs_chat_api::acs::{AcsHttp, ChatClient, IdentityClient, RetryPolicy};
+use acs_chat_api::acs::{AcsHttp, ChatClient, IdentityClient};
 use acs_emulator::{Config, Emulator};
+
+pub use crate::common::fast_retry as fast_policy;
 
 /// An emulator and the core's clients pointed at it, with retries short enough for tests.
 pub struct TestAcs {
@@ -16,16 +16,6 @@ pub struct TestAcs {
 pub struct TestUser {
     pub id: String,
     pub token: String,
-}
-
-pub fn fast_policy() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 3,
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(20),
-        max_retry_after: Duration::from_secs(2),
-        timeout: Duration::from_millis(500),
-    }
 }
 
 pub async fn spawn_acs() -> TestAcs {

@@ -1,8 +1,7 @@
 use std::collections::HashMap;
-use std::time::Duration;
 
 use acs_chat_api::acs::identity::Scope;
-use acs_chat_api::acs::{AcsHttp, IdentityClient, RetryPolicy};
+use acs_chat_api::acs::{AcsHttp, IdentityClient};
 use acs_chat_api::api::{self, AppState, Function};
 use acs_chat_api::config::{AuthMode, Config};
 use acs_chat_api::secrets::SecretStore;
@@ -10,6 +9,8 @@ use acs_emulator::{Config as EmulatorConfig, Emulator};
 use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::Value;
+
+pub use crate::common::{fast_retry, texts};
 
 /// The emulator, a secret in moto holding its connection string, and the handlers' state.
 pub struct TestApp {
@@ -45,16 +46,6 @@ pub fn secrets_client() -> aws_sdk_secretsmanager::Client {
         .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
         .build();
     aws_sdk_secretsmanager::Client::from_conf(config)
-}
-
-pub fn fast_retry() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 3,
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(20),
-        max_retry_after: Duration::from_secs(2),
-        timeout: Duration::from_millis(500),
-    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -238,15 +229,6 @@ impl TestApp {
             answer.body["next_since"].as_u64().unwrap(),
         )
     }
-}
-
-pub fn texts(body: &Value) -> Vec<String> {
-    body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["message"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 /// Asserts status and error code of an answer.

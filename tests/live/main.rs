@@ -10,6 +10,9 @@ use acs_chat_api::api::{self, AppState, Function};
 use acs_chat_api::config::{AuthMode, Config};
 use lambda_http::{Body, RequestExt};
 
+#[path = "../common/mod.rs"]
+mod common;
+
 fn live_connection_string() -> Option<ConnectionString> {
     match std::env::var("ACS_LIVE_CONNECTION_STRING") {
         Ok(raw) if !raw.trim().is_empty() => {
@@ -44,13 +47,7 @@ async fn texts(
 ) -> Vec<String> {
     let response = api::handle(state, function, get(thread, user, token)).await;
     assert_eq!(response.status(), 200, "{:?}", response.body());
-    let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
-    body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["message"].as_str().unwrap().to_owned())
-        .collect()
+    common::texts(&serde_json::from_slice(response.body().as_ref()).unwrap())
 }
 
 #[tokio::test]
