@@ -12,17 +12,12 @@ pub async fn handle(state: &AppState, request: &Request) -> Result<Response<Body
     let body = JsonBody::parse(request)?;
     let thread_id = body.thread_id("thread_id")?;
     let user2_id = body.user_id("user2_id")?;
-    // Trusted mode: who acts is user1_id if given, else the service identity.
+    // Only trusted mode reads it: who acts when no token says so.
     let acting = body
         .optional("user1_id")?
-        .map(|id| check_user_id("user1_id", id).map(str::to_owned))
+        .map(|id| check_user_id("user1_id", id))
         .transpose()?;
-    let service = if acting.is_none() && caller::is_trusted_without_token(state, request) {
-        state.service_user_id().await?
-    } else {
-        None
-    };
-    let caller = caller::anyone(state, request, || acting.or(service)).await?;
+    let caller = caller::anyone(state, request, acting).await?;
     let invalid = state
         .chat()?
         .add_participants(

@@ -69,18 +69,24 @@ pub async fn as_user(
 }
 
 /// The caller, whoever the token names (for acts on behalf of a thread, such as adding a user).
-/// In trusted mode without a header, `fallback` names who acts.
+/// In trusted mode without a header, `acting` acts if given, else the secret's service identity.
 pub async fn anyone(
     state: &AppState,
     request: &Request,
-    fallback: impl FnOnce() -> Option<String>,
+    acting: Option<&str>,
 ) -> Result<Caller, ApiError> {
     match bearer(request)? {
         Some(token) => from_token(token),
         None if state.config.auth_mode == AuthMode::Trusted => {
-            let acting = fallback().ok_or(ApiError::TrustedModeNeeds(
-                "trusted mode needs user1_id in the body, or a serviceUserId in the secret",
-            ))?;
+            let acting = match acting {
+                Some(id) => id.to_owned(),
+                None => state
+                    .service_user_id()
+                    .await?
+                    .ok_or(ApiError::TrustedModeNeeds(
+                        "trusted mode needs user1_id in the body, or a serviceUserId in the secret",
+                    ))?,
+            };
             mint(state, &acting).await
         }
         None => Err(ApiError::MissingToken),

@@ -114,3 +114,28 @@ async fn a_request_signed_with_the_wrong_key_is_denied() {
         "{error:?}"
     );
 }
+
+#[tokio::test]
+async fn a_correctly_signed_request_dated_outside_the_skew_window_is_denied() {
+    let acs = spawn_acs().await;
+    let connection = acs.emulator.connection_string();
+    let url = connection
+        .endpoint()
+        .join("identities?api-version=2023-10-01")
+        .unwrap();
+    let send = |at: time::OffsetDateTime| {
+        let signed = acs_chat_api::acs::auth::sign(connection.access_key(), "POST", &url, b"", at);
+        reqwest::Client::new()
+            .post(url.clone())
+            .header("x-ms-date", signed.date)
+            .header("x-ms-content-sha256", signed.content_sha256)
+            .header("authorization", signed.authorization)
+            .send()
+    };
+    let now = time::OffsetDateTime::now_utc();
+    assert_eq!(send(now).await.unwrap().status(), 201);
+    let stale = send(now - time::Duration::minutes(20)).await.unwrap();
+    assert_eq!(stale.status(), 401);
+    let body: serde_json::Value = stale.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "Denied");
+}
