@@ -74,3 +74,20 @@ start_secrets_manager() {
   unset AWS_PROFILE AWS_SESSION_TOKEN
 }
 export SAM_CLI_TELEMETRY=0
+
+# Starts the ACS emulator binary $1 on a free loopback port and exports its connection string
+# (CONNECTION_STRING, test values only) and endpoint (ACS_ENDPOINT).
+start_emulator() {
+  local binary="$1" out
+  out="$(mktemp)"
+  spawn "$binary" --listen "127.0.0.1:$(free_port)" >"$out" 2>"$out.log"
+  for _ in $(seq 100); do grep -q '^ACS_CONNECTION_STRING=' "$out" 2>/dev/null && break; sleep 0.1; done
+  CONNECTION_STRING="$(sed -n 's/^ACS_CONNECTION_STRING=//p' "$out")"
+  if [ -z "$CONNECTION_STRING" ]; then
+    log "the emulator ($binary) did not start"
+    cat "$out.log" >&2
+    return 1
+  fi
+  ACS_ENDPOINT="${CONNECTION_STRING%%;*}"
+  export CONNECTION_STRING ACS_ENDPOINT="${ACS_ENDPOINT#endpoint=}"
+}
