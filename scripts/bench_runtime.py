@@ -91,9 +91,9 @@ def spawn(binary, runtime, name):
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
         "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
-        "AWS_LAMBDA_LOG_LEVEL": "info",
+        "AWS_LAMBDA_LOG_LEVEL": "error",
     })
-    return subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=None)
+    return subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def start_time(binary, name):

@@ -117,6 +117,11 @@ pub struct ChatMessage {
 }
 
 impl ChatMessage {
+    /// Decodes one message of a page fetched as raw JSON.
+    pub fn from_raw(raw: &serde_json::value::RawValue) -> Result<Self, AcsError> {
+        decode_json(raw.get().as_bytes())
+    }
+
     /// The sequence id as a number; `None` if ACS sent something else.
     pub fn sequence(&self) -> Option<u64> {
         self.sequence_id.parse().ok()
@@ -338,14 +343,15 @@ impl ChatClient {
         Ok(decode_json::<SendMessageResponse>(&body)?.id)
     }
 
-    /// The first page of messages, newest first.
-    pub async fn list_messages(
+    /// The first page of messages, newest first, as [`ChatMessage`]s or, to decode them only as
+    /// far as needed, as raw JSON (`Page<Box<RawValue>>`, then [`ChatMessage::from_raw`]).
+    pub async fn list_messages<T: DeserializeOwned>(
         &self,
         token: &str,
         thread_id: &str,
         max_page_size: Option<u32>,
         start_time: Option<OffsetDateTime>,
-    ) -> Result<Page<ChatMessage>, AcsError> {
+    ) -> Result<Page<T>, AcsError> {
         let mut url = self.thread_url(thread_id, "/messages")?;
         {
             let mut query = url.query_pairs_mut();
@@ -369,7 +375,7 @@ impl ChatClient {
         token: &str,
         thread_id: &str,
     ) -> Result<Vec<ChatMessage>, AcsError> {
-        let first = self
+        let first: Page<ChatMessage> = self
             .list_messages(token, thread_id, Some(MAX_PAGE_SIZE), None)
             .await?;
         self.follow(token, first).await

@@ -6,6 +6,7 @@
 //! version is at or below the cursor: nothing after it can be newer.
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 use time::format_description::well_known::Rfc3339;
 
 use crate::acs::AcsError;
@@ -103,11 +104,13 @@ impl Cursor {
 }
 
 /// Messages from others newer than the cursor, walking pages newest first from `first`.
+/// Messages are decoded one by one and not past the cursor: a fetch with little news decodes
+/// a few messages, not a whole page.
 async fn walk(
     chat: &ChatClient,
     token: &str,
     caller_id: &str,
-    mut page: Page<ChatMessage>,
+    mut page: Page<Box<RawValue>>,
     cursor: &Cursor,
     floor: u64,
 ) -> Result<NewMessages, AcsError> {
@@ -115,14 +118,15 @@ async fn walk(
     let mut kept = Vec::new();
     loop {
         let mut passed = false;
-        for message in &page.value {
+        for raw in &page.value {
+            let message = ChatMessage::from_raw(raw)?;
             next_since = next_since.max(message.sequence().unwrap_or(0));
-            if cursor.passed(message) {
+            if cursor.passed(&message) {
                 passed = true;
                 break;
             }
-            if cursor.keeps(message) && message.sender_id() != Some(caller_id) {
-                kept.extend(view(message));
+            if cursor.keeps(&message) && message.sender_id() != Some(caller_id) {
+                kept.extend(view(&message));
             }
         }
         match page.next_link.take() {

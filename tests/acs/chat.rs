@@ -1,5 +1,5 @@
 use acs_chat_api::acs::AcsError;
-use acs_chat_api::acs::chat::{ChatParticipant, SendMessage};
+use acs_chat_api::acs::chat::{ChatMessage, ChatParticipant, Page, SendMessage};
 
 use crate::helpers::spawn_acs;
 
@@ -121,7 +121,7 @@ async fn messages_list_newest_first_across_pages_with_system_messages_first_in_t
         sent.push(id);
     }
 
-    let first = acs
+    let first: Page<ChatMessage> = acs
         .chat
         .list_messages(&bob.token, &thread, Some(2), None)
         .await
@@ -163,7 +163,7 @@ async fn paging_follows_next_links_until_the_last_page() {
             .await
             .unwrap();
     }
-    let mut page = acs
+    let mut page: Page<ChatMessage> = acs
         .chat
         .list_messages(&alice.token, &thread, Some(2), None)
         .await
@@ -185,14 +185,14 @@ async fn start_time_leaves_out_older_messages() {
     let alice = acs.user().await;
     let thread = acs.thread(&alice, &[]).await;
     let future = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
-    let page = acs
+    let page: Page<ChatMessage> = acs
         .chat
         .list_messages(&alice.token, &thread, None, Some(future))
         .await
         .unwrap();
     assert!(page.value.is_empty());
     let past = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
-    let page = acs
+    let page: Page<ChatMessage> = acs
         .chat
         .list_messages(&alice.token, &thread, None, Some(past))
         .await

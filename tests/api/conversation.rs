@@ -190,3 +190,23 @@ async fn an_idempotency_key_makes_a_retried_create_thread_return_the_same_thread
     }
     assert_eq!(ids[0], ids[1]);
 }
+
+#[tokio::test]
+async fn create_users_makes_both_identities_in_one_round_trip() {
+    let app = spawn_app().await;
+    app.users().await; // the secret is fetched on first use; measure a warm call
+    for _ in 0..20 {
+        let (response, timing) = acs_chat_api::api::handle_timed(
+            &app.state,
+            Function::CreateUsers,
+            post(json!(null), None),
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            (timing.upstream.rounds, timing.upstream.attempts),
+            (1, 2),
+            "{timing:?}"
+        );
+    }
+}
