@@ -112,11 +112,6 @@ impl Emulator {
         })
     }
 
-    /// Where it listens.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
     /// Its endpoint URL, ending in `/`.
     pub fn endpoint(&self) -> Url {
         let host = if self.scheme == "https" {

@@ -217,11 +217,6 @@ impl ChatClient {
         Self { http, endpoint }
     }
 
-    /// The resource endpoint.
-    pub fn endpoint(&self) -> &Url {
-        &self.endpoint
-    }
-
     fn url(&self, path: &str) -> Result<Url, AcsError> {
         let mut url = self
             .endpoint

@@ -55,14 +55,6 @@ pub enum AcsError {
 }
 
 impl AcsError {
-    /// True when the caller's input or credentials caused it, false when ACS or the network did.
-    pub fn is_caller_fault(&self) -> bool {
-        matches!(
-            self,
-            Self::BadRequest(_) | Self::Unauthorized(_) | Self::Forbidden(_) | Self::NotFound(_)
-        )
-    }
-
     /// Builds the error for a non-success answer.
     pub fn from_response(status: u16, body: &[u8], retry_after: Option<Duration>) -> Self {
         let error = decode_body(status, body);
@@ -160,20 +152,19 @@ mod tests {
     }
 
     #[test]
-    fn classifies_by_status_and_says_whose_fault_it_is() {
-        let cases: [(u16, bool, &str); 8] = [
-            (400, true, "BadRequest"),
-            (401, true, "Unauthorized"),
-            (403, true, "Forbidden"),
-            (404, true, "NotFound"),
-            (409, true, "BadRequest"),
-            (429, false, "Throttled"),
-            (500, false, "Upstream"),
-            (503, false, "Upstream"),
+    fn classifies_by_status_into_caller_and_upstream_faults() {
+        let cases: [(u16, &str); 8] = [
+            (400, "BadRequest"),
+            (401, "Unauthorized"),
+            (403, "Forbidden"),
+            (404, "NotFound"),
+            (409, "BadRequest"),
+            (429, "Throttled"),
+            (500, "Upstream"),
+            (503, "Upstream"),
         ];
-        for (status, caller_fault, variant) in cases {
+        for (status, variant) in cases {
             let error = AcsError::from_response(status, b"", None);
-            assert_eq!(error.is_caller_fault(), caller_fault, "{status}");
             assert!(
                 format!("{error:?}").starts_with(variant),
                 "{status}: {error:?}"
