@@ -109,52 +109,16 @@ async fn a_conversation_against_real_acs() {
         retry: RetryPolicy::default(),
     };
     let state = AppState::new(config, None).unwrap();
-    let bob_token = bob.token.token.as_str();
-    assert_eq!(
-        texts(
-            &state,
-            Function::GetMessages,
-            &thread,
-            &bob.user_id,
-            bob_token
-        )
-        .await,
-        ["hello from alice"]
-    );
-    assert!(
-        texts(
-            &state,
-            Function::GetMessages,
-            &thread,
-            &bob.user_id,
-            bob_token
-        )
-        .await
-        .is_empty()
-    );
+    let bob_reads =
+        async |function| texts(&state, function, &thread, &bob.user_id, &bob.token.token).await;
+    assert_eq!(bob_reads(Function::GetMessages).await, ["hello from alice"]);
+    assert!(bob_reads(Function::GetMessages).await.is_empty());
     chat.send_message(&alice.token.token, &thread, &text("second"))
         .await
         .unwrap();
+    assert_eq!(bob_reads(Function::GetMessages).await, ["second"]);
     assert_eq!(
-        texts(
-            &state,
-            Function::GetMessages,
-            &thread,
-            &bob.user_id,
-            bob_token
-        )
-        .await,
-        ["second"]
-    );
-    assert_eq!(
-        texts(
-            &state,
-            Function::GetAllMessages,
-            &thread,
-            &bob.user_id,
-            bob_token
-        )
-        .await,
+        bob_reads(Function::GetAllMessages).await,
         ["hello from alice", "second"]
     );
 
