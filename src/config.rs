@@ -41,6 +41,9 @@ pub struct Config {
     pub token_lifetime_minutes: u32,
     /// `ACS_TIMEOUT_MS`: timeout of each ACS attempt (default 10000).
     pub retry: RetryPolicy,
+    /// `ACS_REQUEST_BUDGET_MS`: all the ACS calls of one request, retries included, end within
+    /// this (default 25000, inside the functions' 29 s timeout and API Gateway's 30 s).
+    pub request_budget: Duration,
 }
 
 /// Minutes of the tokens trusted mode mints per request: short, as they are never shown.
@@ -99,12 +102,24 @@ impl Config {
                 })?;
             retry.timeout = Duration::from_millis(ms);
         }
+        let request_budget = match get("ACS_REQUEST_BUDGET_MS") {
+            None => Duration::from_secs(25),
+            Some(raw) => raw
+                .parse()
+                .ok()
+                .filter(|ms| (100..=29_000).contains(ms))
+                .map(Duration::from_millis)
+                .ok_or_else(|| {
+                    ConfigError::Invalid("ACS_REQUEST_BUDGET_MS", format!("{raw:?} (100..=29000)"))
+                })?,
+        };
         Ok(Self {
             acs_endpoint,
             secret_id: get("ACS_SECRET_ID"),
             auth_mode,
             token_lifetime_minutes,
             retry,
+            request_budget,
         })
     }
 }
@@ -141,6 +156,7 @@ mod tests {
             ("ACS_AUTH_MODE", "open"),
             ("ACS_TOKEN_LIFETIME_MINUTES", "59"),
             ("ACS_TIMEOUT_MS", "soon"),
+            ("ACS_REQUEST_BUDGET_MS", "60000"),
         ];
         for (name, value) in cases {
             let error = config(&[(name, value)]).unwrap_err();

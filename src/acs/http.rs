@@ -31,6 +31,7 @@ struct UpstreamClock {
     time: UpstreamTime,
     in_flight: u32,
     since: Option<Instant>,
+    deadline: Option<Instant>,
 }
 
 tokio::task_local! {
@@ -38,15 +39,30 @@ tokio::task_local! {
 }
 
 /// Runs `work` and reports how long it waited on ACS, so that a request's own cost can be told
-/// from its upstream's (logged per request, and measured by the benchmark).
-pub async fn measure_upstream<F: Future>(work: F) -> (F::Output, UpstreamTime) {
+/// from its upstream's (logged per request, and measured by the benchmark). ACS calls within
+/// it neither start an attempt nor wait for one past `deadline`, so that a whole request,
+/// retries and sequential calls included, ends in time for its caller.
+pub async fn measure_upstream<F: Future>(
+    deadline: Option<Instant>,
+    work: F,
+) -> (F::Output, UpstreamTime) {
+    let clock = UpstreamClock {
+        deadline,
+        ..UpstreamClock::default()
+    };
     UPSTREAM
-        .scope(RefCell::new(UpstreamClock::default()), async {
+        .scope(RefCell::new(clock), async {
             let output = work.await;
             let time = UPSTREAM.with(|clock| clock.borrow().time);
             (output, time)
         })
         .await
+}
+
+/// Time left before the enclosing request's deadline, if it has one.
+fn time_left() -> Option<Duration> {
+    let deadline = UPSTREAM.try_with(|clock| clock.borrow().deadline).ok()??;
+    Some(deadline.saturating_duration_since(Instant::now()))
 }
 
 /// Marks one ACS attempt in flight for the enclosing [`measure_upstream`], if any.
@@ -152,8 +168,13 @@ impl AcsHttp {
     ) -> Result<Vec<u8>, AcsError> {
         let mut attempt = 1;
         loop {
+            let timeout =
+                time_left().map_or(self.policy.timeout, |left| left.min(self.policy.timeout));
+            if timeout.is_zero() {
+                return Err(AcsError::Timeout);
+            }
             let in_flight = InFlight::start();
-            let outcome = build().timeout(self.policy.timeout).send().await;
+            let outcome = build().timeout(timeout).send().await;
             let (error, wait) = match outcome {
                 Ok(response) if response.status().is_success() => {
                     return response
@@ -180,7 +201,8 @@ impl AcsHttp {
             };
             match wait {
                 Some(delay) if attempt < self.policy.max_attempts => {
-                    if delay > self.policy.max_retry_after {
+                    let past_deadline = time_left().is_some_and(|left| delay >= left);
+                    if delay > self.policy.max_retry_after || past_deadline {
                         return Err(error);
                     }
                     tracing::warn!(attempt, ?delay, %error, "retrying ACS call");
@@ -315,7 +337,7 @@ mod tests {
 
     #[tokio::test]
     async fn upstream_time_counts_overlapping_calls_once() {
-        let ((), time) = measure_upstream(async {
+        let ((), time) = measure_upstream(None, async {
             let call = || async {
                 let _in_flight = InFlight::start();
                 tokio::time::sleep(Duration::from_millis(30)).await;

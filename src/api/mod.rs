@@ -184,7 +184,9 @@ pub async fn handle_timed(
     request: Request,
 ) -> (Response<Body>, Timing) {
     let started = Instant::now();
-    let (response, upstream) = measure_upstream(dispatch(state, function, request)).await;
+    let deadline = started + state.config.request_budget;
+    let (response, upstream) =
+        measure_upstream(Some(deadline), dispatch(state, function, request)).await;
     let timing = Timing {
         total: started.elapsed(),
         upstream,

@@ -414,3 +414,32 @@ async fn error_bodies_never_carry_a_token_or_the_connection_string() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_slow_acs_ends_the_request_within_its_budget_not_after_every_retry() {
+    let mut app = spawn_app().await;
+    let (alice, bob) = app.users().await;
+    let thread = app.thread(&alice, &bob).await;
+    app.state.config.request_budget = std::time::Duration::from_millis(300);
+    app.emulator.faults().add(
+        Fault::next(FaultKind::Latency { millis: 800 }, 9)
+            .on("GET /chat/threads/{threadId}/messages"),
+    );
+    let started = std::time::Instant::now();
+    let read = get(
+        &[("thread_id", &thread), ("user_id", &alice.id)],
+        Some(&alice.token),
+    );
+    assert_error(
+        &app.call(Function::GetAllMessages, read).await,
+        504,
+        "upstream_timeout",
+    );
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_millis(450), "{took:?}");
+    assert_eq!(
+        app.count("GET /chat/threads/{threadId}/messages"),
+        1,
+        "no attempt past the deadline"
+    );
+}

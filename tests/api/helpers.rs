@@ -87,6 +87,7 @@ pub fn state_for(
         auth_mode: mode,
         token_lifetime_minutes: 60,
         retry: fast_retry(),
+        request_budget: std::time::Duration::from_secs(5),
     };
     let store = SecretStore::new(secrets.clone(), secret_id.to_owned());
     AppState::new(config, Some(store)).unwrap()

@@ -107,6 +107,7 @@ async fn a_conversation_against_real_acs() {
         auth_mode: AuthMode::Token,
         token_lifetime_minutes: 60,
         retry: RetryPolicy::default(),
+        request_budget: std::time::Duration::from_secs(25),
     };
     let state = AppState::new(config, None).unwrap();
     let bob_reads =
