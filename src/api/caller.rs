@@ -93,17 +93,30 @@ pub async fn anyone(
     }
 }
 
-/// Trusted mode: a short-lived chat token for `user_id`, issued with the admin key.
+/// A minted token is reused until this much of its life is left.
+const MINTED_TOKEN_MARGIN: time::Duration = time::Duration::minutes(10);
+
+/// Trusted mode: a short-lived chat token for `user_id`, issued with the admin key once per
+/// container and reused while it has life left, so that a request costs no extra round trip.
 async fn mint(state: &AppState, user_id: &str) -> Result<Caller, ApiError> {
-    let token = state
-        .with_identity(|identity| async move {
-            identity
-                .issue_token(user_id, &[Scope::Chat], Some(TRUSTED_TOKEN_MINUTES))
-                .await
-        })
-        .await?;
+    let fresh_enough = OffsetDateTime::now_utc() + MINTED_TOKEN_MARGIN;
+    let cached = state.minted_token(user_id, fresh_enough);
+    let token = match cached {
+        Some(token) => token,
+        None => {
+            let token = state
+                .with_identity(|identity| async move {
+                    identity
+                        .issue_token(user_id, &[Scope::Chat], Some(TRUSTED_TOKEN_MINUTES))
+                        .await
+                })
+                .await?;
+            state.keep_minted_token(user_id, &token);
+            token.token
+        }
+    };
     Ok(Caller {
         user_id: user_id.to_owned(),
-        token: token.token,
+        token,
     })
 }

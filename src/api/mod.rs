@@ -13,8 +13,10 @@ pub mod get_all_messages;
 pub mod get_messages;
 pub mod send_message;
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use lambda_http::http::StatusCode;
@@ -23,6 +25,7 @@ use lambda_http::{Body, Request, Response};
 pub use errors::ApiError;
 
 use crate::acs::http::{UpstreamTime, measure_upstream};
+use crate::acs::identity::AccessToken;
 use crate::acs::{AcsError, AcsHttp, ChatClient, IdentityClient};
 use crate::config::{AuthMode, Config, ConfigError};
 use crate::secrets::SecretStore;
@@ -90,6 +93,8 @@ pub struct AppState {
     http: AcsHttp,
     chat: Option<ChatClient>,
     secrets: Option<SecretStore>,
+    /// Trusted mode: tokens minted per user, reused while they have life left.
+    minted: Mutex<HashMap<String, AccessToken>>,
 }
 
 impl AppState {
@@ -122,6 +127,7 @@ impl AppState {
             http,
             chat,
             secrets,
+            minted: Mutex::default(),
         })
     }
 
@@ -135,6 +141,27 @@ impl AppState {
         self.secrets
             .as_ref()
             .ok_or(ApiError::Misconfigured("ACS_SECRET_ID is not set"))
+    }
+
+    /// A token minted earlier for `user_id` that is still valid at `valid_at`.
+    fn minted_token(&self, user_id: &str, valid_at: time::OffsetDateTime) -> Option<String> {
+        let minted = self
+            .minted
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        minted
+            .get(user_id)
+            .filter(|token| token.expires_on > valid_at)
+            .map(|token| token.token.clone())
+    }
+
+    /// Keeps a minted token for reuse by later requests in this container.
+    fn keep_minted_token(&self, user_id: &str, token: &AccessToken) {
+        let mut minted = self
+            .minted
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        minted.insert(user_id.to_owned(), token.clone());
     }
 
     /// The trusted-mode service identity from the secret, if it names one.

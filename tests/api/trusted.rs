@@ -137,3 +137,19 @@ async fn token_mode_never_mints_tokens() {
     assert_error(&answer, 401, "missing_token");
     assert_eq!(app.count("POST /identities/{id}/:issueAccessToken"), 0);
 }
+
+#[tokio::test]
+async fn trusted_mode_mints_one_token_per_user_per_container_and_reuses_it() {
+    let app = trusted_app().await;
+    let (alice, _) = app.users().await;
+    for _ in 0..3 {
+        let created = app
+            .call(
+                Function::CreateThread,
+                post(json!({"user1_id": alice.id}), None),
+            )
+            .await;
+        assert_eq!(created.status, 200, "{:?}", created.body);
+    }
+    assert_eq!(app.count("POST /identities/{id}/:issueAccessToken"), 1);
+}
