@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use acs_chat_api::acs::auth;
+use acs_chat_api::acs::ids::encode_segment;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
@@ -127,10 +128,7 @@ pub async fn handle(shared: &Shared, request: Request<Incoming>) -> Result<Reply
     let mut response = if call.segments.first().is_some_and(|s| s == "_emulator") {
         control(shared, &call)
     } else {
-        match serve(shared, &call).await {
-            Ok(response) => response,
-            Err(Dropped) => return Err(Dropped),
-        }
+        serve(shared, &call).await?
     };
     if let Some(id) = echo.and_then(|id| id.parse().ok()) {
         response.headers_mut().insert("x-ms-client-request-id", id);
@@ -476,10 +474,10 @@ fn next_link(shared: &Shared, call: &Call, cursor: (&str, String), page_size: us
     let mut query = format!(
         "{}={}&maxPageSize={page_size}",
         cursor.0,
-        encode_query(&cursor.1)
+        encode_segment(&cursor.1)
     );
     if let Some(start) = call.query.get("startTime") {
-        query.push_str(&format!("&startTime={}", encode_query(start)));
+        query.push_str(&format!("&startTime={}", encode_segment(start)));
     }
     let version = call
         .query
@@ -491,7 +489,7 @@ fn next_link(shared: &Shared, call: &Call, cursor: (&str, String), page_size: us
         shared.scheme,
         call.host,
         path.join("/"),
-        encode_query(version)
+        encode_segment(version)
     )
 }
 
@@ -533,7 +531,7 @@ fn chat(shared: &Shared, call: &Call) -> Result<Reply, Failure> {
                 "{}://{}/chat/threads/{}",
                 shared.scheme,
                 call.host,
-                acs_chat_api::acs::ids::encode_segment(&id)
+                encode_segment(&id)
             );
             if let Ok(value) = location.parse() {
                 response.headers_mut().insert("location", value);
@@ -592,7 +590,7 @@ fn chat(shared: &Shared, call: &Call) -> Result<Reply, Failure> {
                 "{}://{}/chat/threads/{}/messages/{id}",
                 shared.scheme,
                 call.host,
-                acs_chat_api::acs::ids::encode_segment(tid)
+                encode_segment(tid)
             );
             if let Ok(value) = location.parse() {
                 response.headers_mut().insert("location", value);
@@ -726,10 +724,6 @@ fn parse_query(query: &str) -> HashMap<String, String> {
             ))
         })
         .collect()
-}
-
-fn encode_query(value: &str) -> String {
-    acs_chat_api::acs::ids::encode_segment(value)
 }
 
 #[cfg(test)]
