@@ -3,6 +3,7 @@
 //! A missing or malformed setting fails the init (Lambda reports it and retries a cold start)
 //! rather than every request.
 
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use crate::acs::connection_string::parse_endpoint;
@@ -78,41 +79,14 @@ impl Config {
                 ));
             }
         };
-        let token_lifetime_minutes = match get("ACS_TOKEN_LIFETIME_MINUTES") {
-            None => 1440,
-            Some(raw) => raw
-                .parse()
-                .ok()
-                .filter(|m| (60..=1440).contains(m))
-                .ok_or_else(|| {
-                    ConfigError::Invalid(
-                        "ACS_TOKEN_LIFETIME_MINUTES",
-                        format!("{raw:?} (60..=1440)"),
-                    )
-                })?,
+        let number = |name, range, default| bounded(name, get(name), range, default);
+        let token_lifetime_minutes = number("ACS_TOKEN_LIFETIME_MINUTES", 60..=1440, 1440)?;
+        let retry = RetryPolicy {
+            timeout: Duration::from_millis(number("ACS_TIMEOUT_MS", 100..=29_000, 10_000)?.into()),
+            ..RetryPolicy::default()
         };
-        let mut retry = RetryPolicy::default();
-        if let Some(raw) = get("ACS_TIMEOUT_MS") {
-            let ms: u64 = raw
-                .parse()
-                .ok()
-                .filter(|ms| (100..=29_000).contains(ms))
-                .ok_or_else(|| {
-                    ConfigError::Invalid("ACS_TIMEOUT_MS", format!("{raw:?} (100..=29000)"))
-                })?;
-            retry.timeout = Duration::from_millis(ms);
-        }
-        let request_budget = match get("ACS_REQUEST_BUDGET_MS") {
-            None => Duration::from_secs(25),
-            Some(raw) => raw
-                .parse()
-                .ok()
-                .filter(|ms| (100..=29_000).contains(ms))
-                .map(Duration::from_millis)
-                .ok_or_else(|| {
-                    ConfigError::Invalid("ACS_REQUEST_BUDGET_MS", format!("{raw:?} (100..=29000)"))
-                })?,
-        };
+        let request_budget =
+            Duration::from_millis(number("ACS_REQUEST_BUDGET_MS", 100..=29_000, 25_000)?.into());
         Ok(Self {
             acs_endpoint,
             secret_id: get("ACS_SECRET_ID"),
@@ -122,6 +96,25 @@ impl Config {
             request_budget,
         })
     }
+}
+
+/// A whole number within `range`, or `default` when the setting is unset.
+fn bounded(
+    name: &'static str,
+    raw: Option<String>,
+    range: RangeInclusive<u32>,
+    default: u32,
+) -> Result<u32, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(default);
+    };
+    raw.parse()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| {
+            let (low, high) = range.into_inner();
+            ConfigError::Invalid(name, format!("{raw:?} ({low}..={high})"))
+        })
 }
 
 #[cfg(test)]

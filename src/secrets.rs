@@ -8,7 +8,7 @@ use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
-use crate::acs::ConnectionString;
+use crate::acs::{ConnectionString, UserId};
 use crate::config::ConfigError;
 
 /// Why the secret could not be had. Messages never include the secret's value.
@@ -28,7 +28,7 @@ pub struct AdminSecret {
     pub connection: ConnectionString,
     /// Trusted mode only: an ACS identity the functions add to every thread they create, so that
     /// `add_user` can act on the thread without a caller token.
-    pub service_user_id: Option<String>,
+    pub service_user_id: Option<UserId>,
 }
 
 #[derive(Deserialize)]
@@ -40,7 +40,7 @@ struct JsonSecret {
     )]
     connection_string: String,
     #[serde(default, alias = "serviceUserId", alias = "service_user_id")]
-    service_user_id: Option<String>,
+    service_user_id: Option<UserId>,
 }
 
 /// Reads a secret value: a bare connection string, or a JSON object with `connectionString`
@@ -49,7 +49,11 @@ pub fn parse_secret(raw: &str) -> Result<AdminSecret, SecretError> {
     let raw = raw.trim();
     let (connection, service_user_id) = if raw.starts_with('{') {
         let json: JsonSecret = serde_json::from_str(raw).map_err(|_| {
-            SecretError::Malformed("JSON secret needs a connectionString string field".into())
+            SecretError::Malformed(
+                "JSON secret needs a connectionString string field, and serviceUserId, if any, \
+                 must be an ACS user id"
+                    .into(),
+            )
         })?;
         (json.connection_string, json.service_user_id)
     } else {
@@ -64,6 +68,7 @@ pub fn parse_secret(raw: &str) -> Result<AdminSecret, SecretError> {
 }
 
 /// One secret, cached.
+#[derive(Debug)]
 pub struct SecretStore {
     client: Client,
     secret_id: String,
@@ -202,7 +207,7 @@ mod tests {
             let raw = format!(r#"{{"{key}": "{CS}", "serviceUserId": "8:acs:a_b"}}"#);
             let secret = parse_secret(&raw).unwrap();
             assert_eq!(
-                secret.service_user_id.as_deref(),
+                secret.service_user_id.as_ref().map(|id| id.as_str()),
                 Some("8:acs:a_b"),
                 "{key}"
             );

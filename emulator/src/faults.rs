@@ -2,9 +2,11 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+use crate::lock;
+use crate::routes::Route;
 
 /// What goes wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,7 +29,8 @@ pub enum FaultKind {
 pub struct Fault {
     #[serde(flatten)]
     pub kind: FaultKind,
-    /// Only calls to this route (as in [`Faults::counts`], e.g. `POST /chat/threads`); all if unset.
+    /// Only calls to the route with this label ([`Route::label`], e.g. `POST /chat/threads`);
+    /// all if unset.
     #[serde(default)]
     pub route: Option<String>,
     /// Hit the next `count` matching calls.
@@ -50,8 +53,8 @@ impl Fault {
     }
 
     /// Limits the fault to one route.
-    pub fn on(mut self, route: &str) -> Self {
-        self.route = Some(route.to_owned());
+    pub fn on(mut self, route: Route<'_>) -> Self {
+        self.route = Some(route.label().to_owned());
         self
     }
 }
@@ -96,28 +99,22 @@ pub struct Faults {
 impl Faults {
     /// Arms a fault.
     pub fn add(&self, fault: Fault) {
-        if let Ok(mut armed) = self.armed.lock() {
-            armed.push(Armed {
-                fault,
-                seen: 0,
-                hits: 0,
-            });
-        }
+        lock(&self.armed).push(Armed {
+            fault,
+            seen: 0,
+            hits: 0,
+        });
     }
 
     /// Disarms every fault.
     pub fn clear(&self) {
-        if let Ok(mut armed) = self.armed.lock() {
-            armed.clear();
-        }
+        lock(&self.armed).clear();
     }
 
-    /// Counts a call and returns the fault that hits it, if any.
+    /// Counts a call to the route labelled `route` and returns the fault that hits it, if any.
     pub fn on_request(&self, route: &str) -> Option<FaultKind> {
-        if let Ok(mut counts) = self.counts.lock() {
-            *counts.entry(route.to_owned()).or_default() += 1;
-        }
-        let mut armed = self.armed.lock().ok()?;
+        *lock(&self.counts).entry(route.to_owned()).or_default() += 1;
+        let mut armed = lock(&self.armed);
         let mut hit = None;
         for fault in armed.iter_mut() {
             if fault.hits_next(route) && hit.is_none() {
@@ -128,35 +125,26 @@ impl Faults {
         hit
     }
 
-    /// Requests served per route since start or the last reset.
+    /// Requests served per route label since start or the last reset.
     pub fn counts(&self) -> BTreeMap<String, u64> {
-        self.counts.lock().map(|c| c.clone()).unwrap_or_default()
+        lock(&self.counts).clone()
     }
 
     /// Requests served on one route.
-    pub fn count(&self, route: &str) -> u64 {
-        self.counts().get(route).copied().unwrap_or(0)
+    pub fn count(&self, route: Route<'_>) -> u64 {
+        lock(&self.counts).get(route.label()).copied().unwrap_or(0)
     }
 
     /// Zeroes the counters.
     pub fn reset_counts(&self) {
-        if let Ok(mut counts) = self.counts.lock() {
-            counts.clear();
-        }
-    }
-}
-
-/// How long a latency fault waits.
-pub fn latency(kind: &FaultKind) -> Option<Duration> {
-    match kind {
-        FaultKind::Latency { millis } => Some(Duration::from_millis(*millis)),
-        _ => None,
+        lock(&self.counts).clear();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::routes::ANY;
 
     #[test]
     fn a_counted_fault_hits_the_next_calls_then_disarms() {
@@ -166,7 +154,7 @@ mod tests {
             .map(|_| faults.on_request("GET /x").is_some())
             .collect();
         assert_eq!(hits, [true, true, false, false]);
-        assert_eq!(faults.count("GET /x"), 4);
+        assert_eq!(faults.counts()["GET /x"], 4);
     }
 
     #[test]
@@ -192,9 +180,10 @@ mod tests {
     #[test]
     fn a_route_fault_leaves_other_routes_alone() {
         let faults = Faults::default();
-        faults.add(Fault::next(FaultKind::Drop, 1).on("POST /chat/threads"));
-        assert!(faults.on_request("GET /chat/threads").is_none());
-        assert!(faults.on_request("POST /chat/threads").is_some());
-        assert!(faults.on_request("POST /chat/threads").is_none());
+        faults.add(Fault::next(FaultKind::Drop, 1).on(Route::CreateThread));
+        let get = Route::GetThread { thread_id: ANY }.label();
+        assert!(faults.on_request(get).is_none());
+        assert!(faults.on_request(Route::CreateThread.label()).is_some());
+        assert!(faults.on_request(Route::CreateThread.label()).is_none());
     }
 }

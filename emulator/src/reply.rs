@@ -47,6 +47,23 @@ pub fn pascal_error(status: StatusCode, code: &str, message: &str) -> Reply {
     json(status, &body)
 }
 
+/// A status a test injected, in ACS's error shape, with `Retry-After` if it asked for one.
+pub fn injected(status: u16, retry_after: Option<u64>) -> Reply {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let code = if status == StatusCode::TOO_MANY_REQUESTS {
+        "TooManyRequests"
+    } else {
+        "ServiceUnavailable"
+    };
+    let mut response = spec_error(status, code, "Fault injected by the emulator.");
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert("retry-after", HeaderValue::from(seconds));
+    }
+    response
+}
+
 /// The answer ACS gives for each store failure.
 pub fn failure(failure: &Failure) -> Reply {
     match failure {

@@ -1,13 +1,12 @@
 //! The emulator's in-memory ACS: identities, threads, participants, messages and read receipts,
-//! with the rules ACS applies. No HTTP here; `routes` turns requests into these calls.
+//! with the rules ACS applies. State only: `routes` turns requests into these calls, and `wire`
+//! renders what they return in ACS's JSON.
 
 use std::collections::{BTreeMap, HashMap};
 
-use acs_chat_api::acs::AccessKey;
-use acs_chat_api::acs::ids;
-use serde_json::{Value, json};
+use acs_chat_api::acs::{AccessKey, UserId};
+use serde_json::Value;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::tokens::{self, Claims};
 
@@ -41,33 +40,72 @@ struct Identity {
     revoked_through: u64,
 }
 
-struct Participant {
-    id: String,
-    display_name: Option<String>,
-    share_history_time: OffsetDateTime,
+/// A member of a thread.
+#[derive(Debug, Clone)]
+pub struct Participant {
+    pub id: String,
+    pub display_name: Option<String>,
+    pub share_history_time: OffsetDateTime,
 }
 
-struct Message {
-    id: i64,
-    kind: &'static str,
-    sequence_id: u64,
-    content: Value,
-    sender: Option<String>,
-    sender_display_name: Option<String>,
-    metadata: Option<Value>,
-    created_on: OffsetDateTime,
+/// What a message holds: a user's text, or the event a system message records.
+#[derive(Debug, Clone)]
+pub enum Content {
+    Text(String),
+    Event(Event),
 }
 
-struct Receipt {
-    message_id: String,
-    read_on: OffsetDateTime,
+/// A change ACS records in the thread as a system message.
+#[derive(Debug, Clone)]
+pub enum Event {
+    ParticipantAdded {
+        participants: Vec<Participant>,
+        initiator: String,
+    },
+    TopicUpdated {
+        topic: String,
+        initiator: String,
+    },
 }
 
-struct Thread {
-    id: String,
-    topic: String,
-    created_on: OffsetDateTime,
-    created_by: String,
+impl Event {
+    /// The message `type` ACS gives it.
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::ParticipantAdded { .. } => "participantAdded",
+            Self::TopicUpdated { .. } => "topicUpdated",
+        }
+    }
+}
+
+/// A message, user or system.
+#[derive(Debug, Clone)]
+pub struct Message {
+    /// Creation time in epoch milliseconds, unique within the resource.
+    pub id: i64,
+    pub kind: &'static str,
+    pub sequence_id: u64,
+    pub content: Content,
+    pub sender: Option<String>,
+    pub sender_display_name: Option<String>,
+    pub metadata: Option<Value>,
+    pub created_on: OffsetDateTime,
+}
+
+/// A participant's latest read receipt.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    pub message_id: String,
+    pub read_on: OffsetDateTime,
+}
+
+/// A chat thread and everything in it.
+#[derive(Debug)]
+pub struct Thread {
+    pub id: String,
+    pub topic: String,
+    pub created_on: OffsetDateTime,
+    pub created_by: String,
     participants: Vec<Participant>,
     messages: Vec<Message>,
     receipts: BTreeMap<String, Receipt>,
@@ -89,8 +127,8 @@ pub struct NewMessage {
 }
 
 /// One page of a listing and the cursor for the next, if any.
-pub struct Listing {
-    pub items: Vec<Value>,
+pub struct Listing<T> {
+    pub items: Vec<T>,
     pub next: Option<String>,
 }
 
@@ -105,16 +143,9 @@ pub struct Store {
     last_message_id: i64,
 }
 
-fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
-}
-
-fn whole_seconds(at: OffsetDateTime) -> OffsetDateTime {
+/// ACS keeps whole seconds for thread and receipt times.
+pub fn whole_seconds(at: OffsetDateTime) -> OffsetDateTime {
     at.replace_nanosecond(0).unwrap_or(at)
-}
-
-fn identifier(id: &str) -> Value {
-    json!({"rawId": id, "communicationUser": {"id": id}})
 }
 
 fn epoch() -> OffsetDateTime {
@@ -158,17 +189,17 @@ impl Store {
         }
     }
 
-    /// Issues a token for a known identity.
+    /// Issues a token for a known identity; returns it and its expiry.
     pub fn issue_token(
         &mut self,
         id: &str,
         scopes: &[String],
         minutes: Option<u32>,
-    ) -> Result<(String, String), Failure> {
+    ) -> Result<(String, OffsetDateTime), Failure> {
         self.known_identity(id)?;
         let minutes = minutes.unwrap_or(DEFAULT_TOKEN_MINUTES);
         let expires_at = OffsetDateTime::now_utc() + time::Duration::minutes(i64::from(minutes));
-        Ok((self.mint(id, scopes, expires_at)?, rfc3339(expires_at)))
+        Ok((self.mint(id, scopes, expires_at)?, expires_at))
     }
 
     /// Signs a token for `id` expiring at `expires_at`, even in the past (for expiry tests).
@@ -274,6 +305,18 @@ impl Store {
         id
     }
 
+    /// Records a system event in the thread.
+    fn push_event(&mut self, thread_id: &str, event: Event) -> i64 {
+        let draft = MessageDraft {
+            kind: event.kind(),
+            content: Content::Event(event),
+            sender: None,
+            sender_display_name: None,
+            metadata: None,
+        };
+        self.push_message(thread_id, draft)
+    }
+
     /// Checks ids: a malformed one fails the whole request, as ACS does.
     fn check_ids(participants: &[NewParticipant]) -> Result<(), Failure> {
         if participants.len() > MAX_BATCH {
@@ -281,7 +324,10 @@ impl Store {
                 "At most {MAX_BATCH} participants can be added at once."
             )));
         }
-        match participants.iter().find(|p| !ids::is_user_id(&p.id)) {
+        match participants
+            .iter()
+            .find(|p| UserId::parse(p.id.as_str()).is_err())
+        {
             Some(bad) => Err(Failure::BadRequest(format!(
                 "Identifier format is invalid ({}).",
                 bad.id
@@ -298,19 +344,15 @@ impl Store {
         topic: &str,
         participants: Vec<NewParticipant>,
         repeatability_id: Option<&str>,
-    ) -> Result<Value, Failure> {
+    ) -> Result<&Thread, Failure> {
         if topic.trim().is_empty() {
             return Err(Failure::BadRequest("Topic is required.".into()));
         }
         Self::check_ids(&participants)?;
         if let Some(request_id) = repeatability_id {
             let key = (caller.to_owned(), request_id.to_owned());
-            if let Some(existing) = self
-                .repeatability
-                .get(&key)
-                .and_then(|id| self.threads.get(id))
-            {
-                return Ok(thread_json(existing));
+            if let Some(existing) = self.repeatability.get(&key).cloned() {
+                return self.threads.get(&existing).ok_or(Failure::NotFound);
             }
         }
         let id = format!("19:acsV1_{}@thread.v2", uuid::Uuid::new_v4().simple());
@@ -329,7 +371,7 @@ impl Store {
                 });
             }
         }
-        let added: Vec<Value> = members.iter().map(participant_json).collect();
+        let added = members.clone();
         self.threads.insert(
             id.clone(),
             Thread {
@@ -342,43 +384,41 @@ impl Store {
                 receipts: BTreeMap::new(),
             },
         );
-        self.push_message(&id, MessageDraft::system(
-            "participantAdded",
-            json!({"participants": added, "initiatorCommunicationIdentifier": identifier(caller)}),
-        ));
-        self.push_message(
+        let initiator = caller.to_owned();
+        self.push_event(
             &id,
-            MessageDraft::system(
-                "topicUpdated",
-                json!({"topic": topic, "initiatorCommunicationIdentifier": identifier(caller)}),
-            ),
+            Event::ParticipantAdded {
+                participants: added,
+                initiator: initiator.clone(),
+            },
+        );
+        self.push_event(
+            &id,
+            Event::TopicUpdated {
+                topic: topic.to_owned(),
+                initiator,
+            },
         );
         if let Some(request_id) = repeatability_id {
             self.repeatability
                 .insert((caller.to_owned(), request_id.to_owned()), id.clone());
         }
-        let thread = self.threads.get(&id).ok_or(Failure::NotFound)?;
-        Ok(thread_json(thread))
+        self.threads.get(&id).ok_or(Failure::NotFound)
     }
 
     /// The thread's properties.
-    pub fn get_thread(&self, caller: &str, thread_id: &str) -> Result<Value, Failure> {
-        let thread = self.thread(caller, thread_id)?;
-        Ok(json!({
-            "id": thread.id,
-            "topic": thread.topic,
-            "createdOn": rfc3339(thread.created_on),
-            "createdByCommunicationIdentifier": identifier(&thread.created_by),
-        }))
+    pub fn get_thread(&self, caller: &str, thread_id: &str) -> Result<&Thread, Failure> {
+        self.thread(caller, thread_id)
     }
 
-    /// Adds participants; unknown identities come back as invalid, existing ones are left alone.
+    /// Adds participants; unknown identities come back as refused ids, existing members are
+    /// left alone.
     pub fn add_participants(
         &mut self,
         caller: &str,
         thread_id: &str,
         participants: Vec<NewParticipant>,
-    ) -> Result<Vec<Value>, Failure> {
+    ) -> Result<Vec<String>, Failure> {
         Self::check_ids(&participants)?;
         let known: Vec<bool> = participants
             .iter()
@@ -389,9 +429,7 @@ impl Store {
         let mut added = Vec::new();
         for (p, known) in participants.into_iter().zip(known) {
             if !known {
-                invalid.push(
-                    json!({"target": p.id, "code": "403", "message": "Permissions check failed"}),
-                );
+                invalid.push(p.id);
             } else if !thread.participants.iter().any(|m| m.id == p.id) {
                 if thread.participants.len() >= MAX_PARTICIPANTS {
                     return Err(Failure::BadRequest(format!(
@@ -403,15 +441,18 @@ impl Store {
                     display_name: p.display_name,
                     share_history_time: p.share_history_time.unwrap_or_else(epoch),
                 };
-                added.push(participant_json(&member));
+                added.push(member.clone());
                 thread.participants.push(member);
             }
         }
         if !added.is_empty() {
-            self.push_message(thread_id, MessageDraft::system(
-                "participantAdded",
-                json!({"participants": added, "initiatorCommunicationIdentifier": identifier(caller)}),
-            ));
+            self.push_event(
+                thread_id,
+                Event::ParticipantAdded {
+                    participants: added,
+                    initiator: caller.to_owned(),
+                },
+            );
         }
         Ok(invalid)
     }
@@ -423,13 +464,9 @@ impl Store {
         thread_id: &str,
         skip: usize,
         page_size: usize,
-    ) -> Result<Listing, Failure> {
+    ) -> Result<Listing<&Participant>, Failure> {
         let thread = self.thread(caller, thread_id)?;
-        Ok(page(
-            thread.participants.iter().map(participant_json),
-            skip,
-            page_size,
-        ))
+        Ok(page(thread.participants.iter(), skip, page_size))
     }
 
     /// Stores a user's message and returns its id.
@@ -452,7 +489,7 @@ impl Store {
             thread_id,
             MessageDraft {
                 kind: message.kind,
-                content: json!({"message": message.content, "attachments": []}),
+                content: Content::Text(message.content),
                 sender: Some(caller.to_owned()),
                 sender_display_name: message.sender_display_name,
                 metadata: message.metadata,
@@ -470,7 +507,7 @@ impl Store {
         before: Option<i64>,
         start_time: Option<OffsetDateTime>,
         page_size: usize,
-    ) -> Result<Listing, Failure> {
+    ) -> Result<Listing<&Message>, Failure> {
         let thread = self.thread(caller, thread_id)?;
         let since = thread
             .participants
@@ -490,20 +527,21 @@ impl Store {
             Some(last) if more => Some(format!("{:x}", last.id)),
             _ => None,
         };
-        Ok(Listing {
-            items: page.into_iter().map(message_json).collect(),
-            next,
-        })
+        Ok(Listing { items: page, next })
     }
 
     /// One message by id.
-    pub fn get_message(&self, caller: &str, thread_id: &str, id: &str) -> Result<Value, Failure> {
+    pub fn get_message(
+        &self,
+        caller: &str,
+        thread_id: &str,
+        id: &str,
+    ) -> Result<&Message, Failure> {
         let thread = self.thread(caller, thread_id)?;
         thread
             .messages
             .iter()
             .find(|m| m.id.to_string() == id)
-            .map(message_json)
             .ok_or(Failure::NotFound)
     }
 
@@ -539,86 +577,26 @@ impl Store {
         thread_id: &str,
         skip: usize,
         page_size: usize,
-    ) -> Result<Listing, Failure> {
+    ) -> Result<Listing<(&String, &Receipt)>, Failure> {
         let thread = self.thread(caller, thread_id)?;
-        let receipts = thread.receipts.iter().map(|(reader, receipt)| {
-            json!({
-                "senderCommunicationIdentifier": identifier(reader),
-                "chatMessageId": receipt.message_id,
-                "readOn": rfc3339(receipt.read_on),
-            })
-        });
-        Ok(page(receipts, skip, page_size))
+        Ok(page(thread.receipts.iter(), skip, page_size))
     }
 }
 
 struct MessageDraft {
     kind: &'static str,
-    content: Value,
+    content: Content,
     sender: Option<String>,
     sender_display_name: Option<String>,
     metadata: Option<Value>,
 }
 
-impl MessageDraft {
-    fn system(kind: &'static str, content: Value) -> Self {
-        Self {
-            kind,
-            content,
-            sender: None,
-            sender_display_name: None,
-            metadata: None,
-        }
-    }
-}
-
 /// Offset paging, as ACS does for participants and receipts: `size` items from `skip`, and
 /// the next `skip` when more remain.
-fn page(items: impl ExactSizeIterator<Item = Value>, skip: usize, size: usize) -> Listing {
+fn page<T>(items: impl ExactSizeIterator<Item = T>, skip: usize, size: usize) -> Listing<T> {
     let total = items.len();
-    let items: Vec<Value> = items.skip(skip).take(size).collect();
+    let items: Vec<T> = items.skip(skip).take(size).collect();
     let end = skip + items.len();
     let next = (end < total).then(|| end.to_string());
     Listing { items, next }
-}
-
-fn thread_json(thread: &Thread) -> Value {
-    json!({"chatThread": {
-        "id": thread.id,
-        "topic": thread.topic,
-        "createdOn": rfc3339(thread.created_on),
-        "createdByCommunicationIdentifier": identifier(&thread.created_by),
-    }})
-}
-
-fn participant_json(p: &Participant) -> Value {
-    let mut value = json!({
-        "communicationIdentifier": identifier(&p.id),
-        "shareHistoryTime": rfc3339(p.share_history_time),
-    });
-    if let Some(name) = &p.display_name {
-        value["displayName"] = json!(name);
-    }
-    value
-}
-
-fn message_json(m: &Message) -> Value {
-    let mut value = json!({
-        "id": m.id.to_string(),
-        "type": m.kind,
-        "sequenceId": m.sequence_id.to_string(),
-        "version": m.id.to_string(),
-        "content": m.content,
-        "createdOn": rfc3339(whole_seconds(m.created_on)),
-    });
-    if let Some(sender) = &m.sender {
-        value["senderCommunicationIdentifier"] = identifier(sender);
-    }
-    if let Some(name) = &m.sender_display_name {
-        value["senderDisplayName"] = json!(name);
-    }
-    if let Some(metadata) = &m.metadata {
-        value["metadata"] = metadata.clone();
-    }
-    value
 }

@@ -96,7 +96,7 @@ mod tests {
         let token = encode(&key(), &claims);
         assert_eq!(decode(&key(), &token), Some(claims.clone()));
         let read = acs_chat_api::acs::token::read_claims(&token).unwrap();
-        assert_eq!(read.user_id, claims.user_id());
+        assert_eq!(read.user_id.as_str(), claims.user_id());
         assert_eq!(read.expires_at.unix_timestamp(), claims.exp);
         assert_eq!(claims.scopes().collect::<Vec<_>>(), ["chat", "voip"]);
     }

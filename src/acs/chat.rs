@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::error::AcsError;
-use super::http::{AcsHttp, Idempotency, decode_json, encode_json};
-use super::ids::encode_segment;
+use super::http::{AcsHttp, Idempotency, decode_json, encode_json, versioned_url};
+use super::ids::{MessageId, ThreadId, UserId, encode_segment};
+use super::token::BearerToken;
 
 /// The Chat API version this client speaks.
 pub const API_VERSION: &str = "2024-03-07";
@@ -34,10 +35,10 @@ pub struct CommunicationUser {
 
 impl CommunicationIdentifier {
     /// The identifier of an ACS user, in the form the SDKs send.
-    pub fn user(id: &str) -> Self {
+    pub fn user(id: &UserId) -> Self {
         Self {
-            raw_id: Some(id.to_owned()),
-            communication_user: Some(CommunicationUser { id: id.to_owned() }),
+            raw_id: Some(id.to_string()),
+            communication_user: Some(CommunicationUser { id: id.to_string() }),
         }
     }
 
@@ -63,7 +64,7 @@ pub struct ChatParticipant {
 
 impl ChatParticipant {
     /// A participant who sees the whole history.
-    pub fn user(id: &str, display_name: Option<&str>) -> Self {
+    pub fn user(id: &UserId, display_name: Option<&str>) -> Self {
         Self {
             communication_identifier: CommunicationIdentifier::user(id),
             display_name: display_name.map(str::to_owned),
@@ -76,7 +77,7 @@ impl ChatParticipant {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChatThread {
-    pub id: String,
+    pub id: ThreadId,
     #[serde(default)]
     pub topic: String,
     #[serde(with = "time::serde::rfc3339")]
@@ -97,7 +98,7 @@ pub struct MessageContent {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChatMessage {
-    pub id: String,
+    pub id: MessageId,
     /// `text`, `html`, `topicUpdated`, `participantAdded`, `participantRemoved`.
     #[serde(rename = "type")]
     pub kind: String,
@@ -161,7 +162,7 @@ pub struct SendMessage<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct ReadReceipt {
     pub sender_communication_identifier: CommunicationIdentifier,
-    pub chat_message_id: String,
+    pub chat_message_id: MessageId,
     #[serde(with = "time::serde::rfc3339")]
     pub read_on: OffsetDateTime,
 }
@@ -201,7 +202,7 @@ struct AddParticipantsResponse {
 
 #[derive(Deserialize)]
 struct SendMessageResponse {
-    id: String,
+    id: MessageId,
 }
 
 /// Client for the Chat API. Cheap to clone; every call takes the acting user's token.
@@ -212,35 +213,34 @@ pub struct ChatClient {
 }
 
 impl ChatClient {
-    /// A client for the resource at `endpoint` (normalised to end in `/`).
+    /// A client for the resource at `endpoint`, which should end in `/` (as
+    /// [`parse_endpoint`](super::connection_string::parse_endpoint) makes it) so that paths
+    /// join under it rather than beside it.
     pub fn new(http: AcsHttp, endpoint: Url) -> Self {
         Self { http, endpoint }
     }
 
     fn url(&self, path: &str) -> Result<Url, AcsError> {
-        let mut url = self
-            .endpoint
-            .join(path)
-            .map_err(|e| AcsError::InvalidResponse(format!("bad chat URL: {e}")))?;
-        url.query_pairs_mut()
-            .append_pair("api-version", API_VERSION);
-        Ok(url)
+        versioned_url(&self.endpoint, path, API_VERSION)
     }
 
-    fn thread_url(&self, thread_id: &str, rest: &str) -> Result<Url, AcsError> {
-        self.url(&format!("chat/threads/{}{rest}", encode_segment(thread_id)))
+    fn thread_url(&self, thread_id: &ThreadId, rest: &str) -> Result<Url, AcsError> {
+        self.url(&format!(
+            "chat/threads/{}{rest}",
+            encode_segment(thread_id.as_str())
+        ))
     }
 
-    fn request(&self, token: &str, method: Method, url: &Url) -> RequestBuilder {
+    fn request(&self, token: &BearerToken, method: Method, url: &Url) -> RequestBuilder {
         self.http
             .client()
             .request(method, url.clone())
-            .bearer_auth(token)
+            .bearer_auth(token.expose())
     }
 
     async fn post_json<T: Serialize>(
         &self,
-        token: &str,
+        token: &BearerToken,
         url: Url,
         body: &T,
         idempotency: Idempotency,
@@ -265,7 +265,7 @@ impl ChatClient {
     /// repeatability id makes a retry, ours or the caller's, return the same thread.
     pub async fn create_thread(
         &self,
-        token: &str,
+        token: &BearerToken,
         topic: &str,
         participants: &[ChatParticipant],
         repeatability_request_id: &str,
@@ -293,8 +293,8 @@ impl ChatClient {
     /// Adds participants; ACS leaves existing ones as they are. Returns those it refused.
     pub async fn add_participants(
         &self,
-        token: &str,
-        thread_id: &str,
+        token: &BearerToken,
+        thread_id: &ThreadId,
         participants: &[ChatParticipant],
     ) -> Result<Vec<InvalidParticipant>, AcsError> {
         #[derive(Serialize)]
@@ -317,8 +317,8 @@ impl ChatClient {
     /// Lists every participant, following pages.
     pub async fn list_participants(
         &self,
-        token: &str,
-        thread_id: &str,
+        token: &BearerToken,
+        thread_id: &ThreadId,
     ) -> Result<Vec<ChatParticipant>, AcsError> {
         self.collect(token, self.thread_url(thread_id, "/participants")?)
             .await
@@ -327,10 +327,10 @@ impl ChatClient {
     /// Sends a message and returns its id. Not retried where ACS might already have stored it.
     pub async fn send_message(
         &self,
-        token: &str,
-        thread_id: &str,
+        token: &BearerToken,
+        thread_id: &ThreadId,
         message: &SendMessage<'_>,
-    ) -> Result<String, AcsError> {
+    ) -> Result<MessageId, AcsError> {
         let url = self.thread_url(thread_id, "/messages")?;
         let body = self
             .post_json(token, url, message, Idempotency::Unsafe, None)
@@ -342,8 +342,8 @@ impl ChatClient {
     /// far as needed, as raw JSON (`Page<Box<RawValue>>`, then [`ChatMessage::from_raw`]).
     pub async fn list_messages<T: DeserializeOwned>(
         &self,
-        token: &str,
-        thread_id: &str,
+        token: &BearerToken,
+        thread_id: &ThreadId,
         max_page_size: Option<u32>,
         start_time: Option<OffsetDateTime>,
     ) -> Result<Page<T>, AcsError> {
@@ -367,8 +367,8 @@ impl ChatClient {
     /// Every message of the thread, following every `nextLink`, newest first as ACS lists them.
     pub async fn list_all_messages(
         &self,
-        token: &str,
-        thread_id: &str,
+        token: &BearerToken,
+        thread_id: &ThreadId,
     ) -> Result<Vec<ChatMessage>, AcsError> {
         let first: Page<ChatMessage> = self
             .list_messages(token, thread_id, Some(MAX_PAGE_SIZE), None)
@@ -379,7 +379,7 @@ impl ChatClient {
     /// Fetches the page a `nextLink` names.
     pub async fn next_page<T: DeserializeOwned>(
         &self,
-        token: &str,
+        token: &BearerToken,
         next_link: &str,
     ) -> Result<Page<T>, AcsError> {
         let url = self.checked_next_link(next_link)?;
@@ -389,8 +389,8 @@ impl ChatClient {
     /// Every read receipt of the thread, following pages.
     pub async fn list_read_receipts(
         &self,
-        token: &str,
-        thread_id: &str,
+        token: &BearerToken,
+        thread_id: &ThreadId,
     ) -> Result<Vec<ReadReceipt>, AcsError> {
         self.collect(token, self.thread_url(thread_id, "/readReceipts")?)
             .await
@@ -399,14 +399,14 @@ impl ChatClient {
     /// Marks everything up to `message_id` as read by the caller.
     pub async fn send_read_receipt(
         &self,
-        token: &str,
-        thread_id: &str,
-        message_id: &str,
+        token: &BearerToken,
+        thread_id: &ThreadId,
+        message_id: &MessageId,
     ) -> Result<(), AcsError> {
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
         struct Request<'a> {
-            chat_message_id: &'a str,
+            chat_message_id: &'a MessageId,
         }
         let url = self.thread_url(thread_id, "/readReceipts")?;
         self.post_json(
@@ -424,7 +424,7 @@ impl ChatClient {
 
     async fn get_page<T: DeserializeOwned>(
         &self,
-        token: &str,
+        token: &BearerToken,
         url: Url,
     ) -> Result<Page<T>, AcsError> {
         self.http
@@ -434,7 +434,7 @@ impl ChatClient {
 
     async fn collect<T: DeserializeOwned>(
         &self,
-        token: &str,
+        token: &BearerToken,
         url: Url,
     ) -> Result<Vec<T>, AcsError> {
         let first = self.get_page(token, url).await?;
@@ -444,7 +444,7 @@ impl ChatClient {
     /// Everything from `page` on, following every `nextLink`.
     async fn follow<T: DeserializeOwned>(
         &self,
-        token: &str,
+        token: &BearerToken,
         mut page: Page<T>,
     ) -> Result<Vec<T>, AcsError> {
         let mut all = std::mem::take(&mut page.value);

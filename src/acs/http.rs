@@ -8,7 +8,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderMap;
-use reqwest::{RequestBuilder, StatusCode};
+use reqwest::{RequestBuilder, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
 use super::auth;
@@ -235,6 +235,15 @@ impl AcsHttp {
         let fraction = 0.5 + (random % 1000) as f64 / 2000.0;
         exp.mul_f64(fraction)
     }
+}
+
+/// `path` under `endpoint`, with the `api-version` every ACS route requires.
+pub(crate) fn versioned_url(endpoint: &Url, path: &str, version: &str) -> Result<Url, AcsError> {
+    let mut url = endpoint
+        .join(path)
+        .map_err(|e| AcsError::InvalidResponse(format!("bad ACS URL: {e}")))?;
+    url.query_pairs_mut().append_pair("api-version", version);
+    Ok(url)
 }
 
 /// Serialises a request body; our request types cannot fail to serialise, but we do not panic.

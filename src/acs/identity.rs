@@ -7,8 +7,11 @@ use time::OffsetDateTime;
 use super::auth;
 use super::connection_string::{AccessKey, ConnectionString};
 use super::error::AcsError;
-use super::http::{AcsHttp, Idempotency, decode_json as decode, encode_json as json};
-use super::ids::encode_segment;
+use super::http::{
+    AcsHttp, Idempotency, decode_json as decode, encode_json as json, versioned_url,
+};
+use super::ids::{UserId, encode_segment};
+use super::token::BearerToken;
 
 /// The Identity API version this client speaks.
 pub const API_VERSION: &str = "2023-10-01";
@@ -30,8 +33,8 @@ pub enum Scope {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessToken {
-    /// The bearer token. Secret: never log it.
-    pub token: String,
+    /// The bearer token; it formats as REDACTED.
+    pub token: BearerToken,
     /// Expiry as ACS wrote it (RFC 3339).
     #[serde(with = "time::serde::rfc3339")]
     pub expires_on: OffsetDateTime,
@@ -40,15 +43,14 @@ pub struct AccessToken {
 /// A new identity with its token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserWithToken {
-    /// The raw id, `8:acs:...`.
-    pub user_id: String,
+    pub user_id: UserId,
     /// Its first token.
     pub token: AccessToken,
 }
 
 #[derive(Deserialize)]
 struct Identity {
-    id: String,
+    id: UserId,
 }
 
 #[derive(Deserialize)]
@@ -93,13 +95,14 @@ impl IdentityClient {
     }
 
     fn url(&self, path: &str) -> Result<Url, AcsError> {
-        let mut url = self
-            .endpoint
-            .join(path)
-            .map_err(|e| AcsError::InvalidResponse(format!("bad identity URL: {e}")))?;
-        url.query_pairs_mut()
-            .append_pair("api-version", API_VERSION);
-        Ok(url)
+        versioned_url(&self.endpoint, path, API_VERSION)
+    }
+
+    fn identity_url(&self, user_id: &UserId, action: &str) -> Result<Url, AcsError> {
+        self.url(&format!(
+            "identities/{}{action}",
+            encode_segment(user_id.as_str())
+        ))
     }
 
     async fn call(
@@ -169,7 +172,7 @@ impl IdentityClient {
     }
 
     /// Creates an identity with no token.
-    pub async fn create_user(&self) -> Result<String, AcsError> {
+    pub async fn create_user(&self) -> Result<UserId, AcsError> {
         let body = self
             .call(
                 Method::POST,
@@ -184,14 +187,11 @@ impl IdentityClient {
     /// Issues a new token for an existing identity.
     pub async fn issue_token(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         scopes: &[Scope],
         expires_in_minutes: Option<u32>,
     ) -> Result<AccessToken, AcsError> {
-        let url = self.url(&format!(
-            "identities/{}/:issueAccessToken",
-            encode_segment(user_id)
-        ))?;
+        let url = self.identity_url(user_id, "/:issueAccessToken")?;
         let body = json(&IssueRequest {
             scopes,
             expires_in_minutes,
@@ -204,19 +204,16 @@ impl IdentityClient {
     }
 
     /// Revokes every token of an identity.
-    pub async fn revoke_tokens(&self, user_id: &str) -> Result<(), AcsError> {
-        let url = self.url(&format!(
-            "identities/{}/:revokeAccessTokens",
-            encode_segment(user_id)
-        ))?;
+    pub async fn revoke_tokens(&self, user_id: &UserId) -> Result<(), AcsError> {
+        let url = self.identity_url(user_id, "/:revokeAccessTokens")?;
         self.call(Method::POST, url, Vec::new(), Idempotency::Safe)
             .await
             .map(drop)
     }
 
     /// Deletes an identity, its tokens and its data.
-    pub async fn delete_user(&self, user_id: &str) -> Result<(), AcsError> {
-        let url = self.url(&format!("identities/{}", encode_segment(user_id)))?;
+    pub async fn delete_user(&self, user_id: &UserId) -> Result<(), AcsError> {
+        let url = self.identity_url(user_id, "")?;
         self.call(Method::DELETE, url, Vec::new(), Idempotency::Safe)
             .await
             .map(drop)

@@ -14,5 +14,7 @@ pub use connection_string::{AccessKey, ConnectionString, ConnectionStringError};
 pub use error::{AcsError, ServiceError};
 pub use http::{AcsHttp, Idempotency, RetryPolicy};
 pub use identity::IdentityClient;
+pub use ids::{IdError, MessageId, ThreadId, UserId};
 /// The URL type of every endpoint and link, re-exported so that users need not name reqwest.
 pub use reqwest::Url;
+pub use token::BearerToken;

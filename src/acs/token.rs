@@ -4,10 +4,49 @@
 //! expiry to route the call and to turn away an expired or mismatched token before a round trip;
 //! nothing is granted on the strength of this parse alone.
 
+use std::fmt;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use time::OffsetDateTime;
+
+use super::ids::UserId;
+
+/// An ACS user access token. `Debug` and `Display` print a redacted form, so no log line, error
+/// or formatted state can show it; [`BearerToken::expose`] is the one way to its text, for the
+/// wire and for handing it to its owner.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct BearerToken(String);
+
+impl BearerToken {
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    /// The token's text. Secret: only for an `Authorization` header or its owner's answer.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// What the token says about itself, unverified (see the module doc).
+    pub fn claims(&self) -> Result<TokenClaims, TokenError> {
+        read_claims(&self.0)
+    }
+}
+
+impl fmt::Debug for BearerToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BearerToken(REDACTED)")
+    }
+}
+
+impl fmt::Display for BearerToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("REDACTED")
+    }
+}
 
 /// Why a token could not be read.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -16,7 +55,7 @@ pub enum TokenError {
     NotAJwt,
     #[error("token payload is not readable")]
     UnreadablePayload,
-    #[error("token names no ACS identity")]
+    #[error("token names no ACS user identity")]
     NoIdentity,
 }
 
@@ -24,7 +63,7 @@ pub enum TokenError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenClaims {
     /// The identity's raw id, `8:acs:...`.
-    pub user_id: String,
+    pub user_id: UserId,
     /// When ACS stops accepting it.
     pub expires_at: OffsetDateTime,
 }
@@ -65,15 +104,15 @@ pub fn read_claims(token: &str) -> Result<TokenClaims, TokenError> {
         .map_err(|_| TokenError::UnreadablePayload)?;
     let payload: Payload =
         serde_json::from_slice(&bytes).map_err(|_| TokenError::UnreadablePayload)?;
-    let skype_id = payload
+    let user_id = payload
         .skypeid
-        .filter(|id| !id.is_empty())
+        .and_then(|id| UserId::parse(format!("8:{id}")).ok())
         .ok_or(TokenError::NoIdentity)?;
     let exp = payload.exp.ok_or(TokenError::UnreadablePayload)?;
     let expires_at =
         OffsetDateTime::from_unix_timestamp(exp).map_err(|_| TokenError::UnreadablePayload)?;
     Ok(TokenClaims {
-        user_id: format!("8:{skype_id}"),
+        user_id,
         expires_at,
     })
 }
@@ -98,7 +137,7 @@ mod tests {
             r#"{"skypeid":"acs:res_0001","scp":1792,"csi":"1657788332","exp":1657874732,"acsScope":"chat","resourceId":"res","iat":1657788332}"#,
         );
         let claims = read_claims(&token).unwrap();
-        assert_eq!(claims.user_id, "8:acs:res_0001");
+        assert_eq!(claims.user_id, *"8:acs:res_0001");
         assert_eq!(claims.expires_at.unix_timestamp(), 1657874732);
         assert!(claims.is_expired(OffsetDateTime::now_utc()));
         assert!(!claims.is_expired(OffsetDateTime::from_unix_timestamp(1657874731).unwrap()));
@@ -106,9 +145,10 @@ mod tests {
 
     #[test]
     fn accepts_a_payload_in_the_standard_alphabet_with_padding() {
-        let payload = STANDARD.encode(r#"{"skypeid":"acs:a?>","exp":1}"#);
+        let payload = STANDARD.encode(r#"{"skypeid":"acs:a_b","exp":1,"pad":"???>>>"}"#);
+        assert!(payload.contains('+') && payload.contains('/') && payload.ends_with('='));
         let token = format!("h.{payload}.s");
-        assert_eq!(read_claims(&token).unwrap().user_id, "8:acs:a?>");
+        assert_eq!(read_claims(&token).unwrap().user_id, *"8:acs:a_b");
     }
 
     #[test]
@@ -121,6 +161,10 @@ mod tests {
             (&jwt("not json"), TokenError::UnreadablePayload),
             (&jwt(r#"{"exp":1}"#), TokenError::NoIdentity),
             (
+                &jwt(r#"{"skypeid":"orgid:x","exp":1}"#),
+                TokenError::NoIdentity,
+            ),
+            (
                 &jwt(r#"{"skypeid":"acs:x"}"#),
                 TokenError::UnreadablePayload,
             ),
@@ -128,5 +172,18 @@ mod tests {
         for (token, expected) in cases {
             assert_eq!(read_claims(token), Err(expected), "{token}");
         }
+    }
+
+    #[test]
+    fn a_bearer_token_never_shows_in_debug_or_display() {
+        let token = BearerToken::new("eyJ.secret-token-text.sig");
+        for shown in [
+            format!("{token:?}"),
+            format!("{token}"),
+            format!("{:?}", Some(&token)),
+        ] {
+            assert!(!shown.contains("secret-token-text"), "{shown}");
+        }
+        assert_eq!(token.expose(), "eyJ.secret-token-text.sig");
     }
 }

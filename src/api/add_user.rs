@@ -1,33 +1,128 @@
 //! `POST /add_user` `{"thread_id", "user2_id"}`: a participant adds user2 to the thread. Any
 //! participant's token may do it; ACS checks membership.
 
-use lambda_http::{Body, Request, Response};
-use serde_json::json;
+use lambda_http::Request;
+use serde_json::{Value, json};
 
-use super::input::{Body as JsonBody, check_user_id};
-use super::{ApiError, AppState, caller, ok};
+use super::caller::{self, Caller, Who};
+use super::input::JsonBody;
+use super::{ApiError, AppState};
 use crate::acs::chat::ChatParticipant;
+use crate::acs::{ThreadId, UserId};
 
-pub async fn handle(state: &AppState, request: &Request) -> Result<Response<Body>, ApiError> {
-    let body = JsonBody::parse(request)?;
-    let thread_id = body.thread_id("thread_id")?;
-    let user2_id = body.user_id("user2_id")?;
-    // Only trusted mode reads it: who acts when no token says so.
-    let acting = body
-        .optional("user1_id")?
-        .map(|id| check_user_id("user1_id", id))
-        .transpose()?;
-    let caller = caller::anyone(state, request, acting).await?;
-    let invalid = state
-        .chat()?
-        .add_participants(
-            &caller.token,
-            thread_id,
-            &[ChatParticipant::user(user2_id, None)],
-        )
-        .await?;
-    if !invalid.is_empty() {
-        return Err(ApiError::UserNotFound("user2_id"));
+/// A valid `add_user` request.
+#[derive(Debug)]
+pub struct AddUser {
+    pub thread_id: ThreadId,
+    pub user2_id: UserId,
+    /// Read only in trusted mode without a token: who acts.
+    pub user1_id: Option<UserId>,
+}
+
+impl AddUser {
+    pub fn parse(request: &Request) -> Result<Self, ApiError> {
+        let body = JsonBody::parse(request)?;
+        Ok(Self {
+            thread_id: body.id("thread_id")?,
+            user2_id: body.id("user2_id")?,
+            user1_id: body.optional_id("user1_id")?,
+        })
     }
-    ok(&json!({"message": "User added successfully"}))
+
+    pub async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+        let invalid = state
+            .chat()?
+            .add_participants(
+                &caller.token,
+                &self.thread_id,
+                &[ChatParticipant::user(&self.user2_id, None)],
+            )
+            .await?;
+        if !invalid.is_empty() {
+            return Err(ApiError::UserNotFound("user2_id"));
+        }
+        Ok(json!({"message": "User added successfully"}))
+    }
+}
+
+pub async fn handle(state: &AppState, request: &Request) -> Result<Value, ApiError> {
+    let input = AddUser::parse(request)?;
+    let who = Who::Participant {
+        acting: input.user1_id.as_ref(),
+    };
+    let caller = caller::authenticate(state, request, who).await?;
+    input.act(state, &caller).await
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::input::test_requests::{OTHER_USER, THREAD, USER, code, post};
+
+    #[test]
+    fn parse_reads_the_thread_the_new_user_and_an_optional_acting_user() {
+        let parsed =
+            AddUser::parse(&post(json!({"thread_id": THREAD, "user2_id": OTHER_USER}))).unwrap();
+        assert_eq!(
+            (parsed.thread_id.as_str(), parsed.user2_id.as_str()),
+            (THREAD, OTHER_USER)
+        );
+        assert_eq!(parsed.user1_id, None);
+        let parsed = AddUser::parse(&post(
+            json!({"thread_id": THREAD, "user2_id": OTHER_USER, "user1_id": USER}),
+        ))
+        .unwrap();
+        assert_eq!(parsed.user1_id.unwrap(), *USER);
+    }
+
+    #[test]
+    fn parse_refuses_each_malformed_request_with_its_own_code() {
+        let cases = [
+            (
+                "no thread_id",
+                json!({"user2_id": OTHER_USER}),
+                "400 missing_field",
+            ),
+            (
+                "no user2_id",
+                json!({"thread_id": THREAD}),
+                "400 missing_field",
+            ),
+            (
+                "a malformed thread_id",
+                json!({"thread_id": "thread_id_123", "user2_id": OTHER_USER}),
+                "400 invalid_field",
+            ),
+            (
+                "a user id as thread_id",
+                json!({"thread_id": USER, "user2_id": OTHER_USER}),
+                "400 invalid_field",
+            ),
+            (
+                "a thread id as user2_id",
+                json!({"thread_id": THREAD, "user2_id": THREAD}),
+                "400 invalid_field",
+            ),
+            (
+                "a malformed user1_id",
+                json!({"thread_id": THREAD, "user2_id": OTHER_USER, "user1_id": "x"}),
+                "400 invalid_field",
+            ),
+            (
+                "a thread_id with a path",
+                json!({"thread_id": "19:a/../b@thread.v2", "user2_id": OTHER_USER}),
+                "400 invalid_field",
+            ),
+            (
+                "a list as user2_id",
+                json!({"thread_id": THREAD, "user2_id": [OTHER_USER]}),
+                "400 invalid_field",
+            ),
+        ];
+        for (what, body, expected) in cases {
+            assert_eq!(code(AddUser::parse(&post(body))), expected, "{what}");
+        }
+    }
 }

@@ -5,20 +5,69 @@ use lambda_http::Request;
 use lambda_http::http::header::AUTHORIZATION;
 use time::OffsetDateTime;
 
-use super::AppState;
 use super::errors::ApiError;
+use super::state::AppState;
 use crate::acs::identity::Scope;
-use crate::acs::token::read_claims;
+use crate::acs::{BearerToken, UserId};
 use crate::config::{AuthMode, TRUSTED_TOKEN_MINUTES};
 
+/// How the caller was authenticated, recorded so that no handler works it out again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// The request carried the caller's own ACS token.
+    Bearer,
+    /// Trusted mode: no header, so the function minted a token with the admin key.
+    Minted,
+}
+
 /// An authenticated caller and the token that acts for it on ACS.
+#[derive(Debug, Clone)]
 pub struct Caller {
-    pub user_id: String,
-    pub token: String,
+    pub user_id: UserId,
+    pub token: BearerToken,
+    pub auth: Auth,
+}
+
+/// Who an endpoint needs to be calling, as its parsed request says.
+pub enum Who<'a> {
+    /// Exactly this user, named in the request as `field`.
+    User { field: &'static str, id: &'a UserId },
+    /// Any participant, whoever the token names (ACS checks membership). In trusted mode
+    /// without a header, `acting` acts if given, else the secret's service identity.
+    Participant { acting: Option<&'a UserId> },
+}
+
+/// The caller the request's credentials name, who must be `who`.
+pub async fn authenticate(
+    state: &AppState,
+    request: &Request,
+    who: Who<'_>,
+) -> Result<Caller, ApiError> {
+    match (bearer(request)?, who) {
+        (Some(token), Who::User { field, id }) => {
+            let caller = from_token(token)?;
+            if caller.user_id == *id {
+                Ok(caller)
+            } else {
+                Err(ApiError::TokenUserMismatch(field))
+            }
+        }
+        (Some(token), Who::Participant { .. }) => from_token(token),
+        (None, _) if state.config.auth_mode != AuthMode::Trusted => Err(ApiError::MissingToken),
+        (None, Who::User { id, .. }) => mint(state, id).await,
+        (None, Who::Participant { acting: Some(id) }) => mint(state, id).await,
+        (None, Who::Participant { acting: None }) => {
+            let service = state
+                .service_user_id()
+                .await?
+                .ok_or(ApiError::ActingUserRequired)?;
+            mint(state, &service).await
+        }
+    }
 }
 
 /// The bearer token, if the request carries one; a malformed header is an error.
-fn bearer(request: &Request) -> Result<Option<&str>, ApiError> {
+fn bearer(request: &Request) -> Result<Option<BearerToken>, ApiError> {
     let Some(value) = request.headers().get(AUTHORIZATION) else {
         return Ok(None);
     };
@@ -27,70 +76,20 @@ fn bearer(request: &Request) -> Result<Option<&str>, ApiError> {
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
         return Err(ApiError::InvalidToken);
     }
-    Ok(Some(token.trim()))
+    Ok(Some(BearerToken::new(token.trim())))
 }
 
 /// Reads the token's identity and turns away an expired one before any ACS round trip.
-fn from_token(token: &str) -> Result<Caller, ApiError> {
-    let claims = read_claims(token).map_err(|_| ApiError::InvalidToken)?;
+fn from_token(token: BearerToken) -> Result<Caller, ApiError> {
+    let claims = token.claims().map_err(|_| ApiError::InvalidToken)?;
     if claims.is_expired(OffsetDateTime::now_utc()) {
         return Err(ApiError::TokenExpired);
     }
     Ok(Caller {
         user_id: claims.user_id,
-        token: token.to_owned(),
+        token,
+        auth: Auth::Bearer,
     })
-}
-
-/// True when trusted mode will mint a token for this request (it carries no header).
-pub fn is_trusted_without_token(state: &AppState, request: &Request) -> bool {
-    state.config.auth_mode == AuthMode::Trusted && !request.headers().contains_key(AUTHORIZATION)
-}
-
-/// The caller, who must be `user_id` (named in the request as `field`).
-pub async fn as_user(
-    state: &AppState,
-    request: &Request,
-    field: &'static str,
-    user_id: &str,
-) -> Result<Caller, ApiError> {
-    match bearer(request)? {
-        Some(token) => {
-            let caller = from_token(token)?;
-            if caller.user_id == user_id {
-                Ok(caller)
-            } else {
-                Err(ApiError::TokenUserMismatch(field))
-            }
-        }
-        None if state.config.auth_mode == AuthMode::Trusted => mint(state, user_id).await,
-        None => Err(ApiError::MissingToken),
-    }
-}
-
-/// The caller, whoever the token names (for acts on behalf of a thread, such as adding a user).
-/// In trusted mode without a header, `acting` acts if given, else the secret's service identity.
-pub async fn anyone(
-    state: &AppState,
-    request: &Request,
-    acting: Option<&str>,
-) -> Result<Caller, ApiError> {
-    match bearer(request)? {
-        Some(token) => from_token(token),
-        None if state.config.auth_mode == AuthMode::Trusted => {
-            let acting = match acting {
-                Some(id) => id.to_owned(),
-                None => state
-                    .service_user_id()
-                    .await?
-                    .ok_or(ApiError::TrustedModeNeeds(
-                        "trusted mode needs user1_id in the body, or a serviceUserId in the secret",
-                    ))?,
-            };
-            mint(state, &acting).await
-        }
-        None => Err(ApiError::MissingToken),
-    }
 }
 
 /// A minted token is reused until this much of its life is left.
@@ -98,10 +97,9 @@ const MINTED_TOKEN_MARGIN: time::Duration = time::Duration::minutes(10);
 
 /// Trusted mode: a short-lived chat token for `user_id`, issued with the admin key once per
 /// container and reused while it has life left, so that a request costs no extra round trip.
-async fn mint(state: &AppState, user_id: &str) -> Result<Caller, ApiError> {
+async fn mint(state: &AppState, user_id: &UserId) -> Result<Caller, ApiError> {
     let fresh_enough = OffsetDateTime::now_utc() + MINTED_TOKEN_MARGIN;
-    let cached = state.minted_token(user_id, fresh_enough);
-    let token = match cached {
+    let token = match state.minted_token(user_id, fresh_enough) {
         Some(token) => token,
         None => {
             let token = state
@@ -116,7 +114,8 @@ async fn mint(state: &AppState, user_id: &str) -> Result<Caller, ApiError> {
         }
     };
     Ok(Caller {
-        user_id: user_id.to_owned(),
+        user_id: user_id.clone(),
         token,
+        auth: Auth::Minted,
     })
 }

@@ -2,52 +2,177 @@
 //! becomes its first participant. An `Idempotency-Key` header makes a retried call return the
 //! same thread (it becomes ACS's repeatability id).
 
-use lambda_http::{Body, Request, Response};
-use serde_json::json;
+use lambda_http::Request;
+use serde_json::{Value, json};
 
-use super::input::{Body as JsonBody, MAX_TOPIC_CHARS};
-use super::{ApiError, AppState, caller, ok};
+use super::caller::{self, Auth, Caller, Who};
+use super::input::{JsonBody, MAX_TOPIC_CHARS};
+use super::{ApiError, AppState};
+use crate::acs::UserId;
 use crate::acs::chat::ChatParticipant;
 
 /// The original app's topic, used when the caller gives none.
 pub const DEFAULT_TOPIC: &str = "Manual Two-Way Chat";
 
-pub async fn handle(state: &AppState, request: &Request) -> Result<Response<Body>, ApiError> {
-    let body = JsonBody::parse(request)?;
-    let user1_id = body.user_id("user1_id")?;
-    let topic = body.optional("topic")?.unwrap_or(DEFAULT_TOPIC).trim();
-    if topic.is_empty() || topic.chars().count() > MAX_TOPIC_CHARS {
-        return Err(ApiError::InvalidField {
-            field: "topic",
-            reason: "must be 1 to 256 characters",
-        });
+/// A valid `create_thread` request.
+#[derive(Debug)]
+pub struct CreateThread {
+    pub user1_id: UserId,
+    pub topic: String,
+    /// The client's `Idempotency-Key`, if it sent one.
+    pub idempotency_key: Option<String>,
+}
+
+impl CreateThread {
+    pub fn parse(request: &Request) -> Result<Self, ApiError> {
+        let body = JsonBody::parse(request)?;
+        let user1_id = body.id("user1_id")?;
+        let topic = body.optional("topic")?.unwrap_or(DEFAULT_TOPIC).trim();
+        if topic.is_empty() || topic.chars().count() > MAX_TOPIC_CHARS {
+            return Err(ApiError::InvalidField {
+                field: "topic",
+                reason: "must be 1 to 256 characters",
+            });
+        }
+        let idempotency_key = match request.headers().get("idempotency-key") {
+            Some(key) => Some(
+                key.to_str()
+                    .ok()
+                    .filter(|k| !k.is_empty() && k.len() <= 64)
+                    .ok_or(ApiError::InvalidField {
+                        field: "Idempotency-Key",
+                        reason: "must be 1 to 64 visible ASCII characters",
+                    })?
+                    .to_owned(),
+            ),
+            None => None,
+        };
+        Ok(Self {
+            user1_id,
+            topic: topic.to_owned(),
+            idempotency_key,
+        })
     }
-    let repeatability_id = match request.headers().get("idempotency-key") {
-        Some(key) => key
-            .to_str()
-            .ok()
-            .filter(|k| !k.is_empty() && k.len() <= 64)
-            .ok_or(ApiError::InvalidField {
-                field: "Idempotency-Key",
-                reason: "must be 1 to 64 visible ASCII characters",
-            })?
-            .to_owned(),
-        None => uuid::Uuid::new_v4().to_string(),
+
+    pub async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+        // A minted caller means no caller token: add the service identity so that add_user
+        // can act on this thread later without one.
+        let participants: Vec<ChatParticipant> = match caller.auth {
+            Auth::Minted => state
+                .service_user_id()
+                .await?
+                .map(|id| vec![ChatParticipant::user(&id, None)])
+                .unwrap_or_default(),
+            Auth::Bearer => Vec::new(),
+        };
+        let repeatability_id = self
+            .idempotency_key
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let thread = state
+            .chat()?
+            .create_thread(&caller.token, &self.topic, &participants, &repeatability_id)
+            .await?;
+        Ok(json!({"thread_id": thread.id}))
+    }
+}
+
+pub async fn handle(state: &AppState, request: &Request) -> Result<Value, ApiError> {
+    let input = CreateThread::parse(request)?;
+    let who = Who::User {
+        field: "user1_id",
+        id: &input.user1_id,
     };
-    let caller = caller::as_user(state, request, "user1_id", user1_id).await?;
-    // Trusted mode adds its service identity so that add_user can act without a caller token.
-    let participants: Vec<ChatParticipant> = if caller::is_trusted_without_token(state, request) {
-        state
-            .service_user_id()
-            .await?
-            .map(|id| vec![ChatParticipant::user(&id, None)])
-            .unwrap_or_default()
-    } else {
-        Vec::new()
-    };
-    let thread = state
-        .chat()?
-        .create_thread(&caller.token, topic, &participants, &repeatability_id)
-        .await?;
-    ok(&json!({"thread_id": thread.id}))
+    let caller = caller::authenticate(state, request, who).await?;
+    input.act(state, &caller).await
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::input::test_requests::{USER, code, post, raw_post};
+
+    #[test]
+    fn parse_reads_the_user_and_defaults_the_topic() {
+        let parsed = CreateThread::parse(&post(json!({"user1_id": USER}))).unwrap();
+        assert_eq!(parsed.user1_id, *USER);
+        assert_eq!(parsed.topic, DEFAULT_TOPIC);
+        assert_eq!(parsed.idempotency_key, None);
+        let parsed =
+            CreateThread::parse(&post(json!({"user1_id": USER, "topic": "  Lunch "}))).unwrap();
+        assert_eq!(parsed.topic, "Lunch");
+    }
+
+    #[test]
+    fn parse_takes_an_idempotency_key_of_at_most_64_characters() {
+        let mut request = post(json!({"user1_id": USER}));
+        request
+            .headers_mut()
+            .insert("idempotency-key", "retry-1".parse().unwrap());
+        let parsed = CreateThread::parse(&request).unwrap();
+        assert_eq!(parsed.idempotency_key.as_deref(), Some("retry-1"));
+        request
+            .headers_mut()
+            .insert("idempotency-key", "k".repeat(65).parse().unwrap());
+        assert_eq!(code(CreateThread::parse(&request)), "400 invalid_field");
+    }
+
+    #[test]
+    fn parse_refuses_each_malformed_request_with_its_own_code() {
+        let long_topic = "t".repeat(257);
+        let cases = [
+            ("not json", raw_post("{"), "400 invalid_json"),
+            ("an array body", post(json!([1])), "400 invalid_json"),
+            ("no user1_id", post(json!({})), "400 missing_field"),
+            (
+                "an empty user1_id",
+                post(json!({"user1_id": ""})),
+                "400 missing_field",
+            ),
+            (
+                "a numeric user1_id",
+                post(json!({"user1_id": 7})),
+                "400 invalid_field",
+            ),
+            (
+                "a null user1_id",
+                post(json!({"user1_id": null})),
+                "400 missing_field",
+            ),
+            (
+                "a malformed user1_id",
+                post(json!({"user1_id": "user_id_1"})),
+                "400 invalid_field",
+            ),
+            (
+                "a thread id as user1_id",
+                post(json!({"user1_id": "19:a@thread.v2"})),
+                "400 invalid_field",
+            ),
+            (
+                "a blank topic",
+                post(json!({"user1_id": USER, "topic": " "})),
+                "400 invalid_field",
+            ),
+            (
+                "a topic past 256 characters",
+                post(json!({"user1_id": USER, "topic": long_topic})),
+                "400 invalid_field",
+            ),
+            (
+                "a numeric topic",
+                post(json!({"user1_id": USER, "topic": 1})),
+                "400 invalid_field",
+            ),
+            (
+                "a body past 64 KB",
+                post(json!({"user1_id": USER, "pad": "x".repeat(70_000)})),
+                "413 payload_too_large",
+            ),
+        ];
+        for (what, request, expected) in cases {
+            assert_eq!(code(CreateThread::parse(&request)), expected, "{what}");
+        }
+    }
 }

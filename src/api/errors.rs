@@ -25,6 +25,12 @@ pub enum ApiError {
         field: &'static str,
         reason: &'static str,
     },
+    /// An id of the wrong form; `form` names the right one.
+    #[error("{field} is not {form}")]
+    InvalidId {
+        field: &'static str,
+        form: &'static str,
+    },
     #[error("unknown query parameter {0:?}")]
     UnknownQueryParameter(String),
     #[error("{what} is larger than {limit} bytes")]
@@ -41,8 +47,8 @@ pub enum ApiError {
     TokenUserMismatch(&'static str),
     #[error("{0} is not a known ACS identity")]
     UserNotFound(&'static str),
-    #[error("{0}")]
-    TrustedModeNeeds(&'static str),
+    #[error("trusted mode needs user1_id in the body, or a serviceUserId in the secret")]
+    ActingUserRequired,
     /// An ACS call made with the caller's token: its 4xx are the caller's.
     #[error(transparent)]
     Acs(#[from] AcsError),
@@ -66,65 +72,66 @@ struct Answer {
 impl ApiError {
     fn answer(&self) -> Answer {
         use StatusCode as S;
-        let mine = |status, code| Answer {
+        // The caller's own mistakes: our message says exactly what to fix.
+        let explained = |status, code| Answer {
             status,
             code,
             message: self.to_string(),
             retry_after: None,
         };
-        let said = |status, code, message: &str| Answer {
+        // Everything else: a fixed message, so nothing from ACS or our internals leaks out.
+        let summarised = |status, code, message: &str| Answer {
             status,
             code,
             message: message.to_owned(),
             retry_after: None,
         };
         match self {
-            Self::InvalidJson => mine(S::BAD_REQUEST, "invalid_json"),
-            Self::MissingField(_) => mine(S::BAD_REQUEST, "missing_field"),
-            Self::InvalidField { .. } => mine(S::BAD_REQUEST, "invalid_field"),
-            Self::UnknownQueryParameter(_) => mine(S::BAD_REQUEST, "unknown_query_parameter"),
-            Self::TooLarge { .. } => mine(S::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            Self::MethodNotAllowed { .. } => mine(S::METHOD_NOT_ALLOWED, "method_not_allowed"),
-            Self::MissingToken => mine(S::UNAUTHORIZED, "missing_token"),
-            Self::InvalidToken => mine(S::UNAUTHORIZED, "invalid_token"),
-            Self::TokenExpired => mine(S::UNAUTHORIZED, "token_expired"),
-            Self::TokenUserMismatch(_) => mine(S::FORBIDDEN, "token_user_mismatch"),
-            Self::UserNotFound(_) => mine(S::NOT_FOUND, "user_not_found"),
-            Self::TrustedModeNeeds(_) => mine(S::BAD_REQUEST, "acting_user_required"),
-            Self::Acs(error) => match error {
-                AcsError::BadRequest(_) => said(
+            Self::InvalidJson => explained(S::BAD_REQUEST, "invalid_json"),
+            Self::MissingField(_) => explained(S::BAD_REQUEST, "missing_field"),
+            Self::InvalidField { .. } | Self::InvalidId { .. } => {
+                explained(S::BAD_REQUEST, "invalid_field")
+            }
+            Self::UnknownQueryParameter(_) => explained(S::BAD_REQUEST, "unknown_query_parameter"),
+            Self::TooLarge { .. } => explained(S::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::MethodNotAllowed { .. } => explained(S::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Self::MissingToken => explained(S::UNAUTHORIZED, "missing_token"),
+            Self::InvalidToken => explained(S::UNAUTHORIZED, "invalid_token"),
+            Self::TokenExpired => explained(S::UNAUTHORIZED, "token_expired"),
+            Self::TokenUserMismatch(_) => explained(S::FORBIDDEN, "token_user_mismatch"),
+            Self::UserNotFound(_) => explained(S::NOT_FOUND, "user_not_found"),
+            Self::ActingUserRequired => explained(S::BAD_REQUEST, "acting_user_required"),
+            Self::Acs(AcsError::BadRequest(_)) | Self::AdminAcs(AcsError::BadRequest(_)) => {
+                summarised(
                     S::BAD_REQUEST,
                     "rejected_by_acs",
                     "ACS rejected the request",
-                ),
-                AcsError::Unauthorized(_) => said(
-                    S::UNAUTHORIZED,
-                    "invalid_token",
-                    "ACS refused the token: expired, revoked or for another resource",
-                ),
-                AcsError::Forbidden(_) => said(
-                    S::FORBIDDEN,
-                    "forbidden",
-                    "the caller is not a participant of this thread or may not do this",
-                ),
-                AcsError::NotFound(_) => said(S::NOT_FOUND, "not_found", "thread not found"),
-                other => upstream(other),
-            },
-            Self::AdminAcs(error) => match error {
-                AcsError::BadRequest(_) => said(
-                    S::BAD_REQUEST,
-                    "rejected_by_acs",
-                    "ACS rejected the request",
-                ),
-                AcsError::NotFound(_) => said(S::NOT_FOUND, "user_not_found", "user not found"),
-                other => upstream(other),
-            },
-            Self::Misconfigured(_) => said(
+                )
+            }
+            Self::Acs(AcsError::Unauthorized(_)) => summarised(
+                S::UNAUTHORIZED,
+                "invalid_token",
+                "ACS refused the token: expired, revoked or for another resource",
+            ),
+            Self::Acs(AcsError::Forbidden(_)) => summarised(
+                S::FORBIDDEN,
+                "forbidden",
+                "the caller is not a participant of this thread or may not do this",
+            ),
+            Self::Acs(AcsError::NotFound(_)) => {
+                summarised(S::NOT_FOUND, "not_found", "thread not found")
+            }
+            Self::AdminAcs(AcsError::NotFound(_)) => {
+                summarised(S::NOT_FOUND, "user_not_found", "user not found")
+            }
+            // A 401 or 403 on our admin key is our fault, not the caller's: a 502.
+            Self::Acs(other) | Self::AdminAcs(other) => upstream_failure(other),
+            Self::Misconfigured(_) => summarised(
                 S::INTERNAL_SERVER_ERROR,
                 "misconfigured",
                 "the service is not configured for this request",
             ),
-            Self::Secret(_) => said(
+            Self::Secret(_) => summarised(
                 S::SERVICE_UNAVAILABLE,
                 "secret_unavailable",
                 "the service's credentials are unavailable; try again later",
@@ -157,7 +164,8 @@ impl ApiError {
     }
 }
 
-fn upstream(error: &AcsError) -> Answer {
+/// The answer for an ACS failure that is not the caller's doing: throttling, slowness, faults.
+fn upstream_failure(error: &AcsError) -> Answer {
     let (status, code, message, retry_after) = match error {
         AcsError::Throttled { retry_after, .. } => (
             StatusCode::TOO_MANY_REQUESTS,

@@ -1,18 +1,86 @@
 //! `GET /get_all_messages?thread_id&user_id`: the whole history of user messages, every page
 //! followed, oldest first. System events (participant added, topic changed) are left out.
 
-use lambda_http::{Body, Request, Response};
-use serde_json::json;
+use lambda_http::Request;
+use serde_json::{Value, json};
 
-use super::input::{Query, check_thread_id, check_user_id};
+use super::caller::{self, Caller, Who};
+use super::input::Query;
 use super::messages::history;
-use super::{ApiError, AppState, caller, ok};
+use super::{ApiError, AppState};
+use crate::acs::{ThreadId, UserId};
 
-pub async fn handle(state: &AppState, request: &Request) -> Result<Response<Body>, ApiError> {
-    let query = Query::parse(request, &["thread_id", "user_id"])?;
-    let thread_id = check_thread_id("thread_id", query.required("thread_id")?)?;
-    let user_id = check_user_id("user_id", query.required("user_id")?)?;
-    let caller = caller::as_user(state, request, "user_id", user_id).await?;
-    let messages = history(state.chat()?, &caller.token, thread_id).await?;
-    ok(&json!({"messages": messages}))
+/// A valid `get_all_messages` request.
+#[derive(Debug)]
+pub struct GetAllMessages {
+    pub thread_id: ThreadId,
+    pub user_id: UserId,
+}
+
+impl GetAllMessages {
+    pub fn parse(request: &Request) -> Result<Self, ApiError> {
+        let query = Query::parse(request, &["thread_id", "user_id"])?;
+        Ok(Self {
+            thread_id: query.id("thread_id")?,
+            user_id: query.id("user_id")?,
+        })
+    }
+
+    pub async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+        let messages = history(state.chat()?, &caller.token, &self.thread_id).await?;
+        Ok(json!({"messages": messages}))
+    }
+}
+
+pub async fn handle(state: &AppState, request: &Request) -> Result<Value, ApiError> {
+    let input = GetAllMessages::parse(request)?;
+    let who = Who::User {
+        field: "user_id",
+        id: &input.user_id,
+    };
+    let caller = caller::authenticate(state, request, who).await?;
+    input.act(state, &caller).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::input::test_requests::{THREAD, USER, code, get};
+
+    #[test]
+    fn parse_refuses_each_malformed_query_with_its_own_code() {
+        let long_name = "p".repeat(500);
+        let cases = [
+            (
+                "no thread_id",
+                get(&[("user_id", USER)]),
+                "400 missing_field",
+            ),
+            (
+                "a user id as thread_id",
+                get(&[("thread_id", USER), ("user_id", USER)]),
+                "400 invalid_field",
+            ),
+            (
+                "a since, which only get_messages takes",
+                get(&[("thread_id", THREAD), ("user_id", USER), ("since", "1")]),
+                "400 unknown_query_parameter",
+            ),
+            (
+                "an unknown parameter with a long name",
+                get(&[("thread_id", THREAD), ("user_id", USER), (&long_name, "1")]),
+                "400 unknown_query_parameter",
+            ),
+        ];
+        for (what, request, expected) in cases {
+            assert_eq!(code(GetAllMessages::parse(&request)), expected, "{what}");
+        }
+        assert_eq!(
+            code(GetAllMessages::parse(&get(&[
+                ("thread_id", THREAD),
+                ("user_id", USER)
+            ]))),
+            "accepted"
+        );
+    }
 }

@@ -5,31 +5,141 @@
 //! small threads, so this mode suits two-person chats); with `since=<sequence id>` the caller
 //! holds the cursor and gets `next_since` back.
 
-use lambda_http::{Body, Request, Response};
-use serde_json::json;
+use lambda_http::Request;
+use serde_json::{Value, json};
 
-use super::input::{Query, check_thread_id, check_user_id};
+use super::caller::{self, Caller, Who};
+use super::input::Query;
 use super::messages::{new_by_receipt, new_since};
-use super::{ApiError, AppState, caller, ok};
+use super::{ApiError, AppState};
+use crate::acs::{ThreadId, UserId};
 
-pub async fn handle(state: &AppState, request: &Request) -> Result<Response<Body>, ApiError> {
-    let query = Query::parse(request, &["thread_id", "user_id", "since"])?;
-    let thread_id = check_thread_id("thread_id", query.required("thread_id")?)?;
-    let user_id = check_user_id("user_id", query.required("user_id")?)?;
-    let since = query
-        .optional("since")
-        .map(|raw| {
-            raw.parse::<u64>().map_err(|_| ApiError::InvalidField {
-                field: "since",
-                reason: "must be a sequence id (a whole number)",
+/// A valid `get_messages` request.
+#[derive(Debug)]
+pub struct GetMessages {
+    pub thread_id: ThreadId,
+    pub user_id: UserId,
+    /// The caller-held cursor; `None` uses the read receipt.
+    pub since: Option<u64>,
+}
+
+impl GetMessages {
+    pub fn parse(request: &Request) -> Result<Self, ApiError> {
+        let query = Query::parse(request, &["thread_id", "user_id", "since"])?;
+        let thread_id = query.id("thread_id")?;
+        let user_id = query.id("user_id")?;
+        let since = query
+            .optional("since")
+            .map(|raw| {
+                raw.parse::<u64>().map_err(|_| ApiError::InvalidField {
+                    field: "since",
+                    reason: "must be a sequence id (a whole number)",
+                })
             })
+            .transpose()?;
+        Ok(Self {
+            thread_id,
+            user_id,
+            since,
         })
-        .transpose()?;
-    let caller = caller::as_user(state, request, "user_id", user_id).await?;
-    let chat = state.chat()?;
-    let new = match since {
-        Some(since) => new_since(chat, &caller.token, thread_id, &caller.user_id, since).await?,
-        None => new_by_receipt(chat, &caller.token, thread_id, &caller.user_id).await?,
+    }
+
+    pub async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+        let chat = state.chat()?;
+        let (token, me) = (&caller.token, &caller.user_id);
+        let new = match self.since {
+            Some(since) => new_since(chat, token, &self.thread_id, me, since).await?,
+            None => new_by_receipt(chat, token, &self.thread_id, me).await?,
+        };
+        Ok(json!(new))
+    }
+}
+
+pub async fn handle(state: &AppState, request: &Request) -> Result<Value, ApiError> {
+    let input = GetMessages::parse(request)?;
+    let who = Who::User {
+        field: "user_id",
+        id: &input.user_id,
     };
-    ok(&json!(new))
+    let caller = caller::authenticate(state, request, who).await?;
+    input.act(state, &caller).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::input::test_requests::{THREAD, USER, code, get};
+
+    #[test]
+    fn parse_reads_an_optional_since_cursor() {
+        let parsed = GetMessages::parse(&get(&[("thread_id", THREAD), ("user_id", USER)])).unwrap();
+        assert_eq!(parsed.since, None);
+        let parsed = GetMessages::parse(&get(&[
+            ("thread_id", THREAD),
+            ("user_id", USER),
+            ("since", "42"),
+        ]))
+        .unwrap();
+        assert_eq!(parsed.since, Some(42));
+        let parsed = GetMessages::parse(&get(&[
+            ("thread_id", THREAD),
+            ("user_id", USER),
+            ("since", ""),
+        ]))
+        .unwrap();
+        assert_eq!(parsed.since, None, "an empty since is no cursor");
+    }
+
+    #[test]
+    fn parse_refuses_each_malformed_query_with_its_own_code() {
+        let cases = [
+            (
+                "no thread_id",
+                get(&[("user_id", USER)]),
+                "400 missing_field",
+            ),
+            (
+                "no user_id",
+                get(&[("thread_id", THREAD)]),
+                "400 missing_field",
+            ),
+            (
+                "an empty thread_id",
+                get(&[("thread_id", ""), ("user_id", USER)]),
+                "400 missing_field",
+            ),
+            (
+                "a malformed thread_id",
+                get(&[("thread_id", "19:a&b@thread.v2"), ("user_id", USER)]),
+                "400 invalid_field",
+            ),
+            (
+                "a malformed user_id",
+                get(&[("thread_id", THREAD), ("user_id", "8:acs:")]),
+                "400 invalid_field",
+            ),
+            (
+                "a negative since",
+                get(&[("thread_id", THREAD), ("user_id", USER), ("since", "-1")]),
+                "400 invalid_field",
+            ),
+            (
+                "a since past any number",
+                get(&[
+                    ("thread_id", THREAD),
+                    ("user_id", USER),
+                    ("since", "99999999999999999999"),
+                ]),
+                "400 invalid_field",
+            ),
+            (
+                "an unknown parameter",
+                get(&[("thread_id", THREAD), ("user_id", USER), ("page", "2")]),
+                "400 unknown_query_parameter",
+            ),
+        ];
+        for (what, request, expected) in cases {
+            assert_eq!(code(GetMessages::parse(&request)), expected, "{what}");
+        }
+    }
 }

@@ -1,12 +1,14 @@
-//! Reading requests: JSON bodies and query strings, with a precise 4xx for each mistake.
+//! Reading requests: JSON bodies and query strings, with a precise 4xx for each mistake. Every
+//! endpoint's `parse` is built from these, so it is pure and testable without ACS.
 
 use std::collections::HashMap;
+use std::str::FromStr;
 
 use lambda_http::{Request, RequestExt};
 use serde_json::{Map, Value};
 
 use super::errors::ApiError;
-use crate::acs::ids;
+use crate::acs::IdError;
 
 /// Largest request body accepted; a message itself is held to ACS's 28 KB separately.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -15,10 +17,16 @@ pub const MAX_MESSAGE_BYTES: usize = 28 * 1024;
 /// Longest thread topic accepted.
 pub const MAX_TOPIC_CHARS: usize = 256;
 
-/// A request's JSON object body.
-pub struct Body(Map<String, Value>);
+/// An id named by `field`, of the kind `T` (a `UserId`, `ThreadId` or `MessageId`).
+pub fn id<T: FromStr<Err = IdError>>(field: &'static str, raw: &str) -> Result<T, ApiError> {
+    raw.parse()
+        .map_err(|IdError(form)| ApiError::InvalidId { field, form })
+}
 
-impl Body {
+/// A request's JSON object body.
+pub struct JsonBody(Map<String, Value>);
+
+impl JsonBody {
     /// Parses the body; an empty body reads as `{}` so that a missing field is named.
     pub fn parse(request: &Request) -> Result<Self, ApiError> {
         let raw = request.body().as_ref();
@@ -57,38 +65,17 @@ impl Body {
         }
     }
 
-    /// A required ACS user id.
-    pub fn user_id(&self, field: &'static str) -> Result<&str, ApiError> {
-        check_user_id(field, self.required(field)?)
+    /// A required id field.
+    pub fn id<T: FromStr<Err = IdError>>(&self, field: &'static str) -> Result<T, ApiError> {
+        id(field, self.required(field)?)
     }
 
-    /// A required ACS thread id.
-    pub fn thread_id(&self, field: &'static str) -> Result<&str, ApiError> {
-        check_thread_id(field, self.required(field)?)
-    }
-}
-
-/// Checks an ACS user id's form.
-pub fn check_user_id<'a>(field: &'static str, value: &'a str) -> Result<&'a str, ApiError> {
-    if ids::is_user_id(value) {
-        Ok(value)
-    } else {
-        Err(ApiError::InvalidField {
-            field,
-            reason: "is not an ACS user id (8:acs:...)",
-        })
-    }
-}
-
-/// Checks an ACS thread id's form.
-pub fn check_thread_id<'a>(field: &'static str, value: &'a str) -> Result<&'a str, ApiError> {
-    if ids::is_thread_id(value) {
-        Ok(value)
-    } else {
-        Err(ApiError::InvalidField {
-            field,
-            reason: "is not an ACS thread id (19:...@thread.v2)",
-        })
+    /// An optional id field.
+    pub fn optional_id<T: FromStr<Err = IdError>>(
+        &self,
+        field: &'static str,
+    ) -> Result<Option<T>, ApiError> {
+        self.optional(field)?.map(|raw| id(field, raw)).transpose()
     }
 }
 
@@ -110,6 +97,7 @@ impl Query {
         Ok(Self(map))
     }
 
+    /// A parameter given with a non-empty value.
     pub fn optional(&self, name: &str) -> Option<&str> {
         self.0
             .get(name)
@@ -119,5 +107,64 @@ impl Query {
 
     pub fn required(&self, name: &'static str) -> Result<&str, ApiError> {
         self.optional(name).ok_or(ApiError::MissingField(name))
+    }
+
+    /// A required id parameter.
+    pub fn id<T: FromStr<Err = IdError>>(&self, name: &'static str) -> Result<T, ApiError> {
+        id(name, self.required(name)?)
+    }
+}
+
+/// Builders of requests as API Gateway hands them over, for the endpoints' `parse` tests.
+#[cfg(test)]
+pub(crate) mod test_requests {
+    use lambda_http::{Body, Request, RequestExt};
+    use serde_json::Value;
+
+    /// A POST with this raw body.
+    pub fn raw_post(body: &str) -> Request {
+        lambda_http::http::Request::builder()
+            .method("POST")
+            .body(Body::Text(body.to_owned()))
+            .unwrap()
+    }
+
+    /// A POST with this JSON body.
+    pub fn post(body: Value) -> Request {
+        raw_post(&body.to_string())
+    }
+
+    /// A GET with these query parameters.
+    pub fn get(query: &[(&str, &str)]) -> Request {
+        let params: std::collections::HashMap<String, String> = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        lambda_http::http::Request::builder()
+            .method("GET")
+            .body(Body::Empty)
+            .unwrap()
+            .with_query_string_parameters(params)
+    }
+
+    /// A user id and a thread id of the right forms.
+    pub const USER: &str = "8:acs:res_alice";
+    pub const OTHER_USER: &str = "8:acs:res_bob";
+    pub const THREAD: &str = "19:abc@thread.v2";
+
+    /// The error code a refused parse answers with.
+    pub fn code<T>(parsed: Result<T, super::ApiError>) -> String {
+        match parsed {
+            Ok(_) => "accepted".to_owned(),
+            Err(error) => {
+                let response = error.into_response();
+                let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+                format!(
+                    "{} {}",
+                    response.status().as_u16(),
+                    body["error"]["code"].as_str().unwrap()
+                )
+            }
+        }
     }
 }

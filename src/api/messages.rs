@@ -9,8 +9,8 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use time::format_description::well_known::Rfc3339;
 
-use crate::acs::AcsError;
 use crate::acs::chat::{ChatClient, ChatMessage, MAX_PAGE_SIZE, Page};
+use crate::acs::{AcsError, BearerToken, MessageId, ThreadId, UserId};
 
 /// A chat message as the API shows it; the first three fields are the original app's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -18,7 +18,7 @@ pub struct MessageView {
     pub sender: String,
     pub message: String,
     pub created_on: String,
-    pub id: String,
+    pub id: MessageId,
     pub sequence_id: u64,
 }
 
@@ -50,16 +50,14 @@ fn number(text: &str) -> Option<u64> {
 
 /// A message's last-change stamp: `version`, or its id when ACS sent no usable version.
 fn version(message: &ChatMessage) -> u64 {
-    number(&message.version)
-        .or_else(|| number(&message.id))
-        .unwrap_or(u64::MAX)
+    number(&message.version).unwrap_or_else(|| message.id.number())
 }
 
 /// Every user message of the thread, oldest first. One ACS round trip per 200 messages.
 pub async fn history(
     chat: &ChatClient,
-    token: &str,
-    thread_id: &str,
+    token: &BearerToken,
+    thread_id: &ThreadId,
 ) -> Result<Vec<MessageView>, AcsError> {
     let mut messages: Vec<MessageView> = chat
         .list_all_messages(token, thread_id)
@@ -85,7 +83,7 @@ impl Cursor {
     fn keeps(&self, message: &ChatMessage) -> bool {
         match self {
             Self::Sequence(since) => message.sequence().is_some_and(|s| s > *since),
-            Self::MessageId(id) => number(&message.id).is_some_and(|m| m > *id),
+            Self::MessageId(id) => message.id.number() > *id,
             Self::Start => true,
         }
     }
@@ -95,7 +93,8 @@ impl Cursor {
         match self {
             // An unedited message at or below the cursor: all below it are older still.
             Self::Sequence(since) => {
-                message.sequence().is_some_and(|s| s <= *since) && message.version == message.id
+                message.sequence().is_some_and(|s| s <= *since)
+                    && message.version == message.id.as_str()
             }
             Self::MessageId(id) => version(message) <= *id,
             Self::Start => false,
@@ -108,8 +107,8 @@ impl Cursor {
 /// a few messages, not a whole page.
 async fn walk(
     chat: &ChatClient,
-    token: &str,
-    caller_id: &str,
+    token: &BearerToken,
+    caller_id: &UserId,
     mut page: Page<Box<RawValue>>,
     cursor: &Cursor,
     floor: u64,
@@ -125,7 +124,7 @@ async fn walk(
                 passed = true;
                 break;
             }
-            if cursor.keeps(&message) && message.sender_id() != Some(caller_id) {
+            if cursor.keeps(&message) && message.sender_id() != Some(caller_id.as_str()) {
                 kept.extend(view(&message));
             }
         }
@@ -144,9 +143,9 @@ async fn walk(
 /// Stateless cursor: messages from others with a sequence id above `since`.
 pub async fn new_since(
     chat: &ChatClient,
-    token: &str,
-    thread_id: &str,
-    caller_id: &str,
+    token: &BearerToken,
+    thread_id: &ThreadId,
+    caller_id: &UserId,
     since: u64,
 ) -> Result<NewMessages, AcsError> {
     let first = chat
@@ -168,9 +167,9 @@ pub async fn new_since(
 /// this is two sequential round trips in the common case.
 pub async fn new_by_receipt(
     chat: &ChatClient,
-    token: &str,
-    thread_id: &str,
-    caller_id: &str,
+    token: &BearerToken,
+    thread_id: &ThreadId,
+    caller_id: &UserId,
 ) -> Result<NewMessages, AcsError> {
     let (receipts, first) = tokio::try_join!(
         chat.list_read_receipts(token, thread_id),
@@ -178,8 +177,8 @@ pub async fn new_by_receipt(
     )?;
     let cursor = receipts
         .iter()
-        .filter(|r| r.sender_communication_identifier.id() == Some(caller_id))
-        .filter_map(|r| number(&r.chat_message_id))
+        .filter(|r| r.sender_communication_identifier.id() == Some(caller_id.as_str()))
+        .map(|r| r.chat_message_id.number())
         .max()
         .map_or(Cursor::Start, Cursor::MessageId);
     let new = walk(chat, token, caller_id, first, &cursor, 0).await?;

@@ -1,36 +1,135 @@
 //! `POST /send_message` `{"thread_id", "user_id", "message"}`: user_id sends a text message with
 //! its own token. Not retried where ACS may already have stored it, so it is never doubled.
 
-use lambda_http::{Body, Request, Response};
-use serde_json::json;
+use lambda_http::Request;
+use serde_json::{Value, json};
 
-use super::input::{Body as JsonBody, MAX_MESSAGE_BYTES};
-use super::{ApiError, AppState, caller, ok};
-use crate::acs::chat::SendMessage;
+use super::caller::{self, Caller, Who};
+use super::input::{JsonBody, MAX_MESSAGE_BYTES};
+use super::{ApiError, AppState};
+use crate::acs::chat::SendMessage as AcsMessage;
+use crate::acs::{ThreadId, UserId};
 
-pub async fn handle(state: &AppState, request: &Request) -> Result<Response<Body>, ApiError> {
-    let body = JsonBody::parse(request)?;
-    let thread_id = body.thread_id("thread_id")?;
-    let user_id = body.user_id("user_id")?;
-    let message = body.required("message")?;
-    if message.len() > MAX_MESSAGE_BYTES {
-        return Err(ApiError::TooLarge {
-            what: "message",
-            limit: MAX_MESSAGE_BYTES,
-        });
-    }
-    let caller = caller::as_user(state, request, "user_id", user_id).await?;
-    let message_id = state
-        .chat()?
-        .send_message(
-            &caller.token,
+/// A valid `send_message` request.
+#[derive(Debug)]
+pub struct SendMessage {
+    pub thread_id: ThreadId,
+    pub user_id: UserId,
+    pub message: String,
+}
+
+impl SendMessage {
+    pub fn parse(request: &Request) -> Result<Self, ApiError> {
+        let body = JsonBody::parse(request)?;
+        let thread_id = body.id("thread_id")?;
+        let user_id = body.id("user_id")?;
+        let message = body.required("message")?;
+        if message.len() > MAX_MESSAGE_BYTES {
+            return Err(ApiError::TooLarge {
+                what: "message",
+                limit: MAX_MESSAGE_BYTES,
+            });
+        }
+        Ok(Self {
             thread_id,
-            &SendMessage {
-                content: message,
-                sender_display_name: None,
-                kind: "text",
-            },
-        )
-        .await?;
-    ok(&json!({"message": "Message sent successfully", "message_id": message_id}))
+            user_id,
+            message: message.to_owned(),
+        })
+    }
+
+    pub async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+        let message_id = state
+            .chat()?
+            .send_message(
+                &caller.token,
+                &self.thread_id,
+                &AcsMessage {
+                    content: &self.message,
+                    sender_display_name: None,
+                    kind: "text",
+                },
+            )
+            .await?;
+        Ok(json!({"message": "Message sent successfully", "message_id": message_id}))
+    }
+}
+
+pub async fn handle(state: &AppState, request: &Request) -> Result<Value, ApiError> {
+    let input = SendMessage::parse(request)?;
+    let who = Who::User {
+        field: "user_id",
+        id: &input.user_id,
+    };
+    let caller = caller::authenticate(state, request, who).await?;
+    input.act(state, &caller).await
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::input::test_requests::{THREAD, USER, code, post};
+
+    #[test]
+    fn parse_keeps_the_message_as_written_up_to_28_kb() {
+        for text in [
+            " hi ",
+            "héllo 👋 עברית\u{200b}",
+            &"x".repeat(MAX_MESSAGE_BYTES),
+        ] {
+            let body = json!({"thread_id": THREAD, "user_id": USER, "message": text});
+            assert_eq!(SendMessage::parse(&post(body)).unwrap().message, text);
+        }
+    }
+
+    #[test]
+    fn parse_refuses_each_malformed_request_with_its_own_code() {
+        let too_long = "é".repeat(MAX_MESSAGE_BYTES / 2 + 1);
+        let cases = [
+            (
+                "no message",
+                json!({"thread_id": THREAD, "user_id": USER}),
+                "400 missing_field",
+            ),
+            (
+                "a blank message",
+                json!({"thread_id": THREAD, "user_id": USER, "message": " \n"}),
+                "400 missing_field",
+            ),
+            (
+                "a numeric message",
+                json!({"thread_id": THREAD, "user_id": USER, "message": 5}),
+                "400 invalid_field",
+            ),
+            (
+                "an object message",
+                json!({"thread_id": THREAD, "user_id": USER, "message": {}}),
+                "400 invalid_field",
+            ),
+            (
+                "a message past 28 KB in bytes",
+                json!({"thread_id": THREAD, "user_id": USER, "message": too_long}),
+                "413 payload_too_large",
+            ),
+            (
+                "no user_id",
+                json!({"thread_id": THREAD, "message": "hi"}),
+                "400 missing_field",
+            ),
+            (
+                "a malformed user_id",
+                json!({"thread_id": THREAD, "user_id": "8:acs:a?b", "message": "hi"}),
+                "400 invalid_field",
+            ),
+            (
+                "a malformed thread_id",
+                json!({"thread_id": "19:a#b@thread.v2", "user_id": USER, "message": "hi"}),
+                "400 invalid_field",
+            ),
+        ];
+        for (what, body, expected) in cases {
+            assert_eq!(code(SendMessage::parse(&post(body))), expected, "{what}");
+        }
+    }
 }

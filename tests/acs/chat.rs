@@ -1,7 +1,10 @@
-use acs_chat_api::acs::AcsError;
-use acs_chat_api::acs::chat::{ChatMessage, ChatParticipant, Page, SendMessage};
+use acs_chat_api::acs::chat::{
+    ChatMessage, ChatParticipant, CommunicationIdentifier, Page, SendMessage,
+};
+use acs_chat_api::acs::{AcsError, BearerToken, MessageId, ThreadId, UserId};
 
 use crate::helpers::spawn_acs;
+use acs_emulator::{ANY, Route};
 
 fn text(content: &str) -> SendMessage<'_> {
     SendMessage {
@@ -26,11 +29,6 @@ async fn create_thread_adds_the_creator_and_a_repeated_request_id_returns_the_sa
         .await
         .unwrap();
     assert_eq!(first.id, again.id);
-    assert!(
-        acs_chat_api::acs::ids::is_thread_id(&first.id),
-        "{}",
-        first.id
-    );
     assert_eq!(first.topic, "lunch");
 
     let participants = acs
@@ -50,7 +48,7 @@ async fn add_participants_adds_known_users_once_and_reports_unknown_ones() {
     let acs = spawn_acs().await;
     let (alice, bob) = (acs.user().await, acs.user().await);
     let thread = acs.thread(&alice, &[]).await;
-    let stranger = format!("{}9", bob.id);
+    let stranger = UserId::parse(format!("{}9", bob.id)).unwrap();
     let invalid = acs
         .chat
         .add_participants(
@@ -95,7 +93,14 @@ async fn a_malformed_participant_id_is_a_bad_request() {
         .add_participants(
             &alice.token,
             &thread,
-            &[ChatParticipant::user("8:acs:fakeid===", None)],
+            &[ChatParticipant {
+                communication_identifier: CommunicationIdentifier {
+                    raw_id: Some("8:acs:fakeid===".into()),
+                    communication_user: None,
+                },
+                display_name: None,
+                share_history_time: None,
+            }],
         )
         .await
         .unwrap_err();
@@ -147,7 +152,7 @@ async fn messages_list_newest_first_across_pages_with_system_messages_first_in_t
         .collect();
     assert_eq!(
         user_messages,
-        sent.iter().rev().map(String::as_str).collect::<Vec<_>>()
+        sent.iter().rev().map(MessageId::as_str).collect::<Vec<_>>()
     );
     assert_eq!(all[0].sender_id(), Some(alice.id.as_str()));
 }
@@ -176,7 +181,7 @@ async fn paging_follows_next_links_until_the_last_page() {
         seen += page.value.len();
     }
     assert_eq!((pages, seen), (3, 6));
-    assert_eq!(acs.count("GET /chat/threads/{threadId}/messages"), 3);
+    assert_eq!(acs.count(Route::ListMessages { thread_id: ANY }), 3);
 }
 
 #[tokio::test]
@@ -228,7 +233,7 @@ async fn read_receipts_record_the_latest_message_each_reader_has_seen() {
 
     let error = acs
         .chat
-        .send_read_receipt(&bob.token, &thread, "1")
+        .send_read_receipt(&bob.token, &thread, &MessageId::parse("1").unwrap())
         .await
         .unwrap_err();
     assert!(matches!(error, AcsError::NotFound(_)), "{error:?}");
@@ -254,7 +259,10 @@ async fn a_non_participant_is_forbidden_and_an_unknown_thread_is_not_found() {
 
     let error = acs
         .chat
-        .list_all_messages(&alice.token, "19:doesnotexist@thread.v2")
+        .list_all_messages(
+            &alice.token,
+            &ThreadId::parse("19:doesnotexist@thread.v2").unwrap(),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -269,13 +277,13 @@ async fn expired_and_forged_tokens_are_unauthorized() {
     let alice = acs.user().await;
     let expired = acs
         .emulator
-        .mint_token(&alice.id, time::Duration::seconds(-1))
+        .mint_token(alice.id.as_str(), time::Duration::seconds(-1))
         .unwrap();
-    let forged = format!("{}x", alice.token);
+    let forged = format!("{}x", alice.token.expose());
     for token in [expired.as_str(), forged.as_str(), "not-a-token"] {
         let error = acs
             .chat
-            .create_thread(token, "t", &[], "r")
+            .create_thread(&BearerToken::new(token), "t", &[], "r")
             .await
             .unwrap_err();
         assert!(

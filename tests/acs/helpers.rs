@@ -1,7 +1,7 @@
 use acs_chat_api::acs::chat::ChatParticipant;
 use acs_chat_api::acs::identity::Scope;
-use acs_chat_api::acs::{AcsHttp, ChatClient, IdentityClient};
-use acs_emulator::{Config, Emulator};
+use acs_chat_api::acs::{AcsHttp, BearerToken, ChatClient, IdentityClient, ThreadId, UserId};
+use acs_emulator::{Config, Emulator, Route};
 
 pub use crate::common::fast_retry as fast_policy;
 
@@ -14,8 +14,8 @@ pub struct TestAcs {
 
 /// A user the emulator knows, with a chat token.
 pub struct TestUser {
-    pub id: String,
-    pub token: String,
+    pub id: UserId,
+    pub token: BearerToken,
 }
 
 pub async fn spawn_acs() -> TestAcs {
@@ -43,7 +43,7 @@ impl TestAcs {
     }
 
     /// A thread made by `creator` with `others` added.
-    pub async fn thread(&self, creator: &TestUser, others: &[&TestUser]) -> String {
+    pub async fn thread(&self, creator: &TestUser, others: &[&TestUser]) -> ThreadId {
         let participants: Vec<ChatParticipant> = others
             .iter()
             .map(|u| ChatParticipant::user(&u.id, None))
@@ -60,7 +60,7 @@ impl TestAcs {
             .id
     }
 
-    pub fn count(&self, route: &str) -> u64 {
+    pub fn count(&self, route: Route<'_>) -> u64 {
         self.emulator.faults().count(route)
     }
 }

@@ -1,7 +1,10 @@
 use acs_chat_api::acs::identity::Scope;
-use acs_chat_api::acs::{AccessKey, AcsError, AcsHttp, ConnectionString, IdentityClient};
+use acs_chat_api::acs::{
+    AccessKey, AcsError, AcsHttp, ConnectionString, IdentityClient, ThreadId, UserId,
+};
 
 use crate::helpers::{fast_policy, spawn_acs};
+use acs_emulator::Route;
 
 #[tokio::test]
 async fn create_user_with_token_returns_an_acs_id_and_a_readable_token_in_one_round_trip() {
@@ -11,12 +14,7 @@ async fn create_user_with_token_returns_an_acs_id_and_a_readable_token_in_one_ro
         .create_user_with_token(&[Scope::Chat], Some(60))
         .await
         .unwrap();
-    assert!(
-        acs_chat_api::acs::ids::is_user_id(&created.user_id),
-        "{}",
-        created.user_id
-    );
-    let claims = acs_chat_api::acs::token::read_claims(&created.token.token).unwrap();
+    let claims = created.token.token.claims().unwrap();
     assert_eq!(claims.user_id, created.user_id);
     assert_eq!(
         claims.expires_at.unix_timestamp(),
@@ -24,7 +22,7 @@ async fn create_user_with_token_returns_an_acs_id_and_a_readable_token_in_one_ro
     );
     let minutes = (created.token.expires_on - time::OffsetDateTime::now_utc()).whole_minutes();
     assert!((58..=60).contains(&minutes), "{minutes}");
-    assert_eq!(acs.count("POST /identities"), 1);
+    assert_eq!(acs.count(Route::CreateIdentity), 1);
 }
 
 #[tokio::test]
@@ -50,10 +48,10 @@ async fn issue_token_works_for_a_known_identity_and_is_not_found_for_an_unknown_
         .issue_token(&id, &[Scope::Chat], None)
         .await
         .unwrap();
-    let claims = acs_chat_api::acs::token::read_claims(&token.token).unwrap();
+    let claims = token.token.claims().unwrap();
     assert_eq!(claims.user_id, id);
 
-    let unknown = format!("{id}0");
+    let unknown = UserId::parse(format!("{id}0")).unwrap();
     let error = acs
         .identity
         .issue_token(&unknown, &[Scope::Chat], None)
@@ -69,7 +67,7 @@ async fn revoked_tokens_are_refused_but_tokens_issued_afterwards_work() {
     acs.identity.revoke_tokens(&user.id).await.unwrap();
     let error = acs
         .chat
-        .list_read_receipts(&user.token, "19:x@thread.v2")
+        .list_read_receipts(&user.token, &ThreadId::parse("19:x@thread.v2").unwrap())
         .await
         .unwrap_err();
     assert!(matches!(error, AcsError::Unauthorized(_)), "{error:?}");

@@ -3,12 +3,12 @@ use std::time::Duration;
 use acs_chat_api::acs::AcsError;
 use acs_chat_api::acs::chat::SendMessage;
 use acs_chat_api::acs::identity::Scope;
-use acs_emulator::{Fault, FaultKind};
+use acs_emulator::{ANY, Fault, FaultKind, Route};
 
 use crate::helpers::spawn_acs;
 
-const MESSAGES: &str = "GET /chat/threads/{threadId}/messages";
-const SEND: &str = "POST /chat/threads/{threadId}/messages";
+const MESSAGES: Route = Route::ListMessages { thread_id: ANY };
+const SEND: Route = Route::SendMessage { thread_id: ANY };
 
 fn status(status: u16, retry_after: Option<u64>) -> FaultKind {
     FaultKind::Status {
@@ -75,14 +75,14 @@ async fn creating_an_identity_is_not_retried_on_a_server_error() {
     let acs = spawn_acs().await;
     acs.emulator
         .faults()
-        .add(Fault::next(status(503, None), 1).on("POST /identities"));
+        .add(Fault::next(status(503, None), 1).on(Route::CreateIdentity));
     let error = acs
         .identity
         .create_user_with_token(&[Scope::Chat], None)
         .await
         .unwrap_err();
     assert!(matches!(error, AcsError::Upstream(_)), "{error:?}");
-    assert_eq!(acs.count("POST /identities"), 1);
+    assert_eq!(acs.count(Route::CreateIdentity), 1);
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@ use acs_chat_api::api::Function;
 use serde_json::json;
 
 use crate::helpers::{get, post, spawn_app, texts};
+use acs_emulator::{ANY, Route};
 
 #[tokio::test]
 async fn create_users_returns_two_distinct_users_with_tokens_and_expiry_in_one_round_trip() {
@@ -32,7 +33,7 @@ async fn create_users_returns_two_distinct_users_with_tokens_and_expiry_in_one_r
     let minutes = (expires - time::OffsetDateTime::now_utc()).whole_minutes();
     assert!((58..=60).contains(&minutes), "{minutes}");
     assert_eq!(
-        app.count("POST /identities"),
+        app.count(Route::CreateIdentity),
         2,
         "two identities, made in parallel"
     );
@@ -101,15 +102,15 @@ async fn get_messages_takes_two_sequential_round_trips_when_there_is_news() {
     app.fetch(&thread, &bob, None).await;
     let counts = app.emulator.faults().counts();
     assert_eq!(
-        counts.get("GET /chat/threads/{threadId}/readReceipts"),
+        counts.get(Route::ListReadReceipts { thread_id: ANY }.label()),
         Some(&1)
     );
     assert_eq!(
-        counts.get("GET /chat/threads/{threadId}/messages"),
+        counts.get(Route::ListMessages { thread_id: ANY }.label()),
         Some(&1)
     );
     assert_eq!(
-        counts.get("POST /chat/threads/{threadId}/readReceipts"),
+        counts.get(Route::SendReadReceipt { thread_id: ANY }.label()),
         Some(&1)
     );
     assert_eq!(counts.values().sum::<u64>(), 3, "{counts:?}");
@@ -132,7 +133,7 @@ async fn since_is_a_stateless_cursor_that_next_since_advances() {
     assert_eq!(same, next);
     // The stateless cursor leaves the receipt cursor alone.
     assert_eq!(app.fetch(&thread, &bob, None).await.0, ["a", "b"]);
-    assert_eq!(app.count("POST /chat/threads/{threadId}/readReceipts"), 1);
+    assert_eq!(app.count(Route::SendReadReceipt { thread_id: ANY }), 1);
 }
 
 #[tokio::test]
@@ -162,7 +163,7 @@ async fn get_all_messages_follows_every_page_of_a_long_thread() {
     assert_eq!(all.len(), 205);
     assert_eq!((all[0].as_str(), all[204].as_str()), ("m0", "m204"));
     assert_eq!(
-        app.count("GET /chat/threads/{threadId}/messages"),
+        app.count(Route::ListMessages { thread_id: ANY }),
         2,
         "one round trip per 200"
     );

@@ -1,5 +1,5 @@
 use acs_chat_api::api::Function;
-use acs_emulator::{Fault, FaultKind};
+use acs_emulator::{ANY, Fault, FaultKind, Route};
 use serde_json::json;
 
 use crate::helpers::{assert_error, get, post, request, spawn_app};
@@ -34,7 +34,7 @@ async fn chat_endpoints_refuse_a_missing_malformed_or_expired_token() {
         "invalid_token",
     );
     assert_eq!(
-        app.count("POST /chat/threads"),
+        app.count(Route::CreateThread),
         0,
         "refused before any ACS call"
     );
@@ -293,7 +293,7 @@ async fn an_oversized_message_or_body_is_413_before_acs_is_called() {
             .await;
         assert_error(&answer, 413, "payload_too_large");
     }
-    assert_eq!(app.count("POST /chat/threads/{threadId}/messages"), 1);
+    assert_eq!(app.count(Route::SendMessage { thread_id: ANY }), 1);
 }
 
 #[tokio::test]
@@ -319,7 +319,7 @@ async fn acs_throttling_is_429_with_retry_after_passed_on() {
             },
             3,
         )
-        .on("POST /chat/threads/{threadId}/messages"),
+        .on(Route::SendMessage { thread_id: ANY }),
     );
     let body = json!({"thread_id": thread, "user_id": alice.id, "message": "hi"});
     let answer = app
@@ -334,7 +334,7 @@ async fn acs_failures_are_502_and_slowness_is_504() {
     let app = spawn_app().await;
     let (alice, bob) = app.users().await;
     let thread = app.thread(&alice, &bob).await;
-    let route = "GET /chat/threads/{threadId}/messages";
+    let route = Route::ListMessages { thread_id: ANY };
     let read = || {
         get(
             &[("thread_id", &thread), ("user_id", &alice.id)],
@@ -423,7 +423,7 @@ async fn a_slow_acs_ends_the_request_within_its_budget_not_after_every_retry() {
     app.state.config.request_budget = std::time::Duration::from_millis(300);
     app.emulator.faults().add(
         Fault::next(FaultKind::Latency { millis: 800 }, 9)
-            .on("GET /chat/threads/{threadId}/messages"),
+            .on(Route::ListMessages { thread_id: ANY }),
     );
     let started = std::time::Instant::now();
     let read = get(
@@ -438,7 +438,7 @@ async fn a_slow_acs_ends_the_request_within_its_budget_not_after_every_retry() {
     let took = started.elapsed();
     assert!(took < std::time::Duration::from_millis(450), "{took:?}");
     assert_eq!(
-        app.count("GET /chat/threads/{threadId}/messages"),
+        app.count(Route::ListMessages { thread_id: ANY }),
         1,
         "no attempt past the deadline"
     );

@@ -5,7 +5,7 @@ use acs_chat_api::acs::{AcsHttp, IdentityClient};
 use acs_chat_api::api::{self, AppState, Function};
 use acs_chat_api::config::{AuthMode, Config};
 use acs_chat_api::secrets::SecretStore;
-use acs_emulator::{Config as EmulatorConfig, Emulator};
+use acs_emulator::{Config as EmulatorConfig, Emulator, Route};
 use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::Value;
@@ -130,7 +130,7 @@ impl TestApp {
         }
     }
 
-    pub fn count(&self, route: &str) -> u64 {
+    pub fn count(&self, route: Route<'_>) -> u64 {
         self.emulator.faults().count(route)
     }
 
@@ -164,8 +164,8 @@ impl TestApp {
             .await
             .unwrap();
         User {
-            id: made.user_id,
-            token: made.token.token,
+            id: made.user_id.to_string(),
+            token: made.token.token.expose().to_owned(),
         }
     }
 

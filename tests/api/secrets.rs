@@ -1,6 +1,6 @@
 use acs_chat_api::api::Function;
 use acs_chat_api::config::AuthMode;
-use acs_emulator::{Fault, FaultKind};
+use acs_emulator::{ANY, Fault, FaultKind, Route};
 use serde_json::json;
 
 use crate::helpers::{assert_error, post, spawn_app, spawn_app_with, state_for};
@@ -83,16 +83,16 @@ async fn when_one_of_the_two_identities_fails_the_other_is_deleted() {
             },
             1,
         )
-        .on("POST /identities"),
+        .on(Route::CreateIdentity),
     );
     let answer = app
         .call(Function::CreateUsers, post(json!(null), None))
         .await;
     assert_error(&answer, 502, "upstream_error");
     assert_eq!(
-        app.count("POST /identities"),
+        app.count(Route::CreateIdentity),
         2,
         "no retry could double an identity"
     );
-    assert_eq!(app.count("DELETE /identities/{id}"), 1);
+    assert_eq!(app.count(Route::DeleteIdentity { user_id: ANY }), 1);
 }

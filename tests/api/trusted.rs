@@ -5,6 +5,7 @@ use acs_chat_api::config::AuthMode;
 use serde_json::json;
 
 use crate::helpers::{TestApp, assert_error, get, post, spawn_app_with, texts};
+use acs_emulator::{ANY, Route};
 
 async fn trusted_app() -> TestApp {
     // The service identity is made first, so the secret can name it as a deployment would.
@@ -135,7 +136,7 @@ async fn token_mode_never_mints_tokens() {
         )
         .await;
     assert_error(&answer, 401, "missing_token");
-    assert_eq!(app.count("POST /identities/{id}/:issueAccessToken"), 0);
+    assert_eq!(app.count(Route::IssueToken { user_id: ANY }), 0);
 }
 
 #[tokio::test]
@@ -151,5 +152,5 @@ async fn trusted_mode_mints_one_token_per_user_per_container_and_reuses_it() {
             .await;
         assert_eq!(created.status, 200, "{:?}", created.body);
     }
-    assert_eq!(app.count("POST /identities/{id}/:issueAccessToken"), 1);
+    assert_eq!(app.count(Route::IssueToken { user_id: ANY }), 1);
 }

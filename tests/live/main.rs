@@ -110,8 +110,12 @@ async fn a_conversation_against_real_acs() {
         request_budget: std::time::Duration::from_secs(25),
     };
     let state = AppState::new(config, None).unwrap();
-    let bob_reads =
-        async |function| texts(&state, function, &thread, &bob.user_id, &bob.token.token).await;
+    let (thread_id, bob_id, bob_token) = (
+        thread.as_str(),
+        bob.user_id.as_str(),
+        bob.token.token.expose(),
+    );
+    let bob_reads = async |function| texts(&state, function, thread_id, bob_id, bob_token).await;
     assert_eq!(bob_reads(Function::GetMessages).await, ["hello from alice"]);
     assert!(bob_reads(Function::GetMessages).await.is_empty());
     chat.send_message(&alice.token.token, &thread, &text("second"))

@@ -1,0 +1,58 @@
+//! `/_emulator` routes for tests driving the emulator over HTTP (the Python suites, the local
+//! stack): request counts, faults, and tokens with any expiry. Loopback use only.
+
+use hyper::{Method, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+use time::OffsetDateTime;
+
+use super::Shared;
+use super::request::Call;
+use crate::faults::Fault;
+use crate::reply::{self, Reply};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MintToken {
+    user_id: String,
+    expires_in_seconds: i64,
+    #[serde(default)]
+    scopes: Option<Vec<String>>,
+}
+
+pub fn serve(shared: &Shared, call: &Call) -> Reply {
+    let s: Vec<&str> = call.segments.iter().map(String::as_str).collect();
+    match (&call.method, s.as_slice()) {
+        (&Method::GET, ["_emulator", "requests"]) => {
+            reply::json(StatusCode::OK, &json!(shared.faults.counts()))
+        }
+        (&Method::DELETE, ["_emulator", "requests"]) => {
+            shared.faults.reset_counts();
+            reply::empty(StatusCode::NO_CONTENT)
+        }
+        (&Method::POST, ["_emulator", "faults"]) => match call.json_body::<Fault>() {
+            Ok(fault) => {
+                shared.faults.add(fault);
+                reply::empty(StatusCode::NO_CONTENT)
+            }
+            Err(failure) => reply::failure(&failure),
+        },
+        (&Method::DELETE, ["_emulator", "faults"]) => {
+            shared.faults.clear();
+            reply::empty(StatusCode::NO_CONTENT)
+        }
+        (&Method::POST, ["_emulator", "tokens"]) => match call.json_body::<MintToken>() {
+            Ok(request) => {
+                let scopes = request.scopes.unwrap_or_else(|| vec!["chat".into()]);
+                let expires_at =
+                    OffsetDateTime::now_utc() + time::Duration::seconds(request.expires_in_seconds);
+                match shared.store().mint(&request.user_id, &scopes, expires_at) {
+                    Ok(token) => reply::json(StatusCode::OK, &json!({"token": token})),
+                    Err(failure) => reply::failure(&failure),
+                }
+            }
+            Err(failure) => reply::failure(&failure),
+        },
+        _ => reply::spec_error(StatusCode::NOT_FOUND, "NotFound", "No such control route."),
+    }
+}

@@ -1,0 +1,237 @@
+//! From an HTTP request to a store call and back: the one route table, faults, and the
+//! `/_emulator` control routes tests use.
+//!
+//! Hand-written on hyper rather than on axum's `Router`: faults must act before a route runs
+//! and a dropped connection must reach hyper as an error, which a plain function does in a few
+//! lines where axum would need middleware and a service wrapper, and axum 0.8 would refuse the
+//! `:add`-style segments ACS uses without a compatibility switch.
+
+mod chat;
+mod control;
+mod identity;
+mod request;
+
+use std::sync::{Mutex, MutexGuard};
+
+use hyper::body::Incoming;
+use hyper::{Method, Request, StatusCode};
+
+use crate::faults::{FaultKind, Faults};
+use crate::lock;
+use crate::reply::{self, Reply};
+use crate::store::Store;
+use request::{Call, Undecodable};
+
+/// Everything a request handler needs.
+pub struct Shared {
+    pub store: Mutex<Store>,
+    pub faults: Faults,
+    /// `http` or `https`, for the absolute links ACS hands out.
+    pub scheme: &'static str,
+}
+
+impl Shared {
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        lock(&self.store)
+    }
+}
+
+/// A fault asked the connection to be dropped; hyper closes it without an answer.
+#[derive(Debug)]
+pub struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by a fault")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+/// Stands for any id in a [`Route`] built to name a route for counts and faults, which are kept
+/// per route, not per id.
+pub const ANY: &str = "*";
+
+/// Every ACS route the emulator serves, with the ids the path captured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route<'a> {
+    CreateIdentity,
+    DeleteIdentity {
+        user_id: &'a str,
+    },
+    IssueToken {
+        user_id: &'a str,
+    },
+    RevokeTokens {
+        user_id: &'a str,
+    },
+    CreateThread,
+    GetThread {
+        thread_id: &'a str,
+    },
+    ListParticipants {
+        thread_id: &'a str,
+    },
+    AddParticipants {
+        thread_id: &'a str,
+    },
+    ListMessages {
+        thread_id: &'a str,
+    },
+    SendMessage {
+        thread_id: &'a str,
+    },
+    GetMessage {
+        thread_id: &'a str,
+        message_id: &'a str,
+    },
+    ListReadReceipts {
+        thread_id: &'a str,
+    },
+    SendReadReceipt {
+        thread_id: &'a str,
+    },
+}
+
+impl<'a> Route<'a> {
+    /// The route a method and decoded path segments name, if any.
+    pub fn parse(method: &Method, segments: &'a [String]) -> Option<Self> {
+        let s: Vec<&str> = segments.iter().map(String::as_str).collect();
+        let route = match (method, s.as_slice()) {
+            (&Method::POST, &["identities"]) => Self::CreateIdentity,
+            (&Method::DELETE, &["identities", user_id]) => Self::DeleteIdentity { user_id },
+            (&Method::POST, &["identities", user_id, ":issueAccessToken"]) => {
+                Self::IssueToken { user_id }
+            }
+            (&Method::POST, &["identities", user_id, ":revokeAccessTokens"]) => {
+                Self::RevokeTokens { user_id }
+            }
+            (&Method::POST, &["chat", "threads"]) => Self::CreateThread,
+            (&Method::GET, &["chat", "threads", thread_id]) => Self::GetThread { thread_id },
+            (&Method::GET, &["chat", "threads", thread_id, "participants"]) => {
+                Self::ListParticipants { thread_id }
+            }
+            (&Method::POST, &["chat", "threads", thread_id, "participants", ":add"]) => {
+                Self::AddParticipants { thread_id }
+            }
+            (&Method::GET, &["chat", "threads", thread_id, "messages"]) => {
+                Self::ListMessages { thread_id }
+            }
+            (&Method::POST, &["chat", "threads", thread_id, "messages"]) => {
+                Self::SendMessage { thread_id }
+            }
+            (&Method::GET, &["chat", "threads", thread_id, "messages", message_id]) => {
+                Self::GetMessage {
+                    thread_id,
+                    message_id,
+                }
+            }
+            (&Method::GET, &["chat", "threads", thread_id, "readReceipts"]) => {
+                Self::ListReadReceipts { thread_id }
+            }
+            (&Method::POST, &["chat", "threads", thread_id, "readReceipts"]) => {
+                Self::SendReadReceipt { thread_id }
+            }
+            _ => return None,
+        };
+        Some(route)
+    }
+
+    /// The label counts and faults are kept under, the same for every id, e.g.
+    /// `GET /chat/threads/{threadId}/messages`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::CreateIdentity => "POST /identities",
+            Self::DeleteIdentity { .. } => "DELETE /identities/{id}",
+            Self::IssueToken { .. } => "POST /identities/{id}/:issueAccessToken",
+            Self::RevokeTokens { .. } => "POST /identities/{id}/:revokeAccessTokens",
+            Self::CreateThread => "POST /chat/threads",
+            Self::GetThread { .. } => "GET /chat/threads/{threadId}",
+            Self::ListParticipants { .. } => "GET /chat/threads/{threadId}/participants",
+            Self::AddParticipants { .. } => "POST /chat/threads/{threadId}/participants/:add",
+            Self::ListMessages { .. } => "GET /chat/threads/{threadId}/messages",
+            Self::SendMessage { .. } => "POST /chat/threads/{threadId}/messages",
+            Self::GetMessage { .. } => "GET /chat/threads/{threadId}/messages/{messageId}",
+            Self::ListReadReceipts { .. } => "GET /chat/threads/{threadId}/readReceipts",
+            Self::SendReadReceipt { .. } => "POST /chat/threads/{threadId}/readReceipts",
+        }
+    }
+
+    /// Identity routes are signed with the access key; chat routes carry a user token.
+    fn is_identity(&self) -> bool {
+        matches!(
+            self,
+            Self::CreateIdentity
+                | Self::DeleteIdentity { .. }
+                | Self::IssueToken { .. }
+                | Self::RevokeTokens { .. }
+        )
+    }
+}
+
+/// Serves one request.
+pub async fn handle(shared: &Shared, request: Request<Incoming>) -> Result<Reply, Dropped> {
+    let call = match Call::read(request).await {
+        Ok(call) => call,
+        Err(Undecodable::TooLarge) => {
+            return Ok(reply::spec_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestEntityTooLarge",
+                "The request body is too large.",
+            ));
+        }
+        Err(Undecodable::BadPath) => {
+            return Ok(reply::pascal_error(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                "Bad path encoding.",
+            ));
+        }
+    };
+    let mut response = if call.segments.first().is_some_and(|s| s == "_emulator") {
+        control::serve(shared, &call)
+    } else {
+        serve(shared, &call).await?
+    };
+    if let Some(id) = call
+        .header("x-ms-client-request-id")
+        .and_then(|id| id.parse().ok())
+    {
+        response.headers_mut().insert("x-ms-client-request-id", id);
+    }
+    Ok(response)
+}
+
+async fn serve(shared: &Shared, call: &Call) -> Result<Reply, Dropped> {
+    let Some(route) = Route::parse(&call.method, &call.segments) else {
+        return Ok(reply::pascal_error(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            "No such route.",
+        ));
+    };
+    match shared.faults.on_request(route.label()) {
+        Some(FaultKind::Drop) => return Err(Dropped),
+        Some(FaultKind::Status {
+            status,
+            retry_after,
+        }) => return Ok(reply::injected(status, retry_after)),
+        Some(FaultKind::Latency { millis }) => {
+            tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+        }
+        None => {}
+    }
+    if !call.query.contains_key("api-version") {
+        return Ok(reply::spec_error(
+            StatusCode::BAD_REQUEST,
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
+        ));
+    }
+    let outcome = if route.is_identity() {
+        identity::serve(shared, call, route)
+    } else {
+        chat::serve(shared, call, route)
+    };
+    Ok(outcome.unwrap_or_else(|failure| reply::failure(&failure)))
+}

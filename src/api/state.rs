@@ -1,0 +1,132 @@
+//! What a function builds once per container and shares with every invocation.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Mutex;
+
+use time::OffsetDateTime;
+
+use super::Function;
+use super::errors::ApiError;
+use crate::acs::identity::AccessToken;
+use crate::acs::{AcsError, AcsHttp, BearerToken, ChatClient, IdentityClient, UserId};
+use crate::config::{Config, ConfigError};
+use crate::secrets::SecretStore;
+
+/// Why a function could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Acs(#[from] AcsError),
+}
+
+/// Everything built once per container and shared by every invocation.
+#[derive(Debug)]
+pub struct AppState {
+    pub config: Config,
+    http: AcsHttp,
+    chat: Option<ChatClient>,
+    secrets: Option<SecretStore>,
+    /// Trusted mode: tokens minted per user, reused while they have life left.
+    minted: Mutex<HashMap<UserId, AccessToken>>,
+}
+
+impl AppState {
+    /// Builds the state from the environment; the secret is fetched later, on first use.
+    pub fn init(function: Function, config: Config) -> Result<Self, InitError> {
+        let secrets = if function.needs_admin_key(config.auth_mode) {
+            let secret_id = config
+                .secret_id
+                .clone()
+                .ok_or(ConfigError::Missing("ACS_SECRET_ID"))?;
+            Some(SecretStore::from_env(secret_id)?)
+        } else {
+            None
+        };
+        if function != Function::CreateUsers && config.acs_endpoint.is_none() {
+            return Err(ConfigError::Missing("ACS_ENDPOINT").into());
+        }
+        Self::new(config, secrets)
+    }
+
+    /// Builds the state with a secret store made by the caller (tests point it at moto).
+    pub fn new(config: Config, secrets: Option<SecretStore>) -> Result<Self, InitError> {
+        let http = AcsHttp::new(config.retry.clone())?;
+        let chat = config
+            .acs_endpoint
+            .clone()
+            .map(|endpoint| ChatClient::new(http.clone(), endpoint));
+        Ok(Self {
+            config,
+            http,
+            chat,
+            secrets,
+            minted: Mutex::default(),
+        })
+    }
+
+    /// The chat client, on the configured ACS endpoint.
+    pub fn chat(&self) -> Result<&ChatClient, ApiError> {
+        self.chat
+            .as_ref()
+            .ok_or(ApiError::Misconfigured("ACS_ENDPOINT is not set"))
+    }
+
+    fn secrets(&self) -> Result<&SecretStore, ApiError> {
+        self.secrets
+            .as_ref()
+            .ok_or(ApiError::Misconfigured("ACS_SECRET_ID is not set"))
+    }
+
+    fn minted(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, AccessToken>> {
+        // Nothing panics while holding it, so a poisoned map is still consistent.
+        self.minted
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A token minted earlier for `user_id` that is still valid at `valid_at`.
+    pub(crate) fn minted_token(
+        &self,
+        user_id: &UserId,
+        valid_at: OffsetDateTime,
+    ) -> Option<BearerToken> {
+        self.minted()
+            .get(user_id)
+            .filter(|token| token.expires_on > valid_at)
+            .map(|token| token.token.clone())
+    }
+
+    /// Keeps a minted token for reuse by later requests in this container.
+    pub(crate) fn keep_minted_token(&self, user_id: &UserId, token: &AccessToken) {
+        self.minted().insert(user_id.clone(), token.clone());
+    }
+
+    /// The trusted-mode service identity from the secret, if it names one.
+    pub(crate) async fn service_user_id(&self) -> Result<Option<UserId>, ApiError> {
+        Ok(self.secrets()?.get().await?.service_user_id.clone())
+    }
+
+    /// Runs `op` with an identity client holding the admin key. If ACS refuses the key, the
+    /// secret may have been rotated: fetch it again, once, and retry.
+    pub async fn with_identity<T, F, Fut>(&self, op: F) -> Result<T, ApiError>
+    where
+        F: Fn(IdentityClient) -> Fut,
+        Fut: Future<Output = Result<T, AcsError>>,
+    {
+        let secrets = self.secrets()?;
+        let secret = secrets.get().await?;
+        match op(IdentityClient::new(self.http.clone(), &secret.connection)).await {
+            Err(AcsError::Unauthorized(_)) => {
+                tracing::warn!("ACS refused the admin key; fetching the secret again");
+                let secret = secrets.refresh().await?;
+                op(IdentityClient::new(self.http.clone(), &secret.connection))
+                    .await
+                    .map_err(ApiError::AdminAcs)
+            }
+            other => other.map_err(ApiError::AdminAcs),
+        }
+    }
+}
