@@ -6,6 +6,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${ACS_CHAT_CACHE:-$HOME/.cache/acs-chat-api}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
+export SAM_CLI_TELEMETRY=0
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -73,7 +74,6 @@ start_secrets_manager() {
   export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
   unset AWS_PROFILE AWS_SESSION_TOKEN
 }
-export SAM_CLI_TELEMETRY=0
 
 # Starts the ACS emulator binary $1 on a free loopback port and exports its connection string
 # (CONNECTION_STRING, test values only) and endpoint (ACS_ENDPOINT).

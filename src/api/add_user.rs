@@ -4,9 +4,9 @@
 use lambda_http::Request;
 use serde_json::{Value, json};
 
-use super::caller::{self, Caller, Who};
+use super::caller::{Caller, Who};
 use super::input::JsonBody;
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, Endpoint};
 use crate::acs::chat::ChatParticipant;
 use crate::acs::{ThreadId, UserId};
 
@@ -19,8 +19,8 @@ pub struct AddUser {
     pub user1_id: Option<UserId>,
 }
 
-impl AddUser {
-    pub fn parse(request: &Request) -> Result<Self, ApiError> {
+impl Endpoint for AddUser {
+    fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
         Ok(Self {
             thread_id: body.id("thread_id")?,
@@ -29,7 +29,13 @@ impl AddUser {
         })
     }
 
-    pub async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+    fn who(&self) -> Who<'_> {
+        Who::Participant {
+            acting: self.user1_id.as_ref(),
+        }
+    }
+
+    async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
         let invalid = state
             .chat()?
             .add_participants(
@@ -43,15 +49,6 @@ impl AddUser {
         }
         Ok(json!({"message": "User added successfully"}))
     }
-}
-
-pub async fn handle(state: &AppState, request: &Request) -> Result<Value, ApiError> {
-    let input = AddUser::parse(request)?;
-    let who = Who::Participant {
-        acting: input.user1_id.as_ref(),
-    };
-    let caller = caller::authenticate(state, request, who).await?;
-    input.act(state, &caller).await
 }
 
 #[cfg(test)]

@@ -5,9 +5,9 @@
 use lambda_http::Request;
 use serde_json::{Value, json};
 
-use super::caller::{self, Auth, Caller, Who};
+use super::caller::{Auth, Caller, Who};
 use super::input::{JsonBody, MAX_TOPIC_CHARS};
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, Endpoint};
 use crate::acs::UserId;
 use crate::acs::chat::ChatParticipant;
 
@@ -23,8 +23,8 @@ pub struct CreateThread {
     pub idempotency_key: Option<String>,
 }
 
-impl CreateThread {
-    pub fn parse(request: &Request) -> Result<Self, ApiError> {
+impl Endpoint for CreateThread {
+    fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
         let user1_id = body.id("user1_id")?;
         let topic = body.optional("topic")?.unwrap_or(DEFAULT_TOPIC).trim();
@@ -54,7 +54,14 @@ impl CreateThread {
         })
     }
 
-    pub async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+    fn who(&self) -> Who<'_> {
+        Who::User {
+            field: "user1_id",
+            id: &self.user1_id,
+        }
+    }
+
+    async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
         // A minted caller means no caller token: add the service identity so that add_user
         // can act on this thread later without one.
         let participants: Vec<ChatParticipant> = match caller.auth {
@@ -74,16 +81,6 @@ impl CreateThread {
             .await?;
         Ok(json!({"thread_id": thread.id}))
     }
-}
-
-pub async fn handle(state: &AppState, request: &Request) -> Result<Value, ApiError> {
-    let input = CreateThread::parse(request)?;
-    let who = Who::User {
-        field: "user1_id",
-        id: &input.user1_id,
-    };
-    let caller = caller::authenticate(state, request, who).await?;
-    input.act(state, &caller).await
 }
 
 #[cfg(test)]

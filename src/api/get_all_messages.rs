@@ -4,10 +4,10 @@
 use lambda_http::Request;
 use serde_json::{Value, json};
 
-use super::caller::{self, Caller, Who};
+use super::caller::{Caller, Who};
 use super::input::Query;
 use super::messages::history;
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, Endpoint};
 use crate::acs::{ThreadId, UserId};
 
 /// A valid `get_all_messages` request.
@@ -17,8 +17,8 @@ pub struct GetAllMessages {
     pub user_id: UserId,
 }
 
-impl GetAllMessages {
-    pub fn parse(request: &Request) -> Result<Self, ApiError> {
+impl Endpoint for GetAllMessages {
+    fn parse(request: &Request) -> Result<Self, ApiError> {
         let query = Query::parse(request, &["thread_id", "user_id"])?;
         Ok(Self {
             thread_id: query.id("thread_id")?,
@@ -26,20 +26,17 @@ impl GetAllMessages {
         })
     }
 
-    pub async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+    fn who(&self) -> Who<'_> {
+        Who::User {
+            field: "user_id",
+            id: &self.user_id,
+        }
+    }
+
+    async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
         let messages = history(state.chat()?, &caller.token, &self.thread_id).await?;
         Ok(json!({"messages": messages}))
     }
-}
-
-pub async fn handle(state: &AppState, request: &Request) -> Result<Value, ApiError> {
-    let input = GetAllMessages::parse(request)?;
-    let who = Who::User {
-        field: "user_id",
-        id: &input.user_id,
-    };
-    let caller = caller::authenticate(state, request, who).await?;
-    input.act(state, &caller).await
 }
 
 #[cfg(test)]

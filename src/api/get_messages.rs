@@ -8,10 +8,10 @@
 use lambda_http::Request;
 use serde_json::{Value, json};
 
-use super::caller::{self, Caller, Who};
+use super::caller::{Caller, Who};
 use super::input::Query;
 use super::messages::{new_by_receipt, new_since};
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, Endpoint};
 use crate::acs::{ThreadId, UserId};
 
 /// A valid `get_messages` request.
@@ -23,8 +23,8 @@ pub struct GetMessages {
     pub since: Option<u64>,
 }
 
-impl GetMessages {
-    pub fn parse(request: &Request) -> Result<Self, ApiError> {
+impl Endpoint for GetMessages {
+    fn parse(request: &Request) -> Result<Self, ApiError> {
         let query = Query::parse(request, &["thread_id", "user_id", "since"])?;
         let thread_id = query.id("thread_id")?;
         let user_id = query.id("user_id")?;
@@ -44,7 +44,14 @@ impl GetMessages {
         })
     }
 
-    pub async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+    fn who(&self) -> Who<'_> {
+        Who::User {
+            field: "user_id",
+            id: &self.user_id,
+        }
+    }
+
+    async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
         let chat = state.chat()?;
         let (token, me) = (&caller.token, &caller.user_id);
         let new = match self.since {
@@ -53,16 +60,6 @@ impl GetMessages {
         };
         Ok(json!(new))
     }
-}
-
-pub async fn handle(state: &AppState, request: &Request) -> Result<Value, ApiError> {
-    let input = GetMessages::parse(request)?;
-    let who = Who::User {
-        field: "user_id",
-        id: &input.user_id,
-    };
-    let caller = caller::authenticate(state, request, who).await?;
-    input.act(state, &caller).await
 }
 
 #[cfg(test)]

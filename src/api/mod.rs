@@ -21,8 +21,9 @@ use std::time::{Duration, Instant};
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use serde_json::Value;
 
-pub use caller::{Auth, Caller};
+pub use caller::{Auth, Caller, Who};
 pub use errors::ApiError;
 pub use state::{AppState, InitError};
 
@@ -77,6 +78,27 @@ impl Function {
     }
 }
 
+/// An endpoint that acts for a caller: what it reads from a request, who must be calling, and
+/// what it does then. [`serve`] runs the three in order, so input is refused before any
+/// credential is checked or ACS is called.
+pub(crate) trait Endpoint: Sized {
+    /// Reads and checks the request: pure, so every refusal is a plain unit test.
+    fn parse(request: &Request) -> Result<Self, ApiError>;
+
+    /// Who must be calling, as the parsed request names them.
+    fn who(&self) -> Who<'_>;
+
+    /// Does the work as `caller`; the JSON is the 200 answer.
+    async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError>;
+}
+
+/// Parses, authenticates, acts.
+async fn serve<E: Endpoint>(state: &AppState, request: &Request) -> Result<Value, ApiError> {
+    let input = E::parse(request)?;
+    let caller = caller::authenticate(state, request, input.who()).await?;
+    input.act(state, &caller).await
+}
+
 /// How long a request took, and how much of that was waiting on ACS.
 #[derive(Debug, Clone, Copy)]
 pub struct Timing {
@@ -122,11 +144,13 @@ async fn dispatch(state: &AppState, function: Function, request: Request) -> Res
     } else {
         match function {
             Function::CreateUsers => create_users::handle(state).await,
-            Function::CreateThread => create_thread::handle(state, &request).await,
-            Function::AddUser => add_user::handle(state, &request).await,
-            Function::SendMessage => send_message::handle(state, &request).await,
-            Function::GetMessages => get_messages::handle(state, &request).await,
-            Function::GetAllMessages => get_all_messages::handle(state, &request).await,
+            Function::CreateThread => serve::<create_thread::CreateThread>(state, &request).await,
+            Function::AddUser => serve::<add_user::AddUser>(state, &request).await,
+            Function::SendMessage => serve::<send_message::SendMessage>(state, &request).await,
+            Function::GetMessages => serve::<get_messages::GetMessages>(state, &request).await,
+            Function::GetAllMessages => {
+                serve::<get_all_messages::GetAllMessages>(state, &request).await
+            }
         }
     };
     match outcome {

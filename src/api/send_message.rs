@@ -4,9 +4,9 @@
 use lambda_http::Request;
 use serde_json::{Value, json};
 
-use super::caller::{self, Caller, Who};
+use super::caller::{Caller, Who};
 use super::input::{JsonBody, MAX_MESSAGE_BYTES};
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, Endpoint};
 use crate::acs::chat::SendMessage as AcsMessage;
 use crate::acs::{ThreadId, UserId};
 
@@ -18,8 +18,8 @@ pub struct SendMessage {
     pub message: String,
 }
 
-impl SendMessage {
-    pub fn parse(request: &Request) -> Result<Self, ApiError> {
+impl Endpoint for SendMessage {
+    fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
         let thread_id = body.id("thread_id")?;
         let user_id = body.id("user_id")?;
@@ -37,7 +37,14 @@ impl SendMessage {
         })
     }
 
-    pub async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+    fn who(&self) -> Who<'_> {
+        Who::User {
+            field: "user_id",
+            id: &self.user_id,
+        }
+    }
+
+    async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
         let message_id = state
             .chat()?
             .send_message(
@@ -52,16 +59,6 @@ impl SendMessage {
             .await?;
         Ok(json!({"message": "Message sent successfully", "message_id": message_id}))
     }
-}
-
-pub async fn handle(state: &AppState, request: &Request) -> Result<Value, ApiError> {
-    let input = SendMessage::parse(request)?;
-    let who = Who::User {
-        field: "user_id",
-        id: &input.user_id,
-    };
-    let caller = caller::authenticate(state, request, who).await?;
-    input.act(state, &caller).await
 }
 
 #[cfg(test)]

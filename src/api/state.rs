@@ -130,3 +130,70 @@ impl AppState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{Auth, Caller};
+
+    const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.token-text-that-must-not-show.c2ln";
+    const AWS_SECRET: &str = "aws-secret-that-must-not-show";
+
+    #[test]
+    fn formatting_state_callers_and_errors_never_shows_a_token_or_a_key() {
+        let config = Config::from_lookup(|name| match name {
+            "ACS_ENDPOINT" => Some("https://x.communication.azure.com".into()),
+            "ACS_SECRET_ID" => Some("acs-secret".into()),
+            _ => None,
+        })
+        .unwrap();
+        let secrets = SecretStore::from_lookup("acs-secret".into(), |name| match name {
+            "AWS_REGION" => Some("us-east-1".into()),
+            "AWS_ACCESS_KEY_ID" => Some("AKIDEXAMPLE".into()),
+            "AWS_SECRET_ACCESS_KEY" => Some(AWS_SECRET.into()),
+            _ => None,
+        })
+        .unwrap();
+        let state = AppState::new(config, Some(secrets)).unwrap();
+        let user = UserId::parse("8:acs:res_alice").unwrap();
+        let minted = AccessToken {
+            token: BearerToken::new(TOKEN),
+            expires_on: OffsetDateTime::now_utc() + time::Duration::hours(1),
+        };
+        state.keep_minted_token(&user, &minted);
+        let caller = Caller {
+            user_id: user.clone(),
+            token: BearerToken::new(TOKEN),
+            auth: Auth::Bearer,
+        };
+        let errors = [
+            ApiError::InvalidToken,
+            ApiError::TokenExpired,
+            ApiError::Acs(AcsError::from_response(401, b"", None)),
+            ApiError::AdminAcs(AcsError::Unauthorized(Default::default())),
+        ];
+        let mut shown = vec![
+            format!("{state:?}"),
+            format!("{state:#?}"),
+            format!("{caller:?}"),
+            format!("{minted:?}"),
+        ];
+        shown.extend(
+            errors
+                .iter()
+                .flat_map(|e| [format!("{e:?}"), e.to_string()]),
+        );
+        for text in &shown {
+            assert!(!text.contains("token-text-that-must-not-show"), "{text}");
+            assert!(!text.contains(AWS_SECRET), "{text}");
+        }
+        assert!(
+            shown[0].contains("REDACTED"),
+            "the minted token is there, redacted"
+        );
+        let held = state
+            .minted_token(&user, OffsetDateTime::now_utc())
+            .unwrap();
+        assert_eq!(held.expose(), TOKEN);
+    }
+}

@@ -142,6 +142,7 @@ async fn adding_an_unknown_user_is_not_found_and_changes_nothing() {
 
 #[tokio::test]
 async fn bad_input_is_a_clear_400_and_reaches_no_acs_route() {
+    // One case per endpoint proves the wiring; every refusal is a unit test of its `parse`.
     let app = spawn_app().await;
     let (alice, bob) = app.users().await;
     let thread = app.thread(&alice, &bob).await;
@@ -155,72 +156,15 @@ async fn bad_input_is_a_clear_400_and_reaches_no_acs_route() {
             "invalid_json",
         ),
         (
-            "array body",
-            Function::CreateThread,
-            post(json!([1]), t),
-            "invalid_json",
-        ),
-        (
-            "missing user1_id",
-            Function::CreateThread,
-            post(json!({}), t),
-            "missing_field",
-        ),
-        (
-            "empty user1_id",
-            Function::CreateThread,
-            post(json!({"user1_id": ""}), t),
-            "missing_field",
-        ),
-        (
-            "numeric user1_id",
-            Function::CreateThread,
-            post(json!({"user1_id": 7}), t),
-            "invalid_field",
-        ),
-        (
-            "bad user id",
-            Function::CreateThread,
-            post(json!({"user1_id": "user_id_1"}), t),
-            "invalid_field",
-        ),
-        (
-            "empty topic",
-            Function::CreateThread,
-            post(json!({"user1_id": alice.id, "topic": " "}), t),
-            "invalid_field",
-        ),
-        (
             "bad thread id",
             Function::AddUser,
             post(json!({"thread_id": "thread_id_123", "user2_id": bob.id}), t),
             "invalid_field",
         ),
         (
-            "missing user2_id",
-            Function::AddUser,
-            post(json!({"thread_id": thread}), t),
-            "missing_field",
-        ),
-        (
             "missing message",
             Function::SendMessage,
             post(json!({"thread_id": thread, "user_id": alice.id}), t),
-            "missing_field",
-        ),
-        (
-            "blank message",
-            Function::SendMessage,
-            post(
-                json!({"thread_id": thread, "user_id": alice.id, "message": "  "}),
-                t,
-            ),
-            "missing_field",
-        ),
-        (
-            "missing thread_id query",
-            Function::GetMessages,
-            get(&[("user_id", &alice.id)], t),
             "missing_field",
         ),
         (
@@ -235,19 +179,6 @@ async fn bad_input_is_a_clear_400_and_reaches_no_acs_route() {
                 t,
             ),
             "unknown_query_parameter",
-        ),
-        (
-            "bad since",
-            Function::GetMessages,
-            get(
-                &[
-                    ("thread_id", &thread),
-                    ("user_id", &alice.id),
-                    ("since", "-1"),
-                ],
-                t,
-            ),
-            "invalid_field",
         ),
         (
             "since on get_all",
