@@ -22,6 +22,9 @@ pub enum FaultKind {
     Latency { millis: u64 },
     /// Close the connection without answering.
     Drop,
+    /// Do what was asked, then close the connection without answering: the caller cannot know
+    /// whether it happened.
+    CommitThenDrop,
 }
 
 /// A fault and which calls it hits.

@@ -7,12 +7,15 @@
 //! - [`tokens`]: JWT-shaped user tokens the SDKs can read.
 //! - [`routes`]: the one route table ([`Route`]), request decoding, the identity and chat
 //!   routes, and the `/_emulator` controls.
-//! - [`faults`]: injected 429/5xx, latency and dropped connections; per-route request counts.
+//! - [`faults`]: injected 429/5xx, latency and dropped connections (before or after the change
+//!   is made); per-route request counts.
+//! - [`limits`]: ACS's documented rate limits, switchable.
 //! - [`server`]: the accept loop (HTTP or self-signed HTTPS) and the [`Emulator`] handle.
 
 use std::sync::{Mutex, MutexGuard};
 
 pub mod faults;
+pub mod limits;
 mod reply;
 pub mod routes;
 pub mod server;

@@ -1,6 +1,7 @@
 //! `acs-emulator`: serves the emulator until Ctrl-C or SIGTERM and prints its connection string.
 //!
-//! Usage: `acs-emulator [--listen 127.0.0.1:8080] [--tls] [--cert-out PATH] [--access-key BASE64]`
+//! Usage: `acs-emulator [--listen 127.0.0.1:8080] [--tls] [--limits] [--cert-out PATH]
+//! [--access-key BASE64]` (`--limits` enforces ACS's documented rate limits)
 //! (the key may also come from `ACS_EMULATOR_ACCESS_KEY`).
 
 use std::io::Write;
@@ -25,11 +26,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         match arg.as_str() {
             "--listen" => listen = args.next().ok_or("--listen needs an address")?,
             "--tls" => config.tls = true,
+            "--limits" => config.limits = true,
             "--cert-out" => cert_out = Some(args.next().ok_or("--cert-out needs a path")?),
             "--access-key" => key = Some(args.next().ok_or("--access-key needs a value")?),
             "-h" | "--help" => {
                 println!(
-                    "acs-emulator [--listen ADDR] [--tls] [--cert-out PATH] [--access-key BASE64]"
+                    "acs-emulator [--listen ADDR] [--tls] [--limits] [--cert-out PATH] [--access-key BASE64]"
                 );
                 return Ok(());
             }

@@ -90,5 +90,16 @@ pub fn failure(failure: &Failure) -> Reply {
             "IdentityNotFound",
             "The identity does not exist.",
         ),
+        Failure::Throttled(seconds) => {
+            let mut response = spec_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequests",
+                "Rate limit exceeded.",
+            );
+            response
+                .headers_mut()
+                .insert("retry-after", HeaderValue::from(*seconds));
+            response
+        }
     }
 }

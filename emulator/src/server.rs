@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
 use crate::faults::Faults;
+use crate::limits::Limits;
 use crate::routes::{self, Shared};
 use crate::store::Store;
 
@@ -26,6 +27,8 @@ pub struct Config {
     pub tls: bool,
     /// The access key to verify signatures with; a random one if unset.
     pub access_key: Option<AccessKey>,
+    /// Enforce ACS's documented rate limits from the start.
+    pub limits: bool,
 }
 
 /// A running emulator. Dropping it stops the server.
@@ -94,8 +97,10 @@ impl Emulator {
         let shared = Arc::new(Shared {
             store: Mutex::new(Store::new(key.clone(), resource_id)),
             faults: Faults::default(),
+            limits: Limits::default(),
             scheme,
         });
+        shared.limits.set_enabled(config.limits);
         let addr = listener.local_addr()?;
         let (shutdown, stop) = oneshot::channel();
         let task = tokio::spawn(run(listener, acceptor, shared.clone(), async {
@@ -136,6 +141,18 @@ impl Emulator {
     /// Its faults and request counters.
     pub fn faults(&self) -> &Faults {
         &self.shared.faults
+    }
+
+    /// Its rate limits, to switch on or off.
+    pub fn limits(&self) -> &Limits {
+        &self.shared.limits
+    }
+
+    /// Starts verifying signatures with `key` only, as a resource does once its key is
+    /// regenerated; clients holding the old key are refused from now on.
+    pub fn rotate_key(&mut self, key: AccessKey) {
+        self.shared.store().set_key(key.clone());
+        self.key = key;
     }
 
     /// A chat token for `user_id` expiring `expires_in` from now (negative: already expired).

@@ -33,6 +33,8 @@ pub enum Failure {
     NotFound,
     /// 404 for an identity.
     IdentityNotFound,
+    /// 429 past one of ACS's rate limits; retry after this many seconds.
+    Throttled(u64),
 }
 
 struct Identity {
@@ -83,6 +85,10 @@ impl Event {
 pub struct Message {
     /// Creation time in epoch milliseconds, unique within the resource.
     pub id: i64,
+    /// Time of the last change in epoch milliseconds (the id until it changes); lists are
+    /// ordered by it, newest first.
+    pub version: i64,
+    pub deleted_on: Option<OffsetDateTime>,
     pub kind: &'static str,
     pub sequence_id: u64,
     pub content: Content,
@@ -134,7 +140,11 @@ pub struct Listing<T> {
 
 /// All emulator state. Guarded by one mutex in `server`; every call is short and never awaits.
 pub struct Store {
+    /// Verifies HMAC signatures; rotatable.
     key: AccessKey,
+    /// Signs user tokens. ACS's tokens do not depend on the access key, so it stays as it was
+    /// at start when the access key is rotated.
+    token_key: AccessKey,
     resource_id: String,
     identities: HashMap<String, Identity>,
     threads: HashMap<String, Thread>,
@@ -156,6 +166,7 @@ impl Store {
     /// An empty resource that signs with `key`.
     pub fn new(key: AccessKey, resource_id: String) -> Self {
         Self {
+            token_key: key.clone(),
             key,
             resource_id,
             identities: HashMap::new(),
@@ -169,6 +180,11 @@ impl Store {
     /// The signing key, for HMAC checks.
     pub fn key(&self) -> &AccessKey {
         &self.key
+    }
+
+    /// Replaces the access key, as regenerating a resource's key does; user tokens stay valid.
+    pub fn set_key(&mut self, key: AccessKey) {
+        self.key = key;
     }
 
     // ---- identities -------------------------------------------------------------------------
@@ -224,7 +240,7 @@ impl Store {
             serial: self.next_serial,
         };
         self.next_serial += 1;
-        Ok(tokens::encode(&self.key, &claims))
+        Ok(tokens::encode(&self.token_key, &claims))
     }
 
     /// Refuses every token issued so far for `id`.
@@ -249,7 +265,7 @@ impl Store {
     /// The caller a bearer token names, if the token is genuine, current, not revoked and
     /// grants chat.
     pub fn authenticate(&self, token: &str) -> Result<String, Failure> {
-        let claims = tokens::decode(&self.key, token).ok_or(Failure::Unauthorized)?;
+        let claims = tokens::decode(&self.token_key, token).ok_or(Failure::Unauthorized)?;
         if claims.exp <= OffsetDateTime::now_utc().unix_timestamp() {
             return Err(Failure::Unauthorized);
         }
@@ -293,6 +309,8 @@ impl Store {
             let sequence_id = thread.messages.len() as u64 + 1;
             thread.messages.push(Message {
                 id,
+                version: id,
+                deleted_on: None,
                 kind: draft.kind,
                 sequence_id,
                 content: draft.content,
@@ -514,20 +532,50 @@ impl Store {
             .iter()
             .find(|p| p.id == caller)
             .map_or_else(epoch, |p| p.share_history_time);
-        let mut visible = thread
+        let mut visible: Vec<&Message> = thread
             .messages
             .iter()
-            .rev()
             .filter(|m| m.created_on >= since)
             .filter(|m| start_time.is_none_or(|start| m.created_on >= start))
-            .filter(|m| before.is_none_or(|b| m.id < b));
-        let page: Vec<&Message> = visible.by_ref().take(page_size).collect();
-        let more = visible.next().is_some();
-        let next = match page.last() {
-            Some(last) if more => Some(format!("{:x}", last.id)),
+            .filter(|m| before.is_none_or(|b| m.version < b))
+            .collect();
+        visible.sort_by_key(|m| std::cmp::Reverse(m.version));
+        let more = visible.len() > page_size;
+        visible.truncate(page_size);
+        let next = match visible.last() {
+            Some(last) if more => Some(format!("{:x}", last.version)),
             _ => None,
         };
-        Ok(Listing { items: page, next })
+        Ok(Listing {
+            items: visible,
+            next,
+        })
+    }
+
+    /// Deletes the caller's own message: it stays listed, empty, with `deletedOn` and a new
+    /// version, as ACS keeps it. Deleting it again changes nothing.
+    pub fn delete_message(
+        &mut self,
+        caller: &str,
+        thread_id: &str,
+        id: &str,
+    ) -> Result<(), Failure> {
+        let (stamp, now) = self.next_message_id();
+        let thread = self.thread_mut(caller, thread_id)?;
+        let message = thread
+            .messages
+            .iter_mut()
+            .find(|m| m.id.to_string() == id)
+            .ok_or(Failure::NotFound)?;
+        if message.sender.as_deref() != Some(caller) {
+            return Err(Failure::Forbidden);
+        }
+        if message.deleted_on.is_none() {
+            message.deleted_on = Some(now);
+            message.version = stamp;
+            message.content = Content::Text(String::new());
+        }
+        Ok(())
     }
 
     /// One message by id.

@@ -63,7 +63,7 @@ pub fn message(m: &Message) -> Value {
         "id": m.id.to_string(),
         "type": m.kind,
         "sequenceId": m.sequence_id.to_string(),
-        "version": m.id.to_string(),
+        "version": m.version.to_string(),
         "content": content(&m.content),
         "createdOn": rfc3339(whole_seconds(m.created_on)),
     });
@@ -75,6 +75,9 @@ pub fn message(m: &Message) -> Value {
     }
     if let Some(metadata) = &m.metadata {
         value["metadata"] = metadata.clone();
+    }
+    if let Some(deleted_on) = m.deleted_on {
+        value["deletedOn"] = json!(rfc3339(deleted_on));
     }
     value
 }

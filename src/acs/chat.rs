@@ -1,6 +1,8 @@
 //! The ACS Chat API, called with a user's bearer token so that ACS itself decides what that
 //! user may do (membership, scopes). This client holds no credential of its own.
 
+use std::collections::{BTreeMap, HashMap};
+
 use reqwest::{Method, RequestBuilder, Url};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -115,6 +117,9 @@ pub struct ChatMessage {
     pub deleted_on: Option<OffsetDateTime>,
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub edited_on: Option<OffsetDateTime>,
+    /// Strings the sender attached; ACS stores them and gives them back unread.
+    #[serde(default)]
+    pub metadata: Option<HashMap<String, String>>,
 }
 
 impl ChatMessage {
@@ -144,6 +149,11 @@ impl ChatMessage {
     pub fn sender_id(&self) -> Option<&str> {
         self.sender_communication_identifier.as_ref()?.id()
     }
+
+    /// One metadata value.
+    pub fn metadata(&self, key: &str) -> Option<&str> {
+        self.metadata.as_ref()?.get(key).map(String::as_str)
+    }
 }
 
 /// A message to send.
@@ -155,6 +165,9 @@ pub struct SendMessage<'a> {
     pub sender_display_name: Option<&'a str>,
     #[serde(rename = "type")]
     pub kind: &'a str,
+    /// Strings to store with the message.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<&'a str, &'a str>,
 }
 
 /// A read receipt: who read up to which message.
@@ -336,6 +349,25 @@ impl ChatClient {
             .post_json(token, url, message, Idempotency::Unsafe, None)
             .await?;
         Ok(decode_json::<SendMessageResponse>(&body)?.id)
+    }
+
+    /// Deletes one of the caller's own messages. ACS keeps it listed, empty, with `deletedOn`.
+    pub async fn delete_message(
+        &self,
+        token: &BearerToken,
+        thread_id: &ThreadId,
+        message_id: &MessageId,
+    ) -> Result<(), AcsError> {
+        let url = self.thread_url(
+            thread_id,
+            &format!("/messages/{}", encode_segment(message_id.as_str())),
+        )?;
+        self.http
+            .send(Idempotency::Safe, || {
+                self.request(token, Method::DELETE, &url)
+            })
+            .await
+            .map(drop)
     }
 
     /// The first page of messages, newest first, as [`ChatMessage`]s or, to decode them only as

@@ -46,15 +46,25 @@ pub enum AcsError {
     /// No answer within the per-request timeout.
     #[error("ACS did not answer in time")]
     Timeout,
-    /// The connection failed before an answer.
+    /// No connection was made: ACS certainly did not act.
     #[error("could not reach ACS: {0}")]
     Connection(String),
+    /// The request may have reached ACS, but the connection ended before an answer: whether it
+    /// acted is unknown.
+    #[error("ACS did not answer: the connection ended first")]
+    NoAnswer,
     /// ACS answered success with a body we could not read.
     #[error("ACS sent an unreadable response: {0}")]
     InvalidResponse(String),
 }
 
 impl AcsError {
+    /// True when ACS may have acted on the request even though it failed: a timeout, a
+    /// connection lost after sending, or a server error.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, Self::Timeout | Self::NoAnswer | Self::Upstream(_))
+    }
+
     /// Builds the error for a non-success answer.
     pub fn from_response(status: u16, body: &[u8], retry_after: Option<Duration>) -> Self {
         let error = decode_body(status, body);

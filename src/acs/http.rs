@@ -262,7 +262,7 @@ fn transport_error(e: &reqwest::Error) -> AcsError {
     } else if e.is_connect() {
         AcsError::Connection("connection failed".into())
     } else {
-        AcsError::Connection("request failed before an answer".into())
+        AcsError::NoAnswer
     }
 }
 

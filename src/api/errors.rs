@@ -16,7 +16,7 @@ use crate::secrets::SecretError;
 /// Everything an endpoint can answer other than success.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("request body is not a JSON object")]
+    #[error("request body is not a JSON object with each key once")]
     InvalidJson,
     #[error("{0} is required")]
     MissingField(&'static str),

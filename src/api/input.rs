@@ -4,7 +4,10 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 
+use std::fmt;
+
 use lambda_http::{Request, RequestExt};
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::errors::ApiError;
@@ -26,9 +29,39 @@ pub fn id<T: FromStr<Err = IdError>>(field: &'static str, raw: &str) -> Result<T
 /// A request's JSON object body.
 pub struct JsonBody(Map<String, Value>);
 
+/// A JSON object whose keys are each given once: with a key twice, which one counts would
+/// depend on the parser, so such a body is refused rather than guessed at.
+struct UniqueKeys(Map<String, Value>);
+
+impl<'de> Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Keys;
+        impl<'de> Visitor<'de> for Keys {
+            type Value = UniqueKeys;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<UniqueKeys, A::Error> {
+                let mut map = Map::new();
+                while let Some((key, value)) = access.next_entry::<String, Value>()? {
+                    if map.insert(key, value).is_some() {
+                        return Err(serde::de::Error::custom("a key is given twice"));
+                    }
+                }
+                Ok(UniqueKeys(map))
+            }
+        }
+        deserializer.deserialize_map(Keys)
+    }
+}
+
 impl JsonBody {
-    /// Parses the body; an empty body reads as `{}` so that a missing field is named.
+    /// Parses the body; an empty body reads as `{}` so that a missing field is named. A POST
+    /// takes its input in the body only, so a query string is refused too.
     pub fn parse(request: &Request) -> Result<Self, ApiError> {
+        Query::parse(request, &[])?;
         let raw = request.body().as_ref();
         if raw.len() > MAX_BODY_BYTES {
             return Err(ApiError::TooLarge {
@@ -39,10 +72,9 @@ impl JsonBody {
         if raw.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(Map::new()));
         }
-        match serde_json::from_slice(raw) {
-            Ok(Value::Object(map)) => Ok(Self(map)),
-            _ => Err(ApiError::InvalidJson),
-        }
+        serde_json::from_slice(raw)
+            .map(|UniqueKeys(map)| Self(map))
+            .map_err(|_| ApiError::InvalidJson)
     }
 
     /// An optional string field; present but not a string is an error.
@@ -112,6 +144,51 @@ impl Query {
     /// A required id parameter.
     pub fn id<T: FromStr<Err = IdError>>(&self, name: &'static str) -> Result<T, ApiError> {
         id(name, self.required(name)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lambda_http::RequestExt;
+
+    use super::test_requests::{code, raw_post};
+    use super::*;
+
+    #[test]
+    fn a_body_is_one_json_object_with_each_key_once() {
+        assert!(JsonBody::parse(&raw_post(r#"{"a":"1","b":{"a":2}}"#)).is_ok());
+        assert!(
+            JsonBody::parse(&raw_post(" \n")).is_ok(),
+            "blank reads as {{}}"
+        );
+        for raw in [
+            r#"{"a":"1","a":"2"}"#,
+            r#"{"a":"1"} trailing"#,
+            r#"{"a":"\ud800"}"#,
+            "[]",
+            "\"text\"",
+            "null",
+            r#"{"a":"1""#,
+        ] {
+            assert_eq!(
+                code(JsonBody::parse(&raw_post(raw))),
+                "400 invalid_json",
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_post_takes_no_query_string() {
+        let request = raw_post("{}").with_query_string_parameters(
+            [("thread_id".to_owned(), "x".to_owned())]
+                .into_iter()
+                .collect::<HashMap<_, _>>(),
+        );
+        assert_eq!(
+            code(JsonBody::parse(&request)),
+            "400 unknown_query_parameter"
+        );
     }
 }
 

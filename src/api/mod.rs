@@ -4,6 +4,7 @@
 
 mod caller;
 pub mod errors;
+pub mod idempotency;
 mod input;
 mod logging;
 pub mod messages;

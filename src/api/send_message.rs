@@ -1,13 +1,14 @@
 //! `POST /send_message` `{"thread_id", "user_id", "message"}`: user_id sends a text message with
-//! its own token. Not retried where ACS may already have stored it, so it is never doubled.
+//! its own token, exactly once (see [`idempotency`](super::idempotency)); an `Idempotency-Key`
+//! header makes a client's retry return the first request's message id.
 
 use lambda_http::Request;
 use serde_json::{Value, json};
 
 use super::caller::{Caller, Who};
+use super::idempotency::{IdempotencyKey, Send};
 use super::input::{JsonBody, MAX_MESSAGE_BYTES};
 use super::{ApiError, AppState, Endpoint};
-use crate::acs::chat::SendMessage as AcsMessage;
 use crate::acs::{ThreadId, UserId};
 
 /// A valid `send_message` request.
@@ -16,6 +17,8 @@ pub struct SendMessage {
     pub thread_id: ThreadId,
     pub user_id: UserId,
     pub message: String,
+    /// The client's `Idempotency-Key`, if it sent one.
+    pub idempotency_key: Option<String>,
 }
 
 impl Endpoint for SendMessage {
@@ -34,6 +37,7 @@ impl Endpoint for SendMessage {
             thread_id,
             user_id,
             message: message.to_owned(),
+            idempotency_key: IdempotencyKey::from_header(request)?,
         })
     }
 
@@ -45,18 +49,16 @@ impl Endpoint for SendMessage {
     }
 
     async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
-        let message_id = state
-            .chat()?
-            .send_message(
-                &caller.token,
-                &self.thread_id,
-                &AcsMessage {
-                    content: &self.message,
-                    sender_display_name: None,
-                    kind: "text",
-                },
-            )
-            .await?;
+        let message_id = Send {
+            chat: state.chat()?,
+            token: &caller.token,
+            sender: &caller.user_id,
+            thread_id: &self.thread_id,
+            content: &self.message,
+            key: &IdempotencyKey::new(self.idempotency_key),
+        }
+        .exactly_once()
+        .await?;
         Ok(json!({"message": "Message sent successfully", "message_id": message_id}))
     }
 }
@@ -77,6 +79,40 @@ mod tests {
         ] {
             let body = json!({"thread_id": THREAD, "user_id": USER, "message": text});
             assert_eq!(SendMessage::parse(&post(body)).unwrap().message, text);
+        }
+    }
+
+    #[test]
+    fn parse_takes_an_idempotency_key_of_letters_digits_dashes_and_underscores() {
+        let body = json!({"thread_id": THREAD, "user_id": USER, "message": "hi"});
+        let with_key = |key: &str| {
+            let mut request = post(body.clone());
+            request
+                .headers_mut()
+                .insert("idempotency-key", key.parse().unwrap());
+            request
+        };
+        let parsed = SendMessage::parse(&with_key("a-Z_09")).unwrap();
+        assert_eq!(parsed.idempotency_key.as_deref(), Some("a-Z_09"));
+        assert_eq!(
+            SendMessage::parse(&post(body.clone()))
+                .unwrap()
+                .idempotency_key,
+            None
+        );
+        for bad in ["", "has space", "a/b", "ключ", &"k".repeat(65)] {
+            let request = lambda_http::http::Request::builder()
+                .header(
+                    "idempotency-key",
+                    lambda_http::http::HeaderValue::from_bytes(bad.as_bytes()).unwrap(),
+                )
+                .body(lambda_http::Body::Text(body.to_string()))
+                .unwrap();
+            assert_eq!(
+                code(SendMessage::parse(&request)),
+                "400 invalid_field",
+                "{bad:?}"
+            );
         }
     }
 

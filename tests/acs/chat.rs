@@ -11,6 +11,7 @@ fn text(content: &str) -> SendMessage<'_> {
         content,
         sender_display_name: None,
         kind: "text",
+        metadata: Default::default(),
     }
 }
 

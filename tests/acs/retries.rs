@@ -22,6 +22,7 @@ fn hello() -> SendMessage<'static> {
         content: "hello",
         sender_display_name: None,
         kind: "text",
+        metadata: Default::default(),
     }
 }
 

@@ -1,7 +1,11 @@
 use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
+use acs_chat_api::acs::chat::ChatMessage;
 use acs_chat_api::acs::identity::Scope;
-use acs_chat_api::acs::{AcsHttp, IdentityClient};
+use acs_chat_api::acs::{AcsHttp, BearerToken, ChatClient, IdentityClient, ThreadId};
 use acs_chat_api::api::{self, AppState, Function};
 use acs_chat_api::config::{AuthMode, Config};
 use acs_chat_api::secrets::SecretStore;
@@ -35,10 +39,19 @@ pub struct User {
     pub token: String,
 }
 
-pub fn secrets_client() -> aws_sdk_secretsmanager::Client {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL_SECRETS_MANAGER").expect(
+/// Where moto serves Secrets Manager.
+pub fn moto_endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL_SECRETS_MANAGER").expect(
         "AWS_ENDPOINT_URL_SECRETS_MANAGER must point at moto_server: run `bash scripts/test`",
-    );
+    )
+}
+
+pub fn secrets_client() -> aws_sdk_secretsmanager::Client {
+    secrets_client_at(&moto_endpoint())
+}
+
+/// A Secrets Manager client for the service at `endpoint`.
+pub fn secrets_client_at(endpoint: &str) -> aws_sdk_secretsmanager::Client {
     let config = aws_sdk_secretsmanager::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -134,6 +147,35 @@ impl TestApp {
         self.emulator.faults().count(route)
     }
 
+    /// Every message of the thread as ACS lists it, deleted ones and system events included,
+    /// read with the core's client outside the API.
+    pub async fn raw_history(&self, thread_id: &str, reader: &User) -> Vec<ChatMessage> {
+        let chat = ChatClient::new(
+            AcsHttp::new(fast_retry()).unwrap(),
+            self.emulator.endpoint(),
+        );
+        chat.list_all_messages(
+            &BearerToken::new(reader.token.as_str()),
+            &ThreadId::parse(thread_id).unwrap(),
+        )
+        .await
+        .unwrap()
+    }
+
+    /// The texts of the live user messages of the thread, oldest first.
+    pub async fn live_texts(&self, thread_id: &str, reader: &User) -> Vec<String> {
+        let mut live: Vec<ChatMessage> = self
+            .raw_history(thread_id, reader)
+            .await
+            .into_iter()
+            .filter(ChatMessage::is_user_message)
+            .collect();
+        live.sort_by_key(|m| m.sequence());
+        live.iter()
+            .filter_map(|m| m.text().map(str::to_owned))
+            .collect()
+    }
+
     /// Two users through `create_users`, as a client would get them.
     pub async fn users(&self) -> (User, User) {
         let answer = self
@@ -199,10 +241,7 @@ impl TestApp {
         let answer = self
             .call(
                 Function::SendMessage,
-                post(
-                    serde_json::json!({"thread_id": thread_id, "user_id": from.id, "message": text}),
-                    Some(&from.token),
-                ),
+                send_request(thread_id, from, text, None),
             )
             .await;
         assert_eq!(answer.status, 200, "{:?}", answer.body);
@@ -229,6 +268,56 @@ impl TestApp {
             texts(&answer.body),
             answer.body["next_since"].as_u64().unwrap(),
         )
+    }
+}
+
+/// A `send_message` request from `from`, with an `Idempotency-Key` if given.
+pub fn send_request(thread_id: &str, from: &User, text: &str, key: Option<&str>) -> Request {
+    let body = serde_json::json!({"thread_id": thread_id, "user_id": from.id, "message": text});
+    let mut request = post(body, Some(&from.token));
+    if let Some(key) = key {
+        request
+            .headers_mut()
+            .insert("idempotency-key", key.parse().unwrap());
+    }
+    request
+}
+
+/// A TCP forwarder that can be switched off, to play an outage of the service behind it:
+/// while off, it closes every connection it accepts.
+pub struct Outage {
+    pub addr: SocketAddr,
+    up: Arc<AtomicBool>,
+}
+
+impl Outage {
+    pub async fn forward_to(target: &str) -> Self {
+        let target: SocketAddr = target
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .parse()
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let up = Arc::new(AtomicBool::new(true));
+        let switch = up.clone();
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !switch.load(Ordering::SeqCst) {
+                    continue;
+                }
+                tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        Self { addr, up }
+    }
+
+    pub fn set_up(&self, up: bool) {
+        self.up.store(up, Ordering::SeqCst);
     }
 }
 

@@ -9,6 +9,8 @@ mod common;
 mod conversation;
 mod errors;
 mod events;
+mod exactly_once;
+mod faults;
 mod helpers;
 mod secrets;
 mod trusted;

@@ -89,6 +89,7 @@ async fn a_conversation_against_real_acs() {
         content,
         sender_display_name: None,
         kind: "text",
+        metadata: Default::default(),
     };
     let own = chat
         .send_message(&alice.token.token, &thread, &text("hello from alice"))

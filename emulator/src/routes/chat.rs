@@ -99,6 +99,7 @@ pub fn serve(shared: &Shared, call: &Call, route: Route<'_>) -> Result<Reply, Fa
     let mut store = shared.store();
     let caller = store.authenticate(token)?;
     let caller = caller.as_str();
+    shared.admit(&route, caller)?;
     match route {
         Route::CreateThread => create_thread(shared, &mut store, call, caller),
         Route::GetThread { thread_id } => Ok(reply::json(
@@ -156,6 +157,13 @@ pub fn serve(shared: &Shared, call: &Call, route: Route<'_>) -> Result<Reply, Fa
             StatusCode::OK,
             &wire::message(store.get_message(caller, thread_id, message_id)?),
         )),
+        Route::DeleteMessage {
+            thread_id,
+            message_id,
+        } => {
+            store.delete_message(caller, thread_id, message_id)?;
+            Ok(reply::empty(StatusCode::NO_CONTENT))
+        }
         Route::ListReadReceipts { thread_id } => {
             let (skip, size) = (skip(call)?, page_size(call)?);
             let page = store.list_read_receipts(caller, thread_id, skip, size)?;

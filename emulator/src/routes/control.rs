@@ -1,5 +1,6 @@
 //! `/_emulator` routes for tests driving the emulator over HTTP (the Python suites, the local
-//! stack): request counts, faults, and tokens with any expiry. Loopback use only.
+//! stack): request counts, faults, ACS's rate limits on or off, and tokens with any expiry.
+//! Loopback use only.
 
 use hyper::{Method, StatusCode};
 use serde::Deserialize;
@@ -10,6 +11,11 @@ use super::Shared;
 use super::request::Call;
 use crate::faults::Fault;
 use crate::reply::{self, Reply};
+
+#[derive(Deserialize)]
+struct LimitsSwitch {
+    enabled: bool,
+}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -33,6 +39,13 @@ pub fn serve(shared: &Shared, call: &Call) -> Reply {
         (&Method::POST, ["_emulator", "faults"]) => match call.json_body::<Fault>() {
             Ok(fault) => {
                 shared.faults.add(fault);
+                reply::empty(StatusCode::NO_CONTENT)
+            }
+            Err(failure) => reply::failure(&failure),
+        },
+        (&Method::POST, ["_emulator", "limits"]) => match call.json_body::<LimitsSwitch>() {
+            Ok(switch) => {
+                shared.limits.set_enabled(switch.enabled);
                 reply::empty(StatusCode::NO_CONTENT)
             }
             Err(failure) => reply::failure(&failure),

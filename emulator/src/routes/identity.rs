@@ -51,6 +51,7 @@ pub fn serve(shared: &Shared, call: &Call, route: Route<'_>) -> Result<Reply, Fa
             message,
         ));
     }
+    shared.admit(&route, "")?;
     match route {
         Route::CreateIdentity => create(&mut store, call),
         Route::DeleteIdentity { user_id } => {

@@ -17,15 +17,17 @@ use hyper::body::Incoming;
 use hyper::{Method, Request, StatusCode};
 
 use crate::faults::{FaultKind, Faults};
+use crate::limits::Limits;
 use crate::lock;
 use crate::reply::{self, Reply};
-use crate::store::Store;
+use crate::store::{Failure, Store};
 use request::{Call, Undecodable};
 
 /// Everything a request handler needs.
 pub struct Shared {
     pub store: Mutex<Store>,
     pub faults: Faults,
+    pub limits: Limits,
     /// `http` or `https`, for the absolute links ACS hands out.
     pub scheme: &'static str,
 }
@@ -33,6 +35,13 @@ pub struct Shared {
 impl Shared {
     pub fn store(&self) -> MutexGuard<'_, Store> {
         lock(&self.store)
+    }
+
+    /// Counts a call against ACS's rate limits (when they are on), or refuses it.
+    fn admit(&self, route: &Route<'_>, caller: &str) -> Result<(), Failure> {
+        self.limits
+            .admit(route, caller)
+            .map_err(|wait| Failure::Throttled(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)))
     }
 }
 
@@ -85,6 +94,10 @@ pub enum Route<'a> {
         thread_id: &'a str,
         message_id: &'a str,
     },
+    DeleteMessage {
+        thread_id: &'a str,
+        message_id: &'a str,
+    },
     ListReadReceipts {
         thread_id: &'a str,
     },
@@ -126,6 +139,12 @@ impl<'a> Route<'a> {
                     message_id,
                 }
             }
+            (&Method::DELETE, &["chat", "threads", thread_id, "messages", message_id]) => {
+                Self::DeleteMessage {
+                    thread_id,
+                    message_id,
+                }
+            }
             (&Method::GET, &["chat", "threads", thread_id, "readReceipts"]) => {
                 Self::ListReadReceipts { thread_id }
             }
@@ -152,6 +171,7 @@ impl<'a> Route<'a> {
             Self::ListMessages { .. } => "GET /chat/threads/{threadId}/messages",
             Self::SendMessage { .. } => "POST /chat/threads/{threadId}/messages",
             Self::GetMessage { .. } => "GET /chat/threads/{threadId}/messages/{messageId}",
+            Self::DeleteMessage { .. } => "DELETE /chat/threads/{threadId}/messages/{messageId}",
             Self::ListReadReceipts { .. } => "GET /chat/threads/{threadId}/readReceipts",
             Self::SendReadReceipt { .. } => "POST /chat/threads/{threadId}/readReceipts",
         }
@@ -210,7 +230,8 @@ async fn serve(shared: &Shared, call: &Call) -> Result<Reply, Dropped> {
             "No such route.",
         ));
     };
-    match shared.faults.on_request(route.label()) {
+    let fault = shared.faults.on_request(route.label());
+    match fault {
         Some(FaultKind::Drop) => return Err(Dropped),
         Some(FaultKind::Status {
             status,
@@ -219,19 +240,28 @@ async fn serve(shared: &Shared, call: &Call) -> Result<Reply, Dropped> {
         Some(FaultKind::Latency { millis }) => {
             tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
         }
-        None => {}
+        Some(FaultKind::CommitThenDrop) | None => {}
     }
+    let reply = answer(shared, call, route);
+    if fault == Some(FaultKind::CommitThenDrop) {
+        // The change is made; the caller never hears of it.
+        return Err(Dropped);
+    }
+    Ok(reply)
+}
+
+fn answer(shared: &Shared, call: &Call, route: Route<'_>) -> Reply {
     if !call.query.contains_key("api-version") {
-        return Ok(reply::spec_error(
+        return reply::spec_error(
             StatusCode::BAD_REQUEST,
             "MissingApiVersionParameter",
             "The api-version query parameter (?api-version=) is required for all requests.",
-        ));
+        );
     }
     let outcome = if route.is_identity() {
         identity::serve(shared, call, route)
     } else {
         chat::serve(shared, call, route)
     };
-    Ok(outcome.unwrap_or_else(|failure| reply::failure(&failure)))
+    outcome.unwrap_or_else(|failure| reply::failure(&failure))
 }

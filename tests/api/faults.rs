@@ -1,0 +1,140 @@
+//! What a caller gets when ACS or Secrets Manager misbehave: retried away where that is safe
+//! and fits the request's budget, else the right 4xx/5xx, and never a lost or doubled message.
+
+use acs_chat_api::acs::AccessKey;
+use acs_chat_api::api::Function;
+use acs_chat_api::config::AuthMode;
+use acs_emulator::{ANY, Fault, FaultKind, Route};
+use serde_json::json;
+
+use crate::helpers::{
+    Outage, assert_error, moto_endpoint, post, secrets_client_at, send_request, spawn_app,
+    state_for,
+};
+
+const SEND: Route = Route::SendMessage { thread_id: ANY };
+
+fn status(status: u16, retry_after: Option<u64>) -> FaultKind {
+    FaultKind::Status {
+        status,
+        retry_after,
+    }
+}
+
+#[tokio::test]
+async fn throttling_and_brief_unavailability_are_retried_within_the_request() {
+    let app = spawn_app().await;
+    let (alice, bob) = app.users().await;
+    let thread = app.thread(&alice, &bob).await;
+    app.emulator
+        .faults()
+        .add(Fault::next(status(429, Some(1)), 1).on(SEND));
+    app.send(&thread, &alice, "after a 429").await;
+    app.emulator
+        .faults()
+        .add(Fault::next(status(503, None), 2).on(Route::ListMessages { thread_id: ANY }));
+    let answer = app
+        .call(
+            Function::GetAllMessages,
+            crate::helpers::get(
+                &[("thread_id", &thread), ("user_id", &bob.id)],
+                Some(&bob.token),
+            ),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    assert_eq!(crate::helpers::texts(&answer.body), ["after a 429"]);
+    assert_eq!(
+        app.count(SEND),
+        2,
+        "the 429 was not acted on, so one resend"
+    );
+}
+
+#[tokio::test]
+async fn secrets_manager_down_is_503_and_the_function_recovers_when_it_is_back() {
+    let app = spawn_app().await;
+    let outage = Outage::forward_to(&moto_endpoint()).await;
+    let secrets = secrets_client_at(&format!("http://{}", outage.addr));
+    let state = state_for(&app.emulator, &secrets, &app.secret_id, AuthMode::Token);
+    let create = async || {
+        let response =
+            acs_chat_api::api::handle(&state, Function::CreateUsers, post(json!(null), None)).await;
+        let status = response.status().as_u16();
+        let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+        (status, body)
+    };
+    outage.set_up(false);
+    let (status, body) = create().await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (503, Some("secret_unavailable"))
+    );
+    outage.set_up(true);
+    let (status, body) = create().await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn a_rotated_key_is_picked_up_without_a_restart() {
+    let mut app = spawn_app().await;
+    app.users().await;
+    let rotated = AccessKey::from_base64("cm90YXRlZCBrZXkgZm9yIHRoZSBlbXVsYXRvcg==").unwrap();
+    app.emulator.rotate_key(rotated);
+    app.secrets
+        .put_secret_value()
+        .secret_id(&app.secret_id)
+        .secret_string(app.emulator.connection_string().expose())
+        .send()
+        .await
+        .unwrap();
+    // The cached key is refused once; the secret is read again and the call goes through.
+    app.users().await;
+    assert_eq!(app.count(Route::CreateIdentity), 2 + 2 + 2);
+}
+
+#[tokio::test]
+async fn a_thread_sent_to_faster_than_acs_allows_answers_429_and_loses_nothing() {
+    let app = spawn_app().await;
+    let (alice, bob) = app.users().await;
+    let thread = app.thread(&alice, &bob).await;
+    app.emulator.limits().set_enabled(true);
+    let mut refused = Vec::new();
+    for i in 0..14 {
+        let key = format!("burst-{i}");
+        let answer = app
+            .call(
+                Function::SendMessage,
+                send_request(&thread, &alice, &format!("m{i}"), Some(&key)),
+            )
+            .await;
+        match answer.status {
+            200 => {}
+            429 => {
+                assert_error(&answer, 429, "throttled");
+                let wait: u64 = answer.headers["retry-after"]
+                    .to_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                assert!((1..=10).contains(&wait), "{wait}");
+                refused.push((i, key));
+            }
+            other => panic!("{other}: {:?}", answer.body),
+        }
+    }
+    assert_eq!(refused.len(), 4, "ACS takes 10 sends per thread per 10 s");
+    // The client retries the refused ones with their keys once ACS lets it.
+    app.emulator.limits().set_enabled(false);
+    for (i, key) in refused {
+        let answer = app
+            .call(
+                Function::SendMessage,
+                send_request(&thread, &alice, &format!("m{i}"), Some(&key)),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+    }
+    let expected: Vec<String> = (0..14).map(|i| format!("m{i}")).collect();
+    assert_eq!(app.live_texts(&thread, &bob).await, expected);
+}
