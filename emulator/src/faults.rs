@@ -27,6 +27,18 @@ pub enum FaultKind {
     CommitThenDrop,
 }
 
+impl FaultKind {
+    /// A short name for counts: `429`, `503`, `latency`, `drop`, `commit_then_drop`.
+    pub fn name(&self) -> String {
+        match self {
+            Self::Status { status, .. } => status.to_string(),
+            Self::Latency { .. } => "latency".into(),
+            Self::Drop => "drop".into(),
+            Self::CommitThenDrop => "commit_then_drop".into(),
+        }
+    }
+}
+
 /// A fault and which calls it hits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fault {
@@ -97,6 +109,7 @@ impl Armed {
 pub struct Faults {
     armed: Mutex<Vec<Armed>>,
     counts: Mutex<BTreeMap<String, u64>>,
+    injected: Mutex<BTreeMap<String, u64>>,
 }
 
 impl Faults {
@@ -115,17 +128,25 @@ impl Faults {
     }
 
     /// Counts a call to the route labelled `route` and returns the fault that hits it, if any.
+    ///
+    /// Faults are tried in the order they were armed and the first that takes the call wins;
+    /// later ones never see it, so faults sharing a route take different calls.
     pub fn on_request(&self, route: &str) -> Option<FaultKind> {
         *lock(&self.counts).entry(route.to_owned()).or_default() += 1;
         let mut armed = lock(&self.armed);
-        let mut hit = None;
-        for fault in armed.iter_mut() {
-            if fault.hits_next(route) && hit.is_none() {
-                hit = Some(fault.fault.kind.clone());
-            }
-        }
+        let hit = armed
+            .iter_mut()
+            .find_map(|fault| fault.hits_next(route).then(|| fault.fault.kind.clone()));
         armed.retain(|fault| !fault.spent());
+        if let Some(kind) = &hit {
+            *lock(&self.injected).entry(kind.name()).or_default() += 1;
+        }
         hit
+    }
+
+    /// Faults injected by kind ([`FaultKind::name`]) since start or the last reset.
+    pub fn injected(&self) -> BTreeMap<String, u64> {
+        lock(&self.injected).clone()
     }
 
     /// Requests served per route label since start or the last reset.
@@ -138,9 +159,10 @@ impl Faults {
         lock(&self.counts).get(route.label()).copied().unwrap_or(0)
     }
 
-    /// Zeroes the counters.
+    /// Zeroes the request and fault counters.
     pub fn reset_counts(&self) {
         lock(&self.counts).clear();
+        lock(&self.injected).clear();
     }
 }
 
@@ -178,6 +200,28 @@ mod tests {
             .filter(|_| faults.on_request("GET /x").is_some())
             .count();
         assert_eq!(hits, 25);
+    }
+
+    #[test]
+    fn faults_sharing_a_route_take_different_calls() {
+        let faults = Faults::default();
+        let every_other = |kind| Fault {
+            share: Some(0.5),
+            count: None,
+            ..Fault::next(kind, 0)
+        };
+        faults.add(every_other(FaultKind::Drop));
+        faults.add(every_other(FaultKind::CommitThenDrop));
+        let hits: Vec<Option<FaultKind>> = (0..4).map(|_| faults.on_request("GET /x")).collect();
+        assert_eq!(
+            hits,
+            [
+                None,
+                Some(FaultKind::Drop),
+                Some(FaultKind::CommitThenDrop),
+                Some(FaultKind::Drop)
+            ]
+        );
     }
 
     #[test]

@@ -102,11 +102,14 @@ impl Send<'_> {
                 .await
             {
                 Ok(id) => break id,
-                Err(error) if error.outcome_unknown() && sends < MAX_SENDS => {
+                Err(error) if error.outcome_unknown() => {
                     tracing::warn!(%error, "send outcome unknown; looking for its key");
                     uncertain = true;
                     if let Some(found) = self.find().await? {
                         break found.id;
+                    }
+                    if sends >= MAX_SENDS {
+                        return Err(error.into());
                     }
                 }
                 Err(error) => return Err(error.into()),

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use acs_chat_api::acs::chat::ChatMessage;
 use acs_chat_api::acs::identity::Scope;
-use acs_chat_api::acs::{AcsHttp, BearerToken, ChatClient, IdentityClient, ThreadId};
+use acs_chat_api::acs::{AcsHttp, BearerToken, ChatClient, IdentityClient, ThreadId, UserId};
 use acs_chat_api::api::{self, AppState, Function};
 use acs_chat_api::config::{AuthMode, Config};
 use acs_chat_api::secrets::SecretStore;
@@ -209,6 +209,18 @@ impl TestApp {
             id: made.user_id.to_string(),
             token: made.token.token.expose().to_owned(),
         }
+    }
+
+    /// Revokes every token of `user`, outside the API.
+    pub async fn revoke(&self, user: &User) {
+        let identity = IdentityClient::new(
+            AcsHttp::new(fast_retry()).unwrap(),
+            &self.emulator.connection_string(),
+        );
+        identity
+            .revoke_tokens(&UserId::parse(user.id.as_str()).unwrap())
+            .await
+            .unwrap();
     }
 
     /// A thread made by user1 with user2 added, through the API.

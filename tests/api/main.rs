@@ -12,5 +12,6 @@ mod events;
 mod exactly_once;
 mod faults;
 mod helpers;
+mod hostile;
 mod secrets;
 mod trusted;

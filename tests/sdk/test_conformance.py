@@ -174,3 +174,46 @@ def test_the_sdk_retries_a_throttled_send_as_azure_core_does(emulator, identity)
     thread.get_chat_thread_client(thread_id).send_message("after a 429")
     counts = emulator.control("GET", "/_emulator/requests")
     assert counts["POST /chat/threads/{threadId}/messages"] == 2
+
+
+def test_metadata_travels_with_a_message_and_a_deleted_message_stays_listed_empty(emulator, identity):
+    alice, alice_token = new_user(identity)
+    bob, bob_token = new_user(identity)
+    client = chat_client(emulator, alice_token)
+    thread_id = client.create_chat_thread("metadata").chat_thread.id
+    thread = client.get_chat_thread_client(thread_id)
+    thread.add_participants([ChatParticipant(identifier=bob)])
+    sent = thread.send_message("keyed", metadata={"idempotencyKey": "k-1"})
+    message = thread.get_message(sent.id)
+    assert message.metadata == {"idempotencyKey": "k-1"}
+
+    with pytest.raises(HttpResponseError) as raised:
+        chat_client(emulator, bob_token).get_chat_thread_client(thread_id).delete_message(sent.id)
+    assert raised.value.status_code == 403, "only the sender deletes a message"
+
+    thread.delete_message(sent.id)
+    listed = [m for m in thread.list_messages() if m.id == sent.id]
+    assert len(listed) == 1
+    assert listed[0].deleted_on is not None
+    assert listed[0].content.message == ""
+    assert int(listed[0].version) > int(sent.id), "a deletion is a new version"
+    newest = next(iter(thread.list_messages(results_per_page=1)))
+    assert newest.id == sent.id, "the list is ordered by last change"
+
+
+def test_acs_rate_limits_answer_429_with_retry_after(emulator, identity):
+    _, token = new_user(identity)
+    # No retries, so the 429 itself reaches the test (azure-core would wait it out).
+    client = chat_client(emulator, token)
+    thread_id = client.create_chat_thread("busy").chat_thread.id
+    thread = client.get_chat_thread_client(thread_id, retry_total=0)
+    emulator.control("POST", "/_emulator/limits", {"enabled": True})
+    try:
+        for i in range(10):
+            thread.send_message(f"m{i}")
+        with pytest.raises(HttpResponseError) as raised:
+            thread.send_message("one too many")
+        assert raised.value.status_code == 429
+        assert int(raised.value.response.headers["Retry-After"]) >= 1
+    finally:
+        emulator.control("POST", "/_emulator/limits", {"enabled": False})
