@@ -45,6 +45,9 @@ pub struct Config {
     /// `ACS_REQUEST_BUDGET_MS`: all the ACS calls of one request, retries included, end within
     /// this (default 25000, inside the functions' 29 s timeout and API Gateway's 30 s).
     pub request_budget: Duration,
+    /// `METRICS_NAMESPACE`: the CloudWatch namespace of the per-request metrics (default
+    /// `acs-chat-api`).
+    pub metrics_namespace: String,
 }
 
 /// Minutes of the tokens trusted mode mints per request: short, as they are never shown.
@@ -94,6 +97,7 @@ impl Config {
             token_lifetime_minutes,
             retry,
             request_budget,
+            metrics_namespace: get("METRICS_NAMESPACE").unwrap_or_else(|| "acs-chat-api".into()),
         })
     }
 }

@@ -98,6 +98,7 @@ impl Emulator {
             store: Mutex::new(Store::new(key.clone(), resource_id)),
             faults: Faults::default(),
             limits: Limits::default(),
+            journal: Mutex::default(),
             scheme,
         });
         shared.limits.set_enabled(config.limits);
@@ -141,6 +142,11 @@ impl Emulator {
     /// Its faults and request counters.
     pub fn faults(&self) -> &Faults {
         &self.shared.faults
+    }
+
+    /// The latest ACS calls served, oldest first.
+    pub fn journal(&self) -> Vec<crate::routes::Served> {
+        crate::lock(&self.shared.journal).iter().cloned().collect()
     }
 
     /// Its rate limits, to switch on or off.

@@ -32,6 +32,7 @@ struct UpstreamClock {
     in_flight: u32,
     since: Option<Instant>,
     deadline: Option<Instant>,
+    client_request_id: Option<String>,
 }
 
 tokio::task_local! {
@@ -41,13 +42,17 @@ tokio::task_local! {
 /// Runs `work` and reports how long it waited on ACS, so that a request's own cost can be told
 /// from its upstream's (logged per request, and measured by the benchmark). ACS calls within
 /// it neither start an attempt nor wait for one past `deadline`, so that a whole request,
-/// retries and sequential calls included, ends in time for its caller.
+/// retries and sequential calls included, ends in time for its caller; and each carries
+/// `client_request_id` as `x-ms-client-request-id`, so ACS's side of a call can be found from
+/// ours.
 pub async fn measure_upstream<F: Future>(
     deadline: Option<Instant>,
+    client_request_id: Option<String>,
     work: F,
 ) -> (F::Output, UpstreamTime) {
     let clock = UpstreamClock {
         deadline,
+        client_request_id,
         ..UpstreamClock::default()
     };
     UPSTREAM
@@ -57,6 +62,13 @@ pub async fn measure_upstream<F: Future>(
             (output, time)
         })
         .await
+}
+
+/// The enclosing request's id for ACS, if it has one.
+fn client_request_id() -> Option<String> {
+    UPSTREAM
+        .try_with(|clock| clock.borrow().client_request_id.clone())
+        .ok()?
 }
 
 /// Time left before the enclosing request's deadline, if it has one.
@@ -167,6 +179,7 @@ impl AcsHttp {
         build: impl Fn() -> RequestBuilder,
     ) -> Result<Vec<u8>, AcsError> {
         let mut attempt = 1;
+        let request_id = client_request_id();
         loop {
             let timeout =
                 time_left().map_or(self.policy.timeout, |left| left.min(self.policy.timeout));
@@ -174,7 +187,24 @@ impl AcsHttp {
                 return Err(AcsError::Timeout);
             }
             let in_flight = InFlight::start();
-            let outcome = build().timeout(timeout).send().await;
+            let mut request = build().timeout(timeout);
+            if let Some(id) = &request_id {
+                request = request.header("x-ms-client-request-id", id);
+            }
+            let started = Instant::now();
+            let outcome = request.send().await;
+            if let Ok(response) = &outcome {
+                let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok());
+                tracing::info!(
+                    path = %response.url().path(),
+                    status = response.status().as_u16(),
+                    attempt,
+                    ms = started.elapsed().as_secs_f64() * 1e3,
+                    ms_cv = header("ms-cv").unwrap_or_default(),
+                    client_request_id = header("x-ms-client-request-id").unwrap_or_default(),
+                    "ACS answered"
+                );
+            }
             let (error, wait) = match outcome {
                 Ok(response) if response.status().is_success() => {
                     return response
@@ -346,7 +376,7 @@ mod tests {
 
     #[tokio::test]
     async fn upstream_time_counts_overlapping_calls_once() {
-        let ((), time) = measure_upstream(None, async {
+        let ((), time) = measure_upstream(None, None, async {
             let call = || async {
                 let _in_flight = InFlight::start();
                 tokio::time::sleep(Duration::from_millis(30)).await;

@@ -6,8 +6,9 @@ mod caller;
 pub mod errors;
 pub mod idempotency;
 mod input;
-mod logging;
+pub mod logging;
 pub mod messages;
+pub mod metrics;
 mod state;
 
 pub mod add_user;
@@ -21,8 +22,10 @@ use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::Value;
+use tracing::Instrument;
 
 pub use caller::{Auth, Caller, Who};
 pub use errors::ApiError;
@@ -113,29 +116,79 @@ pub async fn handle(state: &AppState, function: Function, request: Request) -> R
     handle_timed(state, function, request).await.0
 }
 
-/// [`handle`], also reporting its timing (logged per request; read by the benchmark).
+/// The ids one request is known by, put on every log line of that request.
+#[derive(Debug, Clone)]
+pub struct RequestIds {
+    /// API Gateway's, when the request came through it.
+    pub api_gateway: Option<String>,
+    /// Lambda's invocation id; also sent to ACS as `x-ms-client-request-id` on every call, so
+    /// one id follows the request from our log to ACS's. Made up when not run by Lambda.
+    pub lambda: String,
+}
+
+impl RequestIds {
+    fn of(request: &Request) -> Self {
+        let api_gateway = match request.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(context)) => context.request_id.clone(),
+            _ => None,
+        };
+        let lambda = request
+            .lambda_context_ref()
+            .map(|context| context.request_id.clone())
+            .filter(|id| !id.is_empty())
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        Self {
+            api_gateway,
+            lambda,
+        }
+    }
+}
+
+/// [`handle`], also reporting its timing and ids (logged per request; read by the benchmark
+/// and the metrics).
 pub async fn handle_timed(
     state: &AppState,
     function: Function,
     request: Request,
 ) -> (Response<Body>, Timing) {
+    handle_traced(state, function, request).await.0
+}
+
+/// [`handle_timed`], also giving back the request's ids.
+pub async fn handle_traced(
+    state: &AppState,
+    function: Function,
+    request: Request,
+) -> ((Response<Body>, Timing), RequestIds) {
+    let ids = RequestIds::of(&request);
+    let span = tracing::info_span!(
+        "request",
+        function = function.name(),
+        request_id = ids.api_gateway.as_deref().unwrap_or_default(),
+        lambda_request_id = %ids.lambda,
+    );
     let started = Instant::now();
     let deadline = started + state.config.request_budget;
-    let (response, upstream) =
-        measure_upstream(Some(deadline), dispatch(state, function, request)).await;
+    let work = measure_upstream(
+        Some(deadline),
+        Some(ids.lambda.clone()),
+        dispatch(state, function, request),
+    );
+    let (response, upstream) = work.instrument(span.clone()).await;
     let timing = Timing {
         total: started.elapsed(),
         upstream,
     };
-    tracing::info!(
-        function = function.name(),
-        status = response.status().as_u16(),
-        total_ms = timing.total.as_secs_f64() * 1e3,
-        upstream_ms = upstream.waited.as_secs_f64() * 1e3,
-        acs_attempts = upstream.attempts,
-        "handled"
-    );
-    (response, timing)
+    span.in_scope(|| {
+        tracing::info!(
+            status = response.status().as_u16(),
+            total_ms = timing.total.as_secs_f64() * 1e3,
+            upstream_ms = upstream.waited.as_secs_f64() * 1e3,
+            acs_attempts = upstream.attempts,
+            "handled"
+        )
+    });
+    ((response, timing), ids)
 }
 
 async fn dispatch(state: &AppState, function: Function, request: Request) -> Response<Body> {
@@ -160,13 +213,25 @@ async fn dispatch(state: &AppState, function: Function, request: Request) -> Res
     }
 }
 
-/// Runs `function` as a Lambda: logging, state built once, then the event loop.
+/// Runs `function` as a Lambda: logging, state built once, then the event loop, with one
+/// metrics record per request.
 pub async fn run(function: Function) -> Result<(), lambda_http::Error> {
     logging::init();
     let state = AppState::init(function, Config::from_env()?)?;
     lambda_http::run(lambda_http::service_fn(|request| {
         let state = &state;
-        async move { Ok::<_, Infallible>(handle(state, function, request).await) }
+        async move {
+            let ((response, timing), ids) = handle_traced(state, function, request).await;
+            let record = metrics::Record {
+                namespace: &state.config.metrics_namespace,
+                function,
+                status: response.status().as_u16(),
+                timing,
+                ids: &ids,
+            };
+            println!("{}", record.emf(time::OffsetDateTime::now_utc()));
+            Ok::<_, Infallible>(response)
+        }
     }))
     .await
 }

@@ -1,7 +1,8 @@
 use std::collections::HashMap;
+use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use acs_chat_api::acs::chat::ChatMessage;
 use acs_chat_api::acs::identity::Scope;
@@ -65,9 +66,64 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(AuthMode::Token, |_| {}).await
 }
 
+/// Where the suite's traffic is kept for the contract check and the secret scan
+/// (`tests/contract`): `API_TEST_RECORD` names a folder, which `scripts/test` sets.
+struct Recorder {
+    responses: Mutex<std::fs::File>,
+    secrets: Mutex<std::fs::File>,
+}
+
+fn recorder() -> Option<&'static Recorder> {
+    static RECORDER: OnceLock<Option<Recorder>> = OnceLock::new();
+    RECORDER
+        .get_or_init(|| {
+            let dir = std::path::PathBuf::from(std::env::var_os("API_TEST_RECORD")?);
+            std::fs::create_dir_all(&dir).unwrap();
+            let open = |name: &str| {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(dir.join(name))
+                    .unwrap()
+            };
+            // Every log line of every request, in the functions' own format and at debug.
+            let logs = Mutex::new(open("logs.jsonl"));
+            let writer = move || LogLine(logs.lock().unwrap().try_clone().unwrap());
+            let subscriber = api::logging::subscriber(tracing::Level::DEBUG, false, writer);
+            let _ = tracing::subscriber::set_global_default(subscriber);
+            Some(Recorder {
+                responses: Mutex::new(open("responses.jsonl")),
+                secrets: Mutex::new(open("secrets.txt")),
+            })
+        })
+        .as_ref()
+}
+
+/// A log file handle the subscriber writes one line through.
+struct LogLine(std::fs::File);
+
+impl Write for LogLine {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.write(bytes)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 /// Starts everything; `secret` may rewrite the JSON secret before it is stored.
 pub async fn spawn_app_with(mode: AuthMode, secret: impl FnOnce(&mut Value)) -> TestApp {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    if let Some(recorder) = recorder() {
+        let line = format!("{}\n", emulator.connection_string().expose());
+        recorder
+            .secrets
+            .lock()
+            .unwrap()
+            .write_all(line.as_bytes())
+            .unwrap();
+    }
     let secrets = secrets_client();
     let secret_id = format!("acs-chat-api-test-{}", uuid::Uuid::new_v4());
     let mut value = serde_json::json!({"connectionString": emulator.connection_string().expose()});
@@ -101,6 +157,7 @@ pub fn state_for(
         token_lifetime_minutes: 60,
         retry: fast_retry(),
         request_budget: std::time::Duration::from_secs(5),
+        metrics_namespace: "acs-chat-api-test".into(),
     };
     let store = SecretStore::new(secrets.clone(), secret_id.to_owned());
     AppState::new(config, Some(store)).unwrap()
@@ -136,6 +193,27 @@ impl TestApp {
             Body::Empty => Value::Null,
             other => serde_json::from_slice(other.as_ref()).unwrap(),
         };
+        if let Some(recorder) = recorder() {
+            let headers: HashMap<&str, &str> = response
+                .headers()
+                .iter()
+                .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
+                .collect();
+            let record = serde_json::json!({
+                "function": function.name(),
+                "method": function.method(),
+                "status": response.status().as_u16(),
+                "headers": headers,
+                "body": String::from_utf8_lossy(response.body().as_ref()),
+            });
+            let line = format!("{record}\n");
+            recorder
+                .responses
+                .lock()
+                .unwrap()
+                .write_all(line.as_bytes())
+                .unwrap();
+        }
         Answer {
             status: response.status().as_u16(),
             headers: response.headers().clone(),

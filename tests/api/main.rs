@@ -13,5 +13,6 @@ mod exactly_once;
 mod faults;
 mod helpers;
 mod hostile;
+mod observability;
 mod secrets;
 mod trusted;

@@ -109,6 +109,7 @@ async fn a_conversation_against_real_acs() {
         token_lifetime_minutes: 60,
         retry: RetryPolicy::default(),
         request_budget: std::time::Duration::from_secs(25),
+        metrics_namespace: "acs-chat-api-live".into(),
     };
     let state = AppState::new(config, None).unwrap();
     let (thread_id, bob_id, bob_token) = (

@@ -11,6 +11,7 @@ mod control;
 mod identity;
 mod request;
 
+use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard};
 
 use hyper::body::Incoming;
@@ -28,6 +29,8 @@ pub struct Shared {
     pub store: Mutex<Store>,
     pub faults: Faults,
     pub limits: Limits,
+    /// The latest calls, oldest first, at most [`JOURNAL_LENGTH`].
+    pub journal: Mutex<VecDeque<Served>>,
     /// `http` or `https`, for the absolute links ACS hands out.
     pub scheme: &'static str,
 }
@@ -43,6 +46,20 @@ impl Shared {
             .admit(route, caller)
             .map_err(|wait| Failure::Throttled(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)))
     }
+}
+
+/// How many calls the journal keeps, so that a long-lived emulator does not grow without end.
+pub const JOURNAL_LENGTH: usize = 10_000;
+
+/// One ACS call as the emulator served it, to follow a request from the caller's logs to here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Served {
+    pub route: &'static str,
+    pub status: u16,
+    /// The caller's `x-ms-client-request-id`, echoed in the answer as ACS does.
+    pub client_request_id: Option<String>,
+    /// The correlation vector ACS puts on every answer (`MS-CV`).
+    pub ms_cv: String,
 }
 
 /// A fault asked the connection to be dropped; hyper closes it without an answer.
@@ -208,18 +225,40 @@ pub async fn handle(shared: &Shared, request: Request<Incoming>) -> Result<Reply
             ));
         }
     };
-    let mut response = if call.segments.first().is_some_and(|s| s == "_emulator") {
-        control::serve(shared, &call)
-    } else {
-        serve(shared, &call).await?
-    };
-    if let Some(id) = call
-        .header("x-ms-client-request-id")
-        .and_then(|id| id.parse().ok())
-    {
+    if call.segments.first().is_some_and(|s| s == "_emulator") {
+        return Ok(control::serve(shared, &call));
+    }
+    let route = Route::parse(&call.method, &call.segments).map_or("unknown", |r| r.label());
+    let mut response = serve(shared, &call).await?;
+    let client_request_id = call.header("x-ms-client-request-id").map(str::to_owned);
+    if let Some(id) = client_request_id.as_deref().and_then(|id| id.parse().ok()) {
         response.headers_mut().insert("x-ms-client-request-id", id);
     }
+    let ms_cv = correlation_vector();
+    if let Ok(value) = ms_cv.parse() {
+        response.headers_mut().insert("ms-cv", value);
+    }
+    let served = Served {
+        route,
+        status: response.status().as_u16(),
+        client_request_id,
+        ms_cv,
+    };
+    tracing::info!(?served, "served");
+    let mut journal = lock(&shared.journal);
+    if journal.len() == JOURNAL_LENGTH {
+        journal.pop_front();
+    }
+    journal.push_back(served);
     Ok(response)
+}
+
+/// A fresh correlation vector in ACS's form: 22 base64 characters and a `.0` step.
+fn correlation_vector() -> String {
+    use base64::Engine as _;
+    let raw = uuid::Uuid::new_v4();
+    let encoded = base64::engine::general_purpose::STANDARD_NO_PAD.encode(raw.as_bytes());
+    format!("{encoded}.0")
 }
 
 async fn serve(shared: &Shared, call: &Call) -> Result<Reply, Dropped> {

@@ -1,0 +1,59 @@
+"""Nothing secret, anywhere: no user token, access key or connection string in any log line of
+the Rust suites' traffic (logged at debug), nor in any answer except where handing out tokens is
+the point (`create_users`' 200)."""
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+TOKEN_ISSUERS = {"create_users"}
+
+
+def recorded(name):
+    folder = os.environ.get("API_TEST_RECORD")
+    if not folder or not (Path(folder) / name).exists():
+        pytest.fail("API_TEST_RECORD must name the folder the Rust suites recorded into (scripts/test sets it)")
+    return (Path(folder) / name).read_text()
+
+
+def secrets():
+    """Every emulator's connection string and access key the suites used."""
+    found = set()
+    for line in recorded("secrets.txt").splitlines():
+        found.add(line)
+        found.add(line.split("accesskey=", 1)[1])
+    return found
+
+
+def leaks(text, where):
+    found = [f"{where}: a token" for _ in JWT.finditer(text)]
+    found += [f"{where}: a key or connection string" for secret in secrets() if secret in text]
+    return found
+
+
+def test_no_log_line_holds_a_token_or_key():
+    logs = recorded("logs.jsonl")
+    assert logs.count("\n") > 1000, "the suites' logs were recorded"
+    found = []
+    for number, line in enumerate(logs.splitlines(), 1):
+        found += leaks(line, f"logs.jsonl:{number}")
+    assert not found, "\n".join(found[:20])
+
+
+def test_no_answer_holds_a_token_or_key_except_a_token_issuer_s_success():
+    found = []
+    issued = 0
+    for line in recorded("responses.jsonl").splitlines():
+        answer = json.loads(line)
+        if answer["function"] in TOKEN_ISSUERS and answer["status"] == 200:
+            issued += 1
+            body = JWT.sub("", answer["body"])
+        else:
+            body = answer["body"]
+        found += leaks(body + json.dumps(answer["headers"]), f"{answer['function']} {answer['status']}")
+    assert issued > 0
+    assert not found, "\n".join(found[:20])
