@@ -13,7 +13,7 @@ use acs_chat_api::config::AuthMode;
 use acs_emulator::Fault;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, spawn_app, state_for};
+use crate::helpers::{TestApp, record_answer, spawn_app, state_for};
 
 const ANY: &str = "{{*}}";
 
@@ -111,6 +111,7 @@ async fn run_event(function: Function, event_path: &Path) -> Result<(), String> 
     let request = lambda_http::request::from_str(&fill(&event_text, &values))
         .map_err(|e| format!("not an API Gateway event: {e}"))?;
     let response = api::handle(&state, function, request).await;
+    record_answer(function, &response);
 
     let status = response.status().as_u16();
     if Some(u64::from(status)) != expected["status"].as_u64() {

@@ -99,6 +99,32 @@ fn recorder() -> Option<&'static Recorder> {
         .as_ref()
 }
 
+/// Keeps a handler's answer for the contract check, when the suite's traffic is recorded.
+pub fn record_answer(function: Function, response: &lambda_http::Response<Body>) {
+    let Some(recorder) = recorder() else {
+        return;
+    };
+    let headers: HashMap<&str, &str> = response
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
+        .collect();
+    let record = serde_json::json!({
+        "function": function.name(),
+        "method": function.method(),
+        "status": response.status().as_u16(),
+        "headers": headers,
+        "body": String::from_utf8_lossy(response.body().as_ref()),
+    });
+    let line = format!("{record}\n");
+    recorder
+        .responses
+        .lock()
+        .unwrap()
+        .write_all(line.as_bytes())
+        .unwrap();
+}
+
 /// A log file handle the subscriber writes one line through.
 struct LogLine(std::fs::File);
 
@@ -193,27 +219,7 @@ impl TestApp {
             Body::Empty => Value::Null,
             other => serde_json::from_slice(other.as_ref()).unwrap(),
         };
-        if let Some(recorder) = recorder() {
-            let headers: HashMap<&str, &str> = response
-                .headers()
-                .iter()
-                .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
-                .collect();
-            let record = serde_json::json!({
-                "function": function.name(),
-                "method": function.method(),
-                "status": response.status().as_u16(),
-                "headers": headers,
-                "body": String::from_utf8_lossy(response.body().as_ref()),
-            });
-            let line = format!("{record}\n");
-            recorder
-                .responses
-                .lock()
-                .unwrap()
-                .write_all(line.as_bytes())
-                .unwrap();
-        }
+        record_answer(function, &response);
         Answer {
             status: response.status().as_u16(),
             headers: response.headers().clone(),
