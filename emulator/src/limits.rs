@@ -27,7 +27,6 @@ const fn limit(calls: usize, seconds: u64) -> Limit {
 /// per (a user, a thread, a user in a thread, or the resource).
 fn limits_of(route: &Route<'_>, caller: &str) -> Vec<(Limit, String)> {
     let label = route.label();
-    let per_user = |l| (l, format!("{label}|{caller}"));
     let per_thread = |l, thread: &str| (l, format!("{label}|{thread}"));
     let per_user_in = |l, thread: &str| (l, format!("{label}|{thread}|{caller}"));
     let per_resource = |l| (l, label.to_owned());
@@ -36,14 +35,28 @@ fn limits_of(route: &Route<'_>, caller: &str) -> Vec<(Limit, String)> {
         Route::DeleteIdentity { .. } | Route::RevokeTokens { .. } => {
             vec![per_resource(limit(500, 30))]
         }
-        Route::CreateThread => vec![per_user(limit(10, 10))],
-        Route::GetThread { .. } => vec![per_user(limit(50, 10))],
-        Route::AddParticipants { thread_id } => vec![
+        // Creating and deleting threads share one budget per user; so do getting and listing.
+        Route::CreateThread | Route::DeleteThread { .. } => {
+            vec![(limit(10, 10), format!("create or delete|{caller}"))]
+        }
+        Route::GetThread { .. } | Route::ListThreads => {
+            vec![(limit(50, 10), format!("get or list|{caller}"))]
+        }
+        Route::UpdateThread { thread_id } => vec![per_thread(limit(5, 10), thread_id)],
+        Route::AddParticipants { thread_id } | Route::RemoveParticipant { thread_id } => vec![
+            (limit(10, 10), format!("participants|{thread_id}")),
+            (limit(30, 60), format!("participants|{thread_id}")),
+        ],
+        Route::SendTyping { thread_id } => vec![
+            per_user_in(limit(5, 10), thread_id),
+            per_user_in(limit(15, 60), thread_id),
             per_thread(limit(10, 10), thread_id),
             per_thread(limit(30, 60), thread_id),
         ],
         // Sending, editing and deleting share one budget per thread.
-        Route::SendMessage { thread_id } | Route::DeleteMessage { thread_id, .. } => vec![
+        Route::SendMessage { thread_id }
+        | Route::UpdateMessage { thread_id, .. }
+        | Route::DeleteMessage { thread_id, .. } => vec![
             (limit(10, 10), format!("write|{thread_id}")),
             (limit(30, 60), format!("write|{thread_id}")),
         ],

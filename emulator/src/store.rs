@@ -68,6 +68,10 @@ pub enum Event {
         topic: String,
         initiator: String,
     },
+    ParticipantRemoved {
+        participants: Vec<Participant>,
+        initiator: String,
+    },
 }
 
 impl Event {
@@ -76,6 +80,7 @@ impl Event {
         match self {
             Self::ParticipantAdded { .. } => "participantAdded",
             Self::TopicUpdated { .. } => "topicUpdated",
+            Self::ParticipantRemoved { .. } => "participantRemoved",
         }
     }
 }
@@ -89,6 +94,7 @@ pub struct Message {
     /// ordered by it, newest first.
     pub version: i64,
     pub deleted_on: Option<OffsetDateTime>,
+    pub edited_on: Option<OffsetDateTime>,
     pub kind: &'static str,
     pub sequence_id: u64,
     pub content: Content,
@@ -112,7 +118,12 @@ pub struct Thread {
     pub topic: String,
     pub created_on: OffsetDateTime,
     pub created_by: String,
+    /// When a user last sent a message to it.
+    pub last_message_received_on: Option<OffsetDateTime>,
+    pub deleted_on: Option<OffsetDateTime>,
     participants: Vec<Participant>,
+    /// Who was once a participant: ACS still lists the thread for them.
+    former: Vec<String>,
     messages: Vec<Message>,
     receipts: BTreeMap<String, Receipt>,
 }
@@ -282,8 +293,13 @@ impl Store {
 
     // ---- threads ----------------------------------------------------------------------------
 
+    /// A live thread the caller is in: a deleted one is gone for everyone.
     fn thread(&self, caller: &str, thread_id: &str) -> Result<&Thread, Failure> {
-        let thread = self.threads.get(thread_id).ok_or(Failure::NotFound)?;
+        let thread = self
+            .threads
+            .get(thread_id)
+            .filter(|t| t.deleted_on.is_none())
+            .ok_or(Failure::NotFound)?;
         if thread.participants.iter().any(|p| p.id == caller) {
             Ok(thread)
         } else {
@@ -311,6 +327,7 @@ impl Store {
                 id,
                 version: id,
                 deleted_on: None,
+                edited_on: None,
                 kind: draft.kind,
                 sequence_id,
                 content: draft.content,
@@ -397,7 +414,10 @@ impl Store {
                 topic: topic.to_owned(),
                 created_on,
                 created_by: caller.to_owned(),
+                last_message_received_on: None,
+                deleted_on: None,
                 participants: members,
+                former: Vec::new(),
                 messages: Vec::new(),
                 receipts: BTreeMap::new(),
             },
@@ -495,14 +515,7 @@ impl Store {
         message: NewMessage,
     ) -> Result<String, Failure> {
         self.thread(caller, thread_id)?;
-        if message.content.is_empty() {
-            return Err(Failure::BadRequest("Content is required.".into()));
-        }
-        if message.content.len() > MAX_MESSAGE_BYTES {
-            return Err(Failure::BadRequest(format!(
-                "Content exceeds the maximum of {MAX_MESSAGE_BYTES} bytes."
-            )));
-        }
+        Self::check_content(&message.content)?;
         let id = self.push_message(
             thread_id,
             MessageDraft {
@@ -513,7 +526,160 @@ impl Store {
                 metadata: message.metadata,
             },
         );
+        if let Some(thread) = self.threads.get_mut(thread_id) {
+            thread.last_message_received_on = Some(OffsetDateTime::now_utc());
+        }
         Ok(id.to_string())
+    }
+
+    /// Edits the caller's own message: new content and metadata (an empty value removes a
+    /// key), a new version and `editedOn`.
+    pub fn update_message(
+        &mut self,
+        caller: &str,
+        thread_id: &str,
+        id: &str,
+        content: Option<String>,
+        metadata: Option<serde_json::Map<String, Value>>,
+    ) -> Result<(), Failure> {
+        if let Some(content) = &content {
+            Self::check_content(content)?;
+        }
+        let (stamp, now) = self.next_message_id();
+        let message = self.own_message(caller, thread_id, id)?;
+        if message.deleted_on.is_some() {
+            return Err(Failure::NotFound);
+        }
+        if let Some(content) = content {
+            message.content = Content::Text(content);
+        }
+        if let Some(changes) = metadata {
+            let mut merged = match message.metadata.take() {
+                Some(Value::Object(map)) => map,
+                _ => serde_json::Map::new(),
+            };
+            for (key, value) in changes {
+                if value.as_str() == Some("") {
+                    merged.remove(&key);
+                } else {
+                    merged.insert(key, value);
+                }
+            }
+            message.metadata = Some(Value::Object(merged));
+        }
+        message.version = stamp;
+        message.edited_on = Some(now);
+        Ok(())
+    }
+
+    /// A message of the thread, which the caller must have sent.
+    fn own_message(
+        &mut self,
+        caller: &str,
+        thread_id: &str,
+        id: &str,
+    ) -> Result<&mut Message, Failure> {
+        let thread = self.thread_mut(caller, thread_id)?;
+        let message = thread
+            .messages
+            .iter_mut()
+            .find(|m| m.id.to_string() == id)
+            .ok_or(Failure::NotFound)?;
+        if message.sender.as_deref() == Some(caller) {
+            Ok(message)
+        } else {
+            Err(Failure::Forbidden)
+        }
+    }
+
+    fn check_content(content: &str) -> Result<(), Failure> {
+        if content.is_empty() {
+            return Err(Failure::BadRequest("Content is required.".into()));
+        }
+        if content.len() > MAX_MESSAGE_BYTES {
+            return Err(Failure::BadRequest(format!(
+                "Content exceeds the maximum of {MAX_MESSAGE_BYTES} bytes."
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks that the caller may tell the thread it is typing; nothing is stored.
+    pub fn typing(&self, caller: &str, thread_id: &str) -> Result<(), Failure> {
+        self.thread(caller, thread_id).map(drop)
+    }
+
+    /// Renames the thread and records it as a system message.
+    pub fn update_topic(
+        &mut self,
+        caller: &str,
+        thread_id: &str,
+        topic: &str,
+    ) -> Result<(), Failure> {
+        if topic.trim().is_empty() {
+            return Err(Failure::BadRequest("Topic is required.".into()));
+        }
+        self.thread_mut(caller, thread_id)?.topic = topic.to_owned();
+        self.push_event(
+            thread_id,
+            Event::TopicUpdated {
+                topic: topic.to_owned(),
+                initiator: caller.to_owned(),
+            },
+        );
+        Ok(())
+    }
+
+    /// Deletes the thread for everyone; it stays listed, with `deletedOn`, for its members.
+    pub fn delete_thread(&mut self, caller: &str, thread_id: &str) -> Result<(), Failure> {
+        self.thread_mut(caller, thread_id)?.deleted_on = Some(OffsetDateTime::now_utc());
+        Ok(())
+    }
+
+    /// Removes a participant (the caller itself, to leave) and records it as a system message.
+    pub fn remove_participant(
+        &mut self,
+        caller: &str,
+        thread_id: &str,
+        removed: &str,
+    ) -> Result<(), Failure> {
+        let thread = self.thread_mut(caller, thread_id)?;
+        let at = thread
+            .participants
+            .iter()
+            .position(|p| p.id == removed)
+            .ok_or(Failure::NotFound)?;
+        let member = thread.participants.remove(at);
+        thread.receipts.remove(removed);
+        thread.former.push(removed.to_owned());
+        self.push_event(
+            thread_id,
+            Event::ParticipantRemoved {
+                participants: vec![member],
+                initiator: caller.to_owned(),
+            },
+        );
+        Ok(())
+    }
+
+    /// Threads the caller is or was in, deleted ones included as ACS lists them, most recent
+    /// activity first; offset paging.
+    pub fn list_threads(&self, caller: &str, skip: usize, page_size: usize) -> Listing<&Thread> {
+        let mut mine: Vec<&Thread> = self
+            .threads
+            .values()
+            .filter(|t| {
+                t.participants.iter().any(|p| p.id == caller)
+                    || t.former.iter().any(|f| f == caller)
+            })
+            .collect();
+        mine.sort_by_key(|t| {
+            std::cmp::Reverse((
+                t.last_message_received_on.unwrap_or(t.created_on),
+                t.id.clone(),
+            ))
+        });
+        page(mine.into_iter(), skip, page_size)
     }
 
     /// Messages the caller may see, newest first, older than the `before` cursor (a message id)
@@ -561,15 +727,7 @@ impl Store {
         id: &str,
     ) -> Result<(), Failure> {
         let (stamp, now) = self.next_message_id();
-        let thread = self.thread_mut(caller, thread_id)?;
-        let message = thread
-            .messages
-            .iter_mut()
-            .find(|m| m.id.to_string() == id)
-            .ok_or(Failure::NotFound)?;
-        if message.sender.as_deref() != Some(caller) {
-            return Err(Failure::Forbidden);
-        }
+        let message = self.own_message(caller, thread_id, id)?;
         if message.deleted_on.is_none() {
             message.deleted_on = Some(now);
             message.version = stamp;

@@ -51,6 +51,13 @@ fn content(content: &Content) -> Value {
             "participants": participants.iter().map(participant).collect::<Vec<_>>(),
             "initiatorCommunicationIdentifier": identifier(initiator),
         }),
+        Content::Event(Event::ParticipantRemoved {
+            participants,
+            initiator,
+        }) => json!({
+            "participants": participants.iter().map(participant).collect::<Vec<_>>(),
+            "initiatorCommunicationIdentifier": identifier(initiator),
+        }),
         Content::Event(Event::TopicUpdated { topic, initiator }) => json!({
             "topic": topic,
             "initiatorCommunicationIdentifier": identifier(initiator),
@@ -78,6 +85,21 @@ pub fn message(m: &Message) -> Value {
     }
     if let Some(deleted_on) = m.deleted_on {
         value["deletedOn"] = json!(rfc3339(deleted_on));
+    }
+    if let Some(edited_on) = m.edited_on {
+        value["editedOn"] = json!(rfc3339(edited_on));
+    }
+    value
+}
+
+/// A thread as `GET /chat/threads` lists it.
+pub fn thread_item(thread: &Thread) -> Value {
+    let mut value = json!({"id": thread.id, "topic": thread.topic});
+    if let Some(at) = thread.last_message_received_on {
+        value["lastMessageReceivedOn"] = json!(rfc3339(whole_seconds(at)));
+    }
+    if let Some(at) = thread.deleted_on {
+        value["deletedOn"] = json!(rfc3339(whole_seconds(at)));
     }
     value
 }

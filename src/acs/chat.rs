@@ -86,6 +86,19 @@ pub struct ChatThread {
     pub created_on: OffsetDateTime,
 }
 
+/// A thread as the caller's thread list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatThreadItem {
+    pub id: ThreadId,
+    #[serde(default)]
+    pub topic: String,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub last_message_received_on: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub deleted_on: Option<OffsetDateTime>,
+}
+
 /// What a message holds: text for chat messages, topic or participants for system events.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -259,12 +272,31 @@ impl ChatClient {
         idempotency: Idempotency,
         extra_header: Option<(&str, &str)>,
     ) -> Result<Vec<u8>, AcsError> {
+        self.write_json(token, Method::POST, url, body, idempotency, extra_header)
+            .await
+    }
+
+    /// A POST, or a PATCH as the merge-patch ACS takes for updates.
+    async fn write_json<T: Serialize>(
+        &self,
+        token: &BearerToken,
+        method: Method,
+        url: Url,
+        body: &T,
+        idempotency: Idempotency,
+        extra_header: Option<(&str, &str)>,
+    ) -> Result<Vec<u8>, AcsError> {
         let body = encode_json(body)?;
+        let content_type = if method == Method::PATCH {
+            "application/merge-patch+json"
+        } else {
+            "application/json"
+        };
         self.http
             .send(idempotency, || {
                 let request = self
-                    .request(token, Method::POST, &url)
-                    .header("content-type", "application/json")
+                    .request(token, method.clone(), &url)
+                    .header("content-type", content_type)
                     .body(body.clone());
                 match extra_header {
                     Some((name, value)) => request.header(name, value),
@@ -272,6 +304,150 @@ impl ChatClient {
                 }
             })
             .await
+    }
+
+    async fn delete(&self, token: &BearerToken, url: Url) -> Result<(), AcsError> {
+        self.http
+            .send(Idempotency::Safe, || {
+                self.request(token, Method::DELETE, &url)
+            })
+            .await
+            .map(drop)
+    }
+
+    fn message_url(&self, thread_id: &ThreadId, message_id: &MessageId) -> Result<Url, AcsError> {
+        self.thread_url(
+            thread_id,
+            &format!("/messages/{}", encode_segment(message_id.as_str())),
+        )
+    }
+
+    /// One page of the caller's threads, most recent activity first: the first page, or the
+    /// one `page` names (the query of a `nextLink` this method returned). The page is always
+    /// read from our own endpoint, whatever a cursor says.
+    pub async fn list_threads(
+        &self,
+        token: &BearerToken,
+        max_page_size: u32,
+        page: Option<&str>,
+    ) -> Result<(Vec<ChatThreadItem>, Option<String>), AcsError> {
+        let mut url = self.url("chat/threads")?;
+        match page {
+            Some(query) => {
+                url.set_query(Some(query));
+                if !url.query_pairs().any(|(k, _)| k == "api-version") {
+                    url.query_pairs_mut()
+                        .append_pair("api-version", API_VERSION);
+                }
+            }
+            None => {
+                url.query_pairs_mut()
+                    .append_pair("maxPageSize", &max_page_size.min(MAX_PAGE_SIZE).to_string());
+            }
+        }
+        let page: Page<ChatThreadItem> = self.get_page(token, url).await?;
+        let next = page
+            .next_link
+            .as_deref()
+            .map(|link| self.checked_next_link(link))
+            .transpose()?
+            .and_then(|link| link.query().map(str::to_owned));
+        Ok((page.value, next))
+    }
+
+    /// Renames the thread.
+    pub async fn update_topic(
+        &self,
+        token: &BearerToken,
+        thread_id: &ThreadId,
+        topic: &str,
+    ) -> Result<(), AcsError> {
+        #[derive(Serialize)]
+        struct Request<'a> {
+            topic: &'a str,
+        }
+        let url = self.thread_url(thread_id, "")?;
+        self.write_json(
+            token,
+            Method::PATCH,
+            url,
+            &Request { topic },
+            Idempotency::Safe,
+            None,
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Deletes the thread for every participant.
+    pub async fn delete_thread(
+        &self,
+        token: &BearerToken,
+        thread_id: &ThreadId,
+    ) -> Result<(), AcsError> {
+        self.delete(token, self.thread_url(thread_id, "")?).await
+    }
+
+    /// Removes a participant; the caller removing itself leaves the thread. Not retried where
+    /// ACS may have acted: removing someone already removed is an error.
+    pub async fn remove_participant(
+        &self,
+        token: &BearerToken,
+        thread_id: &ThreadId,
+        user_id: &UserId,
+    ) -> Result<(), AcsError> {
+        let url = self.thread_url(thread_id, "/participants/:remove")?;
+        let body = CommunicationIdentifier::user(user_id);
+        self.post_json(token, url, &body, Idempotency::Unsafe, None)
+            .await
+            .map(drop)
+    }
+
+    /// Replaces the text of one of the caller's own messages.
+    pub async fn update_message(
+        &self,
+        token: &BearerToken,
+        thread_id: &ThreadId,
+        message_id: &MessageId,
+        content: &str,
+    ) -> Result<(), AcsError> {
+        #[derive(Serialize)]
+        struct Request<'a> {
+            content: &'a str,
+        }
+        let url = self.message_url(thread_id, message_id)?;
+        self.write_json(
+            token,
+            Method::PATCH,
+            url,
+            &Request { content },
+            Idempotency::Safe,
+            None,
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Tells the thread the caller is typing.
+    pub async fn send_typing(
+        &self,
+        token: &BearerToken,
+        thread_id: &ThreadId,
+        sender_display_name: Option<&str>,
+    ) -> Result<(), AcsError> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Request<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            sender_display_name: Option<&'a str>,
+        }
+        let url = self.thread_url(thread_id, "/typing")?;
+        let body = Request {
+            sender_display_name,
+        };
+        self.post_json(token, url, &body, Idempotency::Safe, None)
+            .await
+            .map(drop)
     }
 
     /// Creates a thread with the caller as creator (ACS adds the creator itself). The
@@ -337,6 +513,20 @@ impl ChatClient {
             .await
     }
 
+    /// Reads one participant of the thread: succeeds exactly when the caller may read the
+    /// thread (ACS answers 403 to someone who has left it, 404 once it is deleted).
+    pub async fn probe_participants(
+        &self,
+        token: &BearerToken,
+        thread_id: &ThreadId,
+    ) -> Result<(), AcsError> {
+        let mut url = self.thread_url(thread_id, "/participants")?;
+        url.query_pairs_mut().append_pair("maxPageSize", "1");
+        self.get_page::<serde::de::IgnoredAny>(token, url)
+            .await
+            .map(drop)
+    }
+
     /// Sends a message and returns its id. Not retried where ACS might already have stored it.
     pub async fn send_message(
         &self,
@@ -358,16 +548,8 @@ impl ChatClient {
         thread_id: &ThreadId,
         message_id: &MessageId,
     ) -> Result<(), AcsError> {
-        let url = self.thread_url(
-            thread_id,
-            &format!("/messages/{}", encode_segment(message_id.as_str())),
-        )?;
-        self.http
-            .send(Idempotency::Safe, || {
-                self.request(token, Method::DELETE, &url)
-            })
+        self.delete(token, self.message_url(thread_id, message_id)?)
             .await
-            .map(drop)
     }
 
     /// The first page of messages, newest first, as [`ChatMessage`]s or, to decode them only as

@@ -5,7 +5,7 @@ use lambda_http::Request;
 use serde_json::{Value, json};
 
 use super::caller::{Caller, Who};
-use super::input::JsonBody;
+use super::input::{JsonBody, display_name};
 use super::{ApiError, AppState, Endpoint};
 use crate::acs::chat::ChatParticipant;
 use crate::acs::{ThreadId, UserId};
@@ -17,6 +17,8 @@ pub struct AddUser {
     pub user2_id: UserId,
     /// Read only in trusted mode without a token: who acts.
     pub user1_id: Option<UserId>,
+    /// user2's name in the thread.
+    pub display_name: Option<String>,
 }
 
 impl Endpoint for AddUser {
@@ -26,6 +28,7 @@ impl Endpoint for AddUser {
             thread_id: body.id("thread_id")?,
             user2_id: body.id("user2_id")?,
             user1_id: body.optional_id("user1_id")?,
+            display_name: display_name(&body)?,
         })
     }
 
@@ -41,7 +44,10 @@ impl Endpoint for AddUser {
             .add_participants(
                 &caller.token,
                 &self.thread_id,
-                &[ChatParticipant::user(&self.user2_id, None)],
+                &[ChatParticipant::user(
+                    &self.user2_id,
+                    self.display_name.as_deref(),
+                )],
             )
             .await?;
         if !invalid.is_empty() {

@@ -119,3 +119,15 @@ async fn mint(state: &AppState, user_id: &UserId) -> Result<Caller, ApiError> {
         auth: Auth::Minted,
     })
 }
+
+/// Has ACS itself accept the caller's token, with a call that reads one thread at most. Before
+/// the admin key acts on an identity, a token that merely reads right is not enough: it may be
+/// forged, or revoked.
+pub async fn prove_with_acs(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
+    state
+        .chat()?
+        .list_threads(&caller.token, 1, None)
+        .await
+        .map(drop)
+        .map_err(ApiError::from)
+}

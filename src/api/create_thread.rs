@@ -6,7 +6,7 @@ use lambda_http::Request;
 use serde_json::{Value, json};
 
 use super::caller::{Auth, Caller, Who};
-use super::input::{JsonBody, MAX_TOPIC_CHARS};
+use super::input::{JsonBody, display_name, topic};
 use super::{ApiError, AppState, Endpoint};
 use crate::acs::UserId;
 use crate::acs::chat::ChatParticipant;
@@ -19,6 +19,8 @@ pub const DEFAULT_TOPIC: &str = "Manual Two-Way Chat";
 pub struct CreateThread {
     pub user1_id: UserId,
     pub topic: String,
+    /// user1's name in the thread.
+    pub display_name: Option<String>,
     /// The client's `Idempotency-Key`, if it sent one.
     pub idempotency_key: Option<String>,
 }
@@ -27,13 +29,8 @@ impl Endpoint for CreateThread {
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
         let user1_id = body.id("user1_id")?;
-        let topic = body.optional("topic")?.unwrap_or(DEFAULT_TOPIC).trim();
-        if topic.is_empty() || topic.chars().count() > MAX_TOPIC_CHARS {
-            return Err(ApiError::InvalidField {
-                field: "topic",
-                reason: "must be 1 to 256 characters",
-            });
-        }
+        let topic = topic(body.optional("topic")?.unwrap_or(DEFAULT_TOPIC))?;
+        let display_name = display_name(&body)?;
         let idempotency_key = match request.headers().get("idempotency-key") {
             Some(key) => Some(
                 key.to_str()
@@ -49,7 +46,8 @@ impl Endpoint for CreateThread {
         };
         Ok(Self {
             user1_id,
-            topic: topic.to_owned(),
+            topic,
+            display_name,
             idempotency_key,
         })
     }
@@ -62,16 +60,20 @@ impl Endpoint for CreateThread {
     }
 
     async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+        // ACS adds the creator itself; naming it too gives it its display name.
+        let mut participants: Vec<ChatParticipant> = self
+            .display_name
+            .as_deref()
+            .map(|name| ChatParticipant::user(&self.user1_id, Some(name)))
+            .into_iter()
+            .collect();
         // A minted caller means no caller token: add the service identity so that add_user
         // can act on this thread later without one.
-        let participants: Vec<ChatParticipant> = match caller.auth {
-            Auth::Minted => state
-                .service_user_id()
-                .await?
-                .map(|id| vec![ChatParticipant::user(&id, None)])
-                .unwrap_or_default(),
-            Auth::Bearer => Vec::new(),
-        };
+        if caller.auth == Auth::Minted
+            && let Some(service) = state.service_user_id().await?
+        {
+            participants.push(ChatParticipant::user(&service, None));
+        }
         let repeatability_id = self
             .idempotency_key
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());

@@ -34,7 +34,13 @@ impl Endpoint for GetAllMessages {
     }
 
     async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
-        let messages = history(state.chat()?, &caller.token, &self.thread_id).await?;
+        let messages = history(
+            state.chat()?,
+            &caller.token,
+            &self.thread_id,
+            &caller.user_id,
+        )
+        .await?;
         Ok(json!({"messages": messages}))
     }
 }

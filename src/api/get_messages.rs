@@ -1,9 +1,11 @@
-//! `GET /get_messages?thread_id&user_id[&since]`: what other participants wrote since this
+//! `GET /get_messages?thread_id&user_id[&since[&changes_since]]`: what is new since this
 //! caller's last fetch, oldest first, with no server-side state of ours.
 //!
-//! Without `since`, the cursor is the caller's own ACS read receipt (ACS keeps receipts only in
-//! small threads, so this mode suits two-person chats); with `since=<sequence id>` the caller
-//! holds the cursor and gets `next_since` back.
+//! Without `since`, the cursor is the caller's own ACS read receipt and the answer is what
+//! others wrote (ACS keeps receipts only in small threads, so this mode suits two-person
+//! chats). With `since=<sequence id>` the caller holds the cursor: every message after it, the
+//! caller's own included (`mine`), and `next_since`; with `changes_since` too, the edits and
+//! deletions since then (`changes`, `next_changes_since`).
 
 use lambda_http::Request;
 use serde_json::{Value, json};
@@ -21,26 +23,49 @@ pub struct GetMessages {
     pub user_id: UserId,
     /// The caller-held cursor; `None` uses the read receipt.
     pub since: Option<u64>,
+    /// The newest change the caller has seen (epoch ms), with `since`.
+    pub changes_since: Option<u64>,
+}
+
+/// A whole-number query parameter, if given.
+fn number(
+    query: &Query,
+    name: &'static str,
+    reason: &'static str,
+) -> Result<Option<u64>, ApiError> {
+    query
+        .optional(name)
+        .map(|raw| {
+            raw.parse::<u64>().map_err(|_| ApiError::InvalidField {
+                field: name,
+                reason,
+            })
+        })
+        .transpose()
 }
 
 impl Endpoint for GetMessages {
     fn parse(request: &Request) -> Result<Self, ApiError> {
-        let query = Query::parse(request, &["thread_id", "user_id", "since"])?;
+        let query = Query::parse(request, &["thread_id", "user_id", "since", "changes_since"])?;
         let thread_id = query.id("thread_id")?;
         let user_id = query.id("user_id")?;
-        let since = query
-            .optional("since")
-            .map(|raw| {
-                raw.parse::<u64>().map_err(|_| ApiError::InvalidField {
-                    field: "since",
-                    reason: "must be a sequence id (a whole number)",
-                })
-            })
-            .transpose()?;
+        let since = number(&query, "since", "must be a sequence id (a whole number)")?;
+        let changes_since = number(
+            &query,
+            "changes_since",
+            "must be a next_changes_since value (a whole number)",
+        )?;
+        if changes_since.is_some() && since.is_none() {
+            return Err(ApiError::InvalidField {
+                field: "changes_since",
+                reason: "goes with since",
+            });
+        }
         Ok(Self {
             thread_id,
             user_id,
             since,
+            changes_since,
         })
     }
 
@@ -55,7 +80,9 @@ impl Endpoint for GetMessages {
         let chat = state.chat()?;
         let (token, me) = (&caller.token, &caller.user_id);
         let new = match self.since {
-            Some(since) => new_since(chat, token, &self.thread_id, me, since).await?,
+            Some(since) => {
+                new_since(chat, token, &self.thread_id, me, since, self.changes_since).await?
+            }
             None => new_by_receipt(chat, token, &self.thread_id, me).await?,
         };
         Ok(json!(new))

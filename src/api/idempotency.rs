@@ -80,6 +80,7 @@ pub struct Send<'a> {
     pub sender: &'a UserId,
     pub thread_id: &'a ThreadId,
     pub content: &'a str,
+    pub display_name: Option<&'a str>,
     pub key: &'a IdempotencyKey,
 }
 
@@ -124,7 +125,7 @@ impl Send<'_> {
     fn message(&self) -> SendMessage<'_> {
         SendMessage {
             content: self.content,
-            sender_display_name: None,
+            sender_display_name: self.display_name,
             kind: "text",
             metadata: [(METADATA_KEY, self.key.value())].into(),
         }

@@ -20,6 +20,48 @@ pub const MAX_MESSAGE_BYTES: usize = 28 * 1024;
 /// Longest thread topic accepted.
 pub const MAX_TOPIC_CHARS: usize = 256;
 
+/// Longest display name accepted.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 256;
+
+/// The required `message` text: not only white space, and within ACS's 28 KB.
+pub fn message_text(body: &JsonBody) -> Result<String, ApiError> {
+    let message = body.required("message")?;
+    if message.len() > MAX_MESSAGE_BYTES {
+        return Err(ApiError::TooLarge {
+            what: "message",
+            limit: MAX_MESSAGE_BYTES,
+        });
+    }
+    Ok(message.to_owned())
+}
+
+/// A thread topic: trimmed, 1 to 256 characters.
+pub fn topic(raw: &str) -> Result<String, ApiError> {
+    let topic = raw.trim();
+    if topic.is_empty() || topic.chars().count() > MAX_TOPIC_CHARS {
+        return Err(ApiError::InvalidField {
+            field: "topic",
+            reason: "must be 1 to 256 characters",
+        });
+    }
+    Ok(topic.to_owned())
+}
+
+/// The optional `display_name`: trimmed, 1 to 256 characters when given.
+pub fn display_name(body: &JsonBody) -> Result<Option<String>, ApiError> {
+    let Some(raw) = body.optional("display_name")? else {
+        return Ok(None);
+    };
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > MAX_DISPLAY_NAME_CHARS {
+        return Err(ApiError::InvalidField {
+            field: "display_name",
+            reason: "must be 1 to 256 characters",
+        });
+    }
+    Ok(Some(name.to_owned()))
+}
+
 /// An id named by `field`, of the kind `T` (a `UserId`, `ThreadId` or `MessageId`).
 pub fn id<T: FromStr<Err = IdError>>(field: &'static str, raw: &str) -> Result<T, ApiError> {
     raw.parse()

@@ -7,32 +7,76 @@
 
 use serde::Serialize;
 use serde_json::value::RawValue;
+use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::acs::chat::{ChatClient, ChatMessage, MAX_PAGE_SIZE, Page};
 use crate::acs::{AcsError, BearerToken, MessageId, ThreadId, UserId};
 
+fn rfc3339(at: OffsetDateTime) -> Option<String> {
+    at.format(&Rfc3339).ok()
+}
+
 /// A chat message as the API shows it; the first three fields are the original app's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MessageView {
     pub sender: String,
+    /// The name the sender gave with the message, if any.
+    pub sender_display_name: Option<String>,
     pub message: String,
     pub created_on: String,
     pub id: MessageId,
     pub sequence_id: u64,
+    /// Sent by the caller (from another device, say).
+    pub mine: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edited_on: Option<String>,
 }
 
-/// The view of a live user message; `None` for system events and deleted messages.
-pub fn view(message: &ChatMessage) -> Option<MessageView> {
+/// The view of a live user message for `caller`; `None` for system events and deleted
+/// messages.
+pub fn view(message: &ChatMessage, caller: &UserId) -> Option<MessageView> {
     if !message.is_user_message() {
         return None;
     }
+    let sender = message.sender_id()?;
     Some(MessageView {
-        sender: message.sender_id()?.to_owned(),
+        sender: sender.to_owned(),
+        sender_display_name: message.sender_display_name.clone(),
         message: message.text()?.to_owned(),
-        created_on: message.created_on.format(&Rfc3339).ok()?,
+        created_on: rfc3339(message.created_on)?,
         id: message.id.clone(),
         sequence_id: message.sequence()?,
+        mine: caller == sender,
+        edited_on: message.edited_on.and_then(rfc3339),
+    })
+}
+
+/// An edit or deletion of a message the caller has already been given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub id: MessageId,
+    pub sequence_id: u64,
+    /// The text now; `None` once deleted.
+    pub message: Option<String>,
+    pub edited_on: Option<String>,
+    pub deleted: bool,
+}
+
+/// The change a listed text or HTML message records; `None` for system events.
+fn change(message: &ChatMessage) -> Option<Change> {
+    if !matches!(message.kind.as_str(), "text" | "html") {
+        return None;
+    }
+    let deleted = message.deleted_on.is_some();
+    Some(Change {
+        id: message.id.clone(),
+        sequence_id: message.sequence()?,
+        message: (!deleted)
+            .then(|| message.text().map(str::to_owned))
+            .flatten(),
+        edited_on: message.edited_on.and_then(rfc3339),
+        deleted,
     })
 }
 
@@ -42,6 +86,13 @@ pub struct NewMessages {
     pub messages: Vec<MessageView>,
     /// The highest sequence id seen; pass it as `since` next time for the stateless cursor.
     pub next_since: u64,
+    /// With the stateless cursor: edits and deletions of messages at or below `since`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Vec<Change>>,
+    /// With the stateless cursor: the newest change seen (epoch ms); pass it as
+    /// `changes_since` next time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_changes_since: Option<u64>,
 }
 
 fn number(text: &str) -> Option<u64> {
@@ -58,12 +109,13 @@ pub async fn history(
     chat: &ChatClient,
     token: &BearerToken,
     thread_id: &ThreadId,
+    caller: &UserId,
 ) -> Result<Vec<MessageView>, AcsError> {
     let mut messages: Vec<MessageView> = chat
         .list_all_messages(token, thread_id)
         .await?
         .iter()
-        .filter_map(view)
+        .filter_map(|m| view(m, caller))
         .collect();
     messages.sort_by_key(|m| m.sequence_id);
     Ok(messages)
@@ -71,61 +123,86 @@ pub async fn history(
 
 /// Where a walk down the list stops, and which messages it keeps.
 enum Cursor {
-    /// Keep messages with a sequence id above this.
-    Sequence(u64),
-    /// Keep messages created after this message id (ids are creation times in epoch ms).
-    MessageId(u64),
-    /// No cursor yet: keep everything.
+    /// The caller-held cursor: messages with a sequence id above `since`, the caller's own
+    /// included; and, given `changes_since`, changes newer than it to the messages below.
+    Sync {
+        since: u64,
+        changes_since: Option<u64>,
+    },
+    /// Others' messages created after this message id (ids are creation times in epoch ms).
+    Receipt(u64),
+    /// No cursor yet: others' messages, all of them.
     Start,
 }
 
 impl Cursor {
-    fn keeps(&self, message: &ChatMessage) -> bool {
+    fn keeps(&self, message: &ChatMessage, caller: &UserId) -> bool {
+        let from_others = message.sender_id() != Some(caller.as_str());
         match self {
-            Self::Sequence(since) => message.sequence().is_some_and(|s| s > *since),
-            Self::MessageId(id) => message.id.number() > *id,
-            Self::Start => true,
+            Self::Sync { since, .. } => message.sequence().is_some_and(|s| s > *since),
+            Self::Receipt(id) => from_others && message.id.number() > *id,
+            Self::Start => from_others,
         }
     }
 
     /// True once nothing further down the list can be kept.
     fn passed(&self, message: &ChatMessage) -> bool {
         match self {
+            Self::Sync {
+                changes_since: Some(changes_since),
+                ..
+            } => version(message) <= *changes_since,
             // An unedited message at or below the cursor: all below it are older still.
-            Self::Sequence(since) => {
+            Self::Sync { since, .. } => {
                 message.sequence().is_some_and(|s| s <= *since)
                     && message.version == message.id.as_str()
             }
-            Self::MessageId(id) => version(message) <= *id,
+            Self::Receipt(id) => version(message) <= *id,
             Self::Start => false,
         }
     }
+
+    /// Whether the walk reports changes to messages the caller already has.
+    fn reports_changes(&self) -> bool {
+        matches!(
+            self,
+            Self::Sync {
+                changes_since: Some(_),
+                ..
+            }
+        )
+    }
 }
 
-/// Messages from others newer than the cursor, walking pages newest first from `first`.
-/// Messages are decoded one by one and not past the cursor: a fetch with little news decodes
-/// a few messages, not a whole page.
+/// Messages newer than the cursor (and changes, for a cursor that asks), walking pages newest
+/// first from `first`. Messages are decoded one by one and not past the cursor: a fetch with
+/// little news decodes a few messages, not a whole page.
 async fn walk(
     chat: &ChatClient,
     token: &BearerToken,
-    caller_id: &UserId,
+    caller: &UserId,
     mut page: Page<Box<RawValue>>,
     cursor: &Cursor,
     floor: u64,
 ) -> Result<NewMessages, AcsError> {
     let mut next_since = floor;
+    let mut newest_change = 0;
     let mut kept = Vec::new();
+    let mut changes = Vec::new();
     loop {
         let mut passed = false;
         for raw in &page.value {
             let message = ChatMessage::from_raw(raw)?;
             next_since = next_since.max(message.sequence().unwrap_or(0));
+            newest_change = newest_change.max(version(&message));
             if cursor.passed(&message) {
                 passed = true;
                 break;
             }
-            if cursor.keeps(&message) && message.sender_id() != Some(caller_id.as_str()) {
-                kept.extend(view(&message));
+            if cursor.keeps(&message, caller) {
+                kept.extend(view(&message, caller));
+            } else if cursor.reports_changes() {
+                changes.extend(change(&message));
             }
         }
         match page.next_link.take() {
@@ -134,32 +211,41 @@ async fn walk(
         }
     }
     kept.sort_by_key(|m| m.sequence_id);
+    changes.sort_by_key(|c| c.sequence_id);
+    let (changes, next_changes_since) = match cursor {
+        Cursor::Sync { changes_since, .. } => (
+            cursor.reports_changes().then_some(changes),
+            Some(newest_change.max(changes_since.unwrap_or(0))),
+        ),
+        _ => (None, None),
+    };
     Ok(NewMessages {
         messages: kept,
         next_since,
+        changes,
+        next_changes_since,
     })
 }
 
-/// Stateless cursor: messages from others with a sequence id above `since`.
+/// Stateless cursor, the sync cursor of a person on several devices: every message with a
+/// sequence id above `since`, the caller's own included; with `changes_since`, also the edits
+/// and deletions since then of the messages below.
 pub async fn new_since(
     chat: &ChatClient,
     token: &BearerToken,
     thread_id: &ThreadId,
-    caller_id: &UserId,
+    caller: &UserId,
     since: u64,
+    changes_since: Option<u64>,
 ) -> Result<NewMessages, AcsError> {
     let first = chat
         .list_messages(token, thread_id, Some(MAX_PAGE_SIZE), None)
         .await?;
-    walk(
-        chat,
-        token,
-        caller_id,
-        first,
-        &Cursor::Sequence(since),
+    let cursor = Cursor::Sync {
         since,
-    )
-    .await
+        changes_since,
+    };
+    walk(chat, token, caller, first, &cursor, since).await
 }
 
 /// Read-receipt cursor: messages from others after the caller's own last read receipt, then a
@@ -180,7 +266,7 @@ pub async fn new_by_receipt(
         .filter(|r| r.sender_communication_identifier.id() == Some(caller_id.as_str()))
         .map(|r| r.chat_message_id.number())
         .max()
-        .map_or(Cursor::Start, Cursor::MessageId);
+        .map_or(Cursor::Start, Cursor::Receipt);
     let new = walk(chat, token, caller_id, first, &cursor, 0).await?;
     // Receipts only for others' messages: whether ACS honours one for the caller's own message
     // is unverified, and this cursor never needs it.

@@ -14,9 +14,19 @@ mod state;
 pub mod add_user;
 pub mod create_thread;
 pub mod create_users;
+pub mod delete_message;
+pub mod delete_thread;
+pub mod delete_user;
 pub mod get_all_messages;
 pub mod get_messages;
+pub mod get_participants;
+pub mod list_threads;
+pub mod refresh_token;
+pub mod remove_user;
 pub mod send_message;
+pub mod send_typing;
+pub mod update_message;
+pub mod update_thread;
 
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
@@ -43,17 +53,38 @@ pub enum Function {
     SendMessage,
     GetMessages,
     GetAllMessages,
+    RefreshToken,
+    DeleteUser,
+    ListThreads,
+    GetParticipants,
+    RemoveUser,
+    UpdateMessage,
+    DeleteMessage,
+    SendTyping,
+    UpdateThread,
+    DeleteThread,
 }
 
 impl Function {
-    /// Every function, in the order of the original app's README.
-    pub const ALL: [Function; 6] = [
+    /// Every function: the original app's six in its README's order, then the rest of a
+    /// chat's life.
+    pub const ALL: [Function; 16] = [
         Self::CreateUsers,
         Self::CreateThread,
         Self::AddUser,
         Self::SendMessage,
         Self::GetMessages,
         Self::GetAllMessages,
+        Self::RefreshToken,
+        Self::DeleteUser,
+        Self::ListThreads,
+        Self::GetParticipants,
+        Self::RemoveUser,
+        Self::UpdateMessage,
+        Self::DeleteMessage,
+        Self::SendTyping,
+        Self::UpdateThread,
+        Self::DeleteThread,
     ];
 
     /// The binary name and route path segment.
@@ -65,20 +96,37 @@ impl Function {
             Self::SendMessage => "send_message",
             Self::GetMessages => "get_messages",
             Self::GetAllMessages => "get_all_messages",
+            Self::RefreshToken => "refresh_token",
+            Self::DeleteUser => "delete_user",
+            Self::ListThreads => "list_threads",
+            Self::GetParticipants => "get_participants",
+            Self::RemoveUser => "remove_user",
+            Self::UpdateMessage => "update_message",
+            Self::DeleteMessage => "delete_message",
+            Self::SendTyping => "send_typing",
+            Self::UpdateThread => "update_thread",
+            Self::DeleteThread => "delete_thread",
         }
     }
 
     /// The one method its route accepts.
     pub fn method(self) -> &'static str {
         match self {
-            Self::GetMessages | Self::GetAllMessages => "GET",
+            Self::GetMessages
+            | Self::GetAllMessages
+            | Self::ListThreads
+            | Self::GetParticipants => "GET",
             _ => "POST",
         }
     }
 
-    /// Whether it needs the admin key (the connection string) in this auth mode.
+    /// Whether it needs the admin key (the connection string) in this auth mode: the token
+    /// issuer, and the two that act on an identity itself.
     pub fn needs_admin_key(self, mode: AuthMode) -> bool {
-        self == Self::CreateUsers || mode == AuthMode::Trusted
+        matches!(
+            self,
+            Self::CreateUsers | Self::RefreshToken | Self::DeleteUser
+        ) || mode == AuthMode::Trusted
     }
 }
 
@@ -205,6 +253,22 @@ async fn dispatch(state: &AppState, function: Function, request: Request) -> Res
             Function::GetAllMessages => {
                 serve::<get_all_messages::GetAllMessages>(state, &request).await
             }
+            Function::RefreshToken => serve::<refresh_token::RefreshToken>(state, &request).await,
+            Function::DeleteUser => serve::<delete_user::DeleteUser>(state, &request).await,
+            Function::ListThreads => serve::<list_threads::ListThreads>(state, &request).await,
+            Function::GetParticipants => {
+                serve::<get_participants::GetParticipants>(state, &request).await
+            }
+            Function::RemoveUser => serve::<remove_user::RemoveUser>(state, &request).await,
+            Function::UpdateMessage => {
+                serve::<update_message::UpdateMessage>(state, &request).await
+            }
+            Function::DeleteMessage => {
+                serve::<delete_message::DeleteMessage>(state, &request).await
+            }
+            Function::SendTyping => serve::<send_typing::SendTyping>(state, &request).await,
+            Function::UpdateThread => serve::<update_thread::UpdateThread>(state, &request).await,
+            Function::DeleteThread => serve::<delete_thread::DeleteThread>(state, &request).await,
         }
     };
     match outcome {

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::caller::{Caller, Who};
 use super::idempotency::{IdempotencyKey, Send};
-use super::input::{JsonBody, MAX_MESSAGE_BYTES};
+use super::input::{JsonBody, display_name, message_text};
 use super::{ApiError, AppState, Endpoint};
 use crate::acs::{ThreadId, UserId};
 
@@ -17,6 +17,8 @@ pub struct SendMessage {
     pub thread_id: ThreadId,
     pub user_id: UserId,
     pub message: String,
+    /// The sender's name, stored with the message.
+    pub display_name: Option<String>,
     /// The client's `Idempotency-Key`, if it sent one.
     pub idempotency_key: Option<String>,
 }
@@ -26,17 +28,11 @@ impl Endpoint for SendMessage {
         let body = JsonBody::parse(request)?;
         let thread_id = body.id("thread_id")?;
         let user_id = body.id("user_id")?;
-        let message = body.required("message")?;
-        if message.len() > MAX_MESSAGE_BYTES {
-            return Err(ApiError::TooLarge {
-                what: "message",
-                limit: MAX_MESSAGE_BYTES,
-            });
-        }
         Ok(Self {
             thread_id,
             user_id,
-            message: message.to_owned(),
+            message: message_text(&body)?,
+            display_name: display_name(&body)?,
             idempotency_key: IdempotencyKey::from_header(request)?,
         })
     }
@@ -55,6 +51,7 @@ impl Endpoint for SendMessage {
             sender: &caller.user_id,
             thread_id: &self.thread_id,
             content: &self.message,
+            display_name: self.display_name.as_deref(),
             key: &IdempotencyKey::new(self.idempotency_key),
         }
         .exactly_once()
@@ -68,6 +65,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::api::input::MAX_MESSAGE_BYTES;
     use crate::api::input::test_requests::{THREAD, USER, code, post};
 
     #[test]

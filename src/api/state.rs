@@ -3,13 +3,14 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
 use super::Function;
 use super::errors::ApiError;
 use crate::acs::identity::AccessToken;
-use crate::acs::{AcsError, AcsHttp, BearerToken, ChatClient, IdentityClient, UserId};
+use crate::acs::{AcsError, AcsHttp, BearerToken, ChatClient, IdentityClient, ThreadId, UserId};
 use crate::config::{Config, ConfigError};
 use crate::secrets::SecretStore;
 
@@ -31,6 +32,8 @@ pub struct AppState {
     secrets: Option<SecretStore>,
     /// Trusted mode: tokens minted per user, reused while they have life left.
     minted: Mutex<HashMap<UserId, AccessToken>>,
+    /// When this container last forwarded a typing notification, per user and thread.
+    typing: Mutex<HashMap<(UserId, ThreadId), Instant>>,
 }
 
 impl AppState {
@@ -64,6 +67,7 @@ impl AppState {
             chat,
             secrets,
             minted: Mutex::default(),
+            typing: Mutex::default(),
         })
     }
 
@@ -102,6 +106,23 @@ impl AppState {
     /// Keeps a minted token for reuse by later requests in this container.
     pub(crate) fn keep_minted_token(&self, user_id: &UserId, token: &AccessToken) {
         self.minted().insert(user_id.clone(), token.clone());
+    }
+
+    /// Whether a typing notification from `user` in `thread` is due, `interval` after the last
+    /// one this container forwarded; if so, it counts as forwarded now.
+    pub(crate) fn typing_due(&self, user: &UserId, thread: &ThreadId, interval: Duration) -> bool {
+        let now = Instant::now();
+        let mut typing = self
+            .typing
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        typing.retain(|_, at| now.duration_since(*at) < interval);
+        let key = (user.clone(), thread.clone());
+        if typing.contains_key(&key) {
+            return false;
+        }
+        typing.insert(key, now);
+        true
     }
 
     /// The trusted-mode service identity from the secret, if it names one.

@@ -3,7 +3,7 @@
 //!
 //! Events carry placeholders (`{{user1_token}}`, `{{thread_id}}`, ...) that stand for a fresh
 //! world made for each event: two users from `create_users`, a thread between them in which
-//! user2 said "Hi!", and an outsider. In expectations, `"{{*}}"` matches any value.
+//! user2 said "Hi!" (`user2_message_id`), and an outsider. In expectations, `"{{*}}"` matches any value.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -40,7 +40,7 @@ async fn world(app: &TestApp) -> BTreeMap<&'static str, String> {
     let (user1, user2) = app.users().await;
     let outsider = app.outsider().await;
     let thread = app.thread(&user1, &user2).await;
-    app.send(&thread, &user2, "Hi!").await;
+    let user2_message_id = app.send(&thread, &user2, "Hi!").await;
     let expired = app
         .emulator
         .mint_token(&user1.id, time::Duration::seconds(-60))
@@ -53,6 +53,7 @@ async fn world(app: &TestApp) -> BTreeMap<&'static str, String> {
     values.insert("outsider_id", outsider.id);
     values.insert("outsider_token", outsider.token);
     values.insert("thread_id", thread);
+    values.insert("user2_message_id", user2_message_id);
     values.insert("expired_token", expired);
     values.insert("forged_token", format!("{}x", user1.token));
     values.insert("unknown_user_id", format!("{}0", user2.id));

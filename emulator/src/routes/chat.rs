@@ -93,6 +93,17 @@ struct ReadReceipt {
     chat_message_id: Option<String>,
 }
 
+#[derive(Deserialize)]
+struct UpdateThread {
+    topic: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct UpdateMessage {
+    content: Option<String>,
+    metadata: Option<serde_json::Map<String, Value>>,
+}
+
 /// Serves a chat route as the user the bearer token names.
 pub fn serve(shared: &Shared, call: &Call, route: Route<'_>) -> Result<Reply, Failure> {
     let token = call.bearer().ok_or(Failure::Unauthorized)?;
@@ -102,6 +113,49 @@ pub fn serve(shared: &Shared, call: &Call, route: Route<'_>) -> Result<Reply, Fa
     shared.admit(&route, caller)?;
     match route {
         Route::CreateThread => create_thread(shared, &mut store, call, caller),
+        Route::ListThreads => {
+            let (skip, size) = (skip(call)?, page_size(call)?);
+            let page = store.list_threads(caller, skip, size);
+            Ok(listing(shared, call, "skip", size, &page, |t| {
+                wire::thread_item(t)
+            }))
+        }
+        Route::UpdateThread { thread_id } => {
+            let request: UpdateThread = call.json_body()?;
+            store.update_topic(caller, thread_id, &request.topic.unwrap_or_default())?;
+            Ok(reply::empty(StatusCode::NO_CONTENT))
+        }
+        Route::DeleteThread { thread_id } => {
+            store.delete_thread(caller, thread_id)?;
+            Ok(reply::empty(StatusCode::NO_CONTENT))
+        }
+        Route::RemoveParticipant { thread_id } => {
+            let removed: Identifier = call.json_body()?;
+            let removed = removed
+                .raw_id
+                .or(removed.communication_user.map(|u| u.id))
+                .ok_or_else(|| Failure::BadRequest("Identifier format is invalid ().".into()))?;
+            store.remove_participant(caller, thread_id, &removed)?;
+            Ok(reply::empty(StatusCode::NO_CONTENT))
+        }
+        Route::UpdateMessage {
+            thread_id,
+            message_id,
+        } => {
+            let request: UpdateMessage = call.json_body()?;
+            store.update_message(
+                caller,
+                thread_id,
+                message_id,
+                request.content,
+                request.metadata,
+            )?;
+            Ok(reply::empty(StatusCode::NO_CONTENT))
+        }
+        Route::SendTyping { thread_id } => {
+            store.typing(caller, thread_id)?;
+            Ok(reply::empty(StatusCode::OK))
+        }
         Route::GetThread { thread_id } => Ok(reply::json(
             StatusCode::OK,
             &wire::thread(store.get_thread(caller, thread_id)?),

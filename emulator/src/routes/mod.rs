@@ -92,7 +92,14 @@ pub enum Route<'a> {
         user_id: &'a str,
     },
     CreateThread,
+    ListThreads,
     GetThread {
+        thread_id: &'a str,
+    },
+    UpdateThread {
+        thread_id: &'a str,
+    },
+    DeleteThread {
         thread_id: &'a str,
     },
     ListParticipants {
@@ -111,9 +118,19 @@ pub enum Route<'a> {
         thread_id: &'a str,
         message_id: &'a str,
     },
+    UpdateMessage {
+        thread_id: &'a str,
+        message_id: &'a str,
+    },
     DeleteMessage {
         thread_id: &'a str,
         message_id: &'a str,
+    },
+    RemoveParticipant {
+        thread_id: &'a str,
+    },
+    SendTyping {
+        thread_id: &'a str,
     },
     ListReadReceipts {
         thread_id: &'a str,
@@ -137,6 +154,21 @@ impl<'a> Route<'a> {
                 Self::RevokeTokens { user_id }
             }
             (&Method::POST, &["chat", "threads"]) => Self::CreateThread,
+            (&Method::GET, &["chat", "threads"]) => Self::ListThreads,
+            (&Method::PATCH, &["chat", "threads", thread_id]) => Self::UpdateThread { thread_id },
+            (&Method::DELETE, &["chat", "threads", thread_id]) => Self::DeleteThread { thread_id },
+            (&Method::POST, &["chat", "threads", thread_id, "participants", ":remove"]) => {
+                Self::RemoveParticipant { thread_id }
+            }
+            (&Method::PATCH, &["chat", "threads", thread_id, "messages", message_id]) => {
+                Self::UpdateMessage {
+                    thread_id,
+                    message_id,
+                }
+            }
+            (&Method::POST, &["chat", "threads", thread_id, "typing"]) => {
+                Self::SendTyping { thread_id }
+            }
             (&Method::GET, &["chat", "threads", thread_id]) => Self::GetThread { thread_id },
             (&Method::GET, &["chat", "threads", thread_id, "participants"]) => {
                 Self::ListParticipants { thread_id }
@@ -182,6 +214,12 @@ impl<'a> Route<'a> {
             Self::IssueToken { .. } => "POST /identities/{id}/:issueAccessToken",
             Self::RevokeTokens { .. } => "POST /identities/{id}/:revokeAccessTokens",
             Self::CreateThread => "POST /chat/threads",
+            Self::ListThreads => "GET /chat/threads",
+            Self::UpdateThread { .. } => "PATCH /chat/threads/{threadId}",
+            Self::DeleteThread { .. } => "DELETE /chat/threads/{threadId}",
+            Self::RemoveParticipant { .. } => "POST /chat/threads/{threadId}/participants/:remove",
+            Self::UpdateMessage { .. } => "PATCH /chat/threads/{threadId}/messages/{messageId}",
+            Self::SendTyping { .. } => "POST /chat/threads/{threadId}/typing",
             Self::GetThread { .. } => "GET /chat/threads/{threadId}",
             Self::ListParticipants { .. } => "GET /chat/threads/{threadId}/participants",
             Self::AddParticipants { .. } => "POST /chat/threads/{threadId}/participants/:add",

@@ -1,0 +1,75 @@
+//! `GET /get_participants?thread_id&user_id`: who is in the thread, with their display names.
+
+use lambda_http::Request;
+use serde_json::{Value, json};
+
+use super::caller::{Caller, Who};
+use super::input::Query;
+use super::{ApiError, AppState, Endpoint};
+use crate::acs::{ThreadId, UserId};
+
+/// A valid `get_participants` request.
+#[derive(Debug)]
+pub struct GetParticipants {
+    pub thread_id: ThreadId,
+    pub user_id: UserId,
+}
+
+impl Endpoint for GetParticipants {
+    fn parse(request: &Request) -> Result<Self, ApiError> {
+        let query = Query::parse(request, &["thread_id", "user_id"])?;
+        Ok(Self {
+            thread_id: query.id("thread_id")?,
+            user_id: query.id("user_id")?,
+        })
+    }
+
+    fn who(&self) -> Who<'_> {
+        Who::User {
+            field: "user_id",
+            id: &self.user_id,
+        }
+    }
+
+    async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+        let participants = state
+            .chat()?
+            .list_participants(&caller.token, &self.thread_id)
+            .await?;
+        let participants: Vec<Value> = participants
+            .iter()
+            .filter_map(|p| {
+                Some(json!({
+                    "user_id": p.communication_identifier.id()?,
+                    "display_name": p.display_name,
+                }))
+            })
+            .collect();
+        Ok(json!({"participants": participants}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::input::test_requests::{THREAD, USER, code, get};
+
+    #[test]
+    fn parse_takes_the_thread_and_the_caller() {
+        let parsed =
+            GetParticipants::parse(&get(&[("thread_id", THREAD), ("user_id", USER)])).unwrap();
+        assert_eq!(parsed.thread_id, *THREAD);
+        assert_eq!(
+            code(GetParticipants::parse(&get(&[("user_id", USER)]))),
+            "400 missing_field"
+        );
+        assert_eq!(
+            code(GetParticipants::parse(&get(&[
+                ("thread_id", THREAD),
+                ("user_id", USER),
+                ("page", "1")
+            ]))),
+            "400 unknown_query_parameter"
+        );
+    }
+}

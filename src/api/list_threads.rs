@@ -1,0 +1,157 @@
+//! `GET /list_threads?user_id[&max_page_size][&page]`: the caller's inbox, most recent
+//! activity first, so a client that forgot a thread id can find it again.
+//!
+//! Deleted threads are left out. ACS keeps listing a thread for someone who has left it, so
+//! each thread of the page is checked with the caller's token (one small participants read
+//! each, all at once) and those the caller is no longer in are left out too: two sequential
+//! round trips. `next_page` is an opaque cursor to pass back as `page`.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use futures_util::future::join_all;
+use lambda_http::Request;
+use serde_json::{Value, json};
+use time::format_description::well_known::Rfc3339;
+
+use super::caller::{Caller, Who};
+use super::input::Query;
+use super::{ApiError, AppState, Endpoint};
+use crate::acs::chat::ChatThreadItem;
+use crate::acs::{AcsError, UserId};
+
+/// Threads per page when the caller names no size.
+pub const DEFAULT_PAGE_SIZE: u32 = 20;
+/// Largest page a caller may ask for.
+pub const MAX_PAGE_SIZE: u32 = 50;
+
+/// A valid `list_threads` request.
+#[derive(Debug)]
+pub struct ListThreads {
+    pub user_id: UserId,
+    pub max_page_size: u32,
+    /// The ACS query of the page to read, decoded from `page`.
+    pub page: Option<String>,
+}
+
+impl Endpoint for ListThreads {
+    fn parse(request: &Request) -> Result<Self, ApiError> {
+        let query = Query::parse(request, &["user_id", "max_page_size", "page"])?;
+        let max_page_size = match query.optional("max_page_size") {
+            None => DEFAULT_PAGE_SIZE,
+            Some(raw) => raw
+                .parse()
+                .ok()
+                .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
+                .ok_or(ApiError::InvalidField {
+                    field: "max_page_size",
+                    reason: "must be a whole number from 1 to 50",
+                })?,
+        };
+        let page = query
+            .optional("page")
+            .map(|raw| {
+                URL_SAFE_NO_PAD
+                    .decode(raw)
+                    .ok()
+                    .and_then(|bytes| String::from_utf8(bytes).ok())
+                    .ok_or(ApiError::InvalidField {
+                        field: "page",
+                        reason: "must be a next_page value as list_threads gave it",
+                    })
+            })
+            .transpose()?;
+        Ok(Self {
+            user_id: query.id("user_id")?,
+            max_page_size,
+            page,
+        })
+    }
+
+    fn who(&self) -> Who<'_> {
+        Who::User {
+            field: "user_id",
+            id: &self.user_id,
+        }
+    }
+
+    async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+        let chat = state.chat()?;
+        let (threads, next) = chat
+            .list_threads(&caller.token, self.max_page_size, self.page.as_deref())
+            .await?;
+        let live: Vec<ChatThreadItem> = threads
+            .into_iter()
+            .filter(|t| t.deleted_on.is_none())
+            .collect();
+        let member = join_all(live.iter().map(|t| async {
+            match chat.probe_participants(&caller.token, &t.id).await {
+                Ok(()) => Ok(true),
+                Err(AcsError::Forbidden(_) | AcsError::NotFound(_)) => Ok(false),
+                Err(error) => Err(error),
+            }
+        }))
+        .await;
+        let mut listed = Vec::new();
+        for (thread, member) in live.iter().zip(member) {
+            if member? {
+                listed.push(json!({
+                    "thread_id": thread.id,
+                    "topic": thread.topic,
+                    "last_message_received_on": thread
+                        .last_message_received_on
+                        .and_then(|at| at.format(&Rfc3339).ok()),
+                }));
+            }
+        }
+        let mut body = json!({"threads": listed});
+        if let Some(next) = next {
+            body["next_page"] = json!(URL_SAFE_NO_PAD.encode(next));
+        }
+        Ok(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::input::test_requests::{USER, code, get};
+
+    #[test]
+    fn parse_reads_a_page_size_and_an_opaque_page() {
+        let parsed = ListThreads::parse(&get(&[("user_id", USER)])).unwrap();
+        assert_eq!(
+            (parsed.max_page_size, parsed.page),
+            (DEFAULT_PAGE_SIZE, None)
+        );
+        let page = URL_SAFE_NO_PAD.encode("skip=20&maxPageSize=20");
+        let parsed = ListThreads::parse(&get(&[
+            ("user_id", USER),
+            ("max_page_size", "5"),
+            ("page", &page),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (parsed.max_page_size, parsed.page.as_deref()),
+            (5, Some("skip=20&maxPageSize=20"))
+        );
+        for (what, size, page, expected) in [
+            ("a page size of 0", "0", "", "400 invalid_field"),
+            ("a page size past 50", "51", "", "400 invalid_field"),
+            (
+                "a page size that is no number",
+                "ten",
+                "",
+                "400 invalid_field",
+            ),
+            (
+                "a page that is not base64url",
+                "5",
+                "%%%",
+                "400 invalid_field",
+            ),
+        ] {
+            let request = get(&[("user_id", USER), ("max_page_size", size), ("page", page)]);
+            assert_eq!(code(ListThreads::parse(&request)), expected, "{what}");
+        }
+    }
+}

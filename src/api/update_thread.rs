@@ -1,0 +1,74 @@
+//! `POST /update_thread` `{"thread_id", "user_id", "topic"}`: renames the thread.
+
+use lambda_http::Request;
+use serde_json::{Value, json};
+
+use super::caller::{Caller, Who};
+use super::input::{JsonBody, topic};
+use super::{ApiError, AppState, Endpoint};
+use crate::acs::{ThreadId, UserId};
+
+/// A valid `update_thread` request.
+#[derive(Debug)]
+pub struct UpdateThread {
+    pub thread_id: ThreadId,
+    pub user_id: UserId,
+    pub topic: String,
+}
+
+impl Endpoint for UpdateThread {
+    fn parse(request: &Request) -> Result<Self, ApiError> {
+        let body = JsonBody::parse(request)?;
+        Ok(Self {
+            thread_id: body.id("thread_id")?,
+            user_id: body.id("user_id")?,
+            topic: topic(body.required("topic")?)?,
+        })
+    }
+
+    fn who(&self) -> Who<'_> {
+        Who::User {
+            field: "user_id",
+            id: &self.user_id,
+        }
+    }
+
+    async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+        state
+            .chat()?
+            .update_topic(&caller.token, &self.thread_id, &self.topic)
+            .await?;
+        Ok(json!({"message": "Thread updated successfully", "topic": self.topic}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::input::test_requests::{THREAD, USER, code, post};
+
+    #[test]
+    fn parse_takes_a_topic_of_1_to_256_characters() {
+        let with = |topic: Value| json!({"thread_id": THREAD, "user_id": USER, "topic": topic});
+        assert_eq!(
+            UpdateThread::parse(&post(with(json!(" Lunch "))))
+                .unwrap()
+                .topic,
+            "Lunch"
+        );
+        assert_eq!(
+            code(UpdateThread::parse(&post(with(json!(""))))),
+            "400 missing_field"
+        );
+        assert_eq!(
+            code(UpdateThread::parse(&post(with(json!("t".repeat(257)))))),
+            "400 invalid_field"
+        );
+        assert_eq!(
+            code(UpdateThread::parse(&post(with(json!(5))))),
+            "400 invalid_field"
+        );
+    }
+}

@@ -1,0 +1,6 @@
+//! The `delete_message` Lambda function: wiring only; the handler is `acs_chat_api::api::delete_message`.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    acs_chat_api::api::run(acs_chat_api::api::Function::DeleteMessage).await
+}

@@ -1,0 +1,6 @@
+//! The `list_threads` Lambda function: wiring only; the handler is `acs_chat_api::api::list_threads`.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    acs_chat_api::api::run(acs_chat_api::api::Function::ListThreads).await
+}
