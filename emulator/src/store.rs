@@ -398,12 +398,17 @@ impl Store {
             share_history_time: epoch(),
         }];
         for p in participants {
-            if self.identities.contains_key(&p.id) && !members.iter().any(|m| m.id == p.id) {
-                members.push(Participant {
+            if !self.identities.contains_key(&p.id) {
+                continue;
+            }
+            // Naming the creator too (as the SDKs do to give it a name) names it once.
+            match members.iter_mut().find(|m| m.id == p.id) {
+                Some(member) => member.display_name = p.display_name.or(member.display_name.take()),
+                None => members.push(Participant {
                     id: p.id,
                     display_name: p.display_name,
                     share_history_time: p.share_history_time.unwrap_or_else(epoch),
-                });
+                }),
             }
         }
         let added = members.clone();

@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod chat_life;
 mod conversation;
 mod errors;
 mod events;

@@ -1,0 +1,509 @@
+//! A chat people live in: identities that outlive their first token, an inbox, leaving,
+//! editing, deleting, typing, names, and several devices in sync.
+
+use acs_chat_api::api::Function;
+use acs_emulator::{ANY, Route};
+use serde_json::{Value, json};
+
+use crate::helpers::{Answer, TestApp, User, assert_error, get, post, spawn_app, texts};
+
+async fn act(app: &TestApp, function: Function, who: &User, mut body: Value) -> Answer {
+    body["user_id"] = json!(who.id);
+    app.call(function, post(body, Some(&who.token))).await
+}
+
+async fn read(app: &TestApp, function: Function, who: &User, query: &[(&str, &str)]) -> Answer {
+    let mut pairs = vec![("user_id", who.id.as_str())];
+    pairs.extend_from_slice(query);
+    app.call(function, get(&pairs, Some(&who.token))).await
+}
+
+fn thread_ids(answer: &Answer) -> Vec<String> {
+    answer.body["threads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["thread_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_conversation_outlives_its_first_token() {
+    let app = spawn_app().await;
+    let (alice, bob) = app.users().await;
+    let thread = app.thread(&alice, &bob).await;
+    app.send(&thread, &bob, "before the refresh").await;
+
+    let refreshed = act(&app, Function::RefreshToken, &alice, json!({})).await;
+    assert_eq!(refreshed.status, 200, "{:?}", refreshed.body);
+    assert_eq!(
+        refreshed.body["user_id"],
+        alice.id.as_str(),
+        "the same identity"
+    );
+    let alice2 = User {
+        id: alice.id.clone(),
+        token: refreshed.body["token"].as_str().unwrap().to_owned(),
+    };
+    assert_ne!(alice2.token, alice.token);
+
+    // The first token's life ends; the old thread is still Alice's with the new one.
+    let expired = app
+        .emulator
+        .mint_token(&alice.id, time::Duration::seconds(-1))
+        .unwrap();
+    let inbox = read(&app, Function::ListThreads, &alice2, &[]).await;
+    assert_eq!(thread_ids(&inbox), std::slice::from_ref(&thread));
+    let history = read(
+        &app,
+        Function::GetAllMessages,
+        &alice2,
+        &[("thread_id", &thread)],
+    )
+    .await;
+    assert_eq!(texts(&history.body), ["before the refresh"]);
+    app.send(&thread, &alice2, "after the refresh").await;
+
+    // The expired token is refused everywhere, before any ACS call.
+    let old = User {
+        id: alice.id.clone(),
+        token: expired,
+    };
+    app.emulator.faults().reset_counts();
+    // Every field any endpoint needs: unknown ones are ignored, so each gets past parsing.
+    let body = json!({
+        "user_id": old.id, "user1_id": old.id, "user2_id": bob.id, "remove_user_id": old.id,
+        "thread_id": thread, "message": "x", "message_id": "1", "topic": "t",
+    });
+    for function in Function::ALL {
+        let request = match function {
+            Function::CreateUsers => continue,
+            Function::ListThreads => get(&[("user_id", &old.id)], Some(&old.token)),
+            _ if function.method() == "GET" => get(
+                &[("user_id", &old.id), ("thread_id", &thread)],
+                Some(&old.token),
+            ),
+            _ => post(body.clone(), Some(&old.token)),
+        };
+        let answer = app.call(function, request).await;
+        assert_error(&answer, 401, "token_expired");
+    }
+    assert!(app.emulator.faults().counts().is_empty());
+}
+
+#[tokio::test]
+async fn only_a_valid_token_of_the_identity_itself_gets_a_new_one() {
+    let app = spawn_app().await;
+    let (alice, bob) = app.users().await;
+    let forged = User {
+        id: alice.id.clone(),
+        token: format!("{}x", alice.token),
+    };
+    app.emulator.faults().reset_counts();
+    assert_error(
+        &act(&app, Function::RefreshToken, &forged, json!({})).await,
+        401,
+        "invalid_token",
+    );
+    assert_eq!(
+        app.count(Route::IssueToken { user_id: ANY }),
+        0,
+        "no token for a forged one"
+    );
+    app.revoke(&bob).await;
+    assert_error(
+        &act(&app, Function::RefreshToken, &bob, json!({})).await,
+        401,
+        "invalid_token",
+    );
+    assert_eq!(app.count(Route::IssueToken { user_id: ANY }), 0);
+    let as_bob = post(json!({"user_id": bob.id}), Some(&alice.token));
+    assert_error(
+        &app.call(Function::RefreshToken, as_bob).await,
+        403,
+        "token_user_mismatch",
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_user_is_gone_and_its_tokens_with_it() {
+    let app = spawn_app().await;
+    let (alice, bob) = app.users().await;
+    let thread = app.thread(&alice, &bob).await;
+    let deleted = act(&app, Function::DeleteUser, &bob, json!({})).await;
+    assert_eq!(deleted.status, 200, "{:?}", deleted.body);
+    let answer = read(
+        &app,
+        Function::GetAllMessages,
+        &bob,
+        &[("thread_id", &thread)],
+    )
+    .await;
+    assert_error(&answer, 401, "invalid_token");
+    assert_error(
+        &act(&app, Function::RefreshToken, &bob, json!({})).await,
+        401,
+        "invalid_token",
+    );
+}
+
+#[tokio::test]
+async fn the_inbox_lists_threads_by_latest_activity_and_leaves_out_deleted_and_left_ones() {
+    let app = spawn_app().await;
+    let (alice, bob) = app.users().await;
+    let first = app.thread(&alice, &bob).await;
+    let second = app.thread(&alice, &bob).await;
+    let third = app.thread(&alice, &bob).await;
+    app.send(&first, &alice, "first is busiest").await;
+    let inbox = read(&app, Function::ListThreads, &bob, &[]).await;
+    assert_eq!(thread_ids(&inbox)[0], first, "{:?}", inbox.body);
+    assert_eq!(thread_ids(&inbox).len(), 3);
+
+    let left = act(
+        &app,
+        Function::RemoveUser,
+        &bob,
+        json!({"thread_id": second, "remove_user_id": bob.id}),
+    )
+    .await;
+    assert_eq!(left.body["message"], "Left the thread");
+    let deleted = act(
+        &app,
+        Function::DeleteThread,
+        &alice,
+        json!({"thread_id": third}),
+    )
+    .await;
+    assert_eq!(deleted.status, 200);
+    assert_eq!(
+        thread_ids(&read(&app, Function::ListThreads, &bob, &[]).await),
+        std::slice::from_ref(&first)
+    );
+    assert_eq!(
+        thread_ids(&read(&app, Function::ListThreads, &alice, &[]).await),
+        [first.clone(), second.clone()]
+    );
+    // A deleted thread is gone for everyone; a participant who left is refused.
+    let gone = read(
+        &app,
+        Function::GetAllMessages,
+        &alice,
+        &[("thread_id", &third)],
+    )
+    .await;
+    assert_error(&gone, 404, "not_found");
+    let refused = read(
+        &app,
+        Function::GetAllMessages,
+        &bob,
+        &[("thread_id", &second)],
+    )
+    .await;
+    assert_error(&refused, 403, "forbidden");
+}
+
+#[tokio::test]
+async fn the_inbox_pages_with_an_opaque_cursor() {
+    let app = spawn_app().await;
+    let (alice, bob) = app.users().await;
+    let mut made = Vec::new();
+    for _ in 0..5 {
+        made.push(app.thread(&alice, &bob).await);
+    }
+    let mut seen = Vec::new();
+    let mut page: Option<String> = None;
+    for _ in 0..5 {
+        let mut query = vec![("max_page_size", "2")];
+        if let Some(page) = page.as_deref() {
+            query.push(("page", page));
+        }
+        let answer = read(&app, Function::ListThreads, &alice, &query).await;
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+        seen.extend(thread_ids(&answer));
+        page = answer.body["next_page"].as_str().map(str::to_owned);
+        if page.is_none() {
+            break;
+        }
+    }
+    seen.sort();
+    made.sort();
+    assert_eq!(seen, made);
+}
+
+#[tokio::test]
+async fn names_travel_with_participants_and_messages() {
+    let app = spawn_app().await;
+    let (alice, bob) = app.users().await;
+    let body = json!({"user1_id": alice.id, "display_name": "Alice"});
+    let created = app
+        .call(Function::CreateThread, post(body, Some(&alice.token)))
+        .await;
+    let thread = created.body["thread_id"].as_str().unwrap().to_owned();
+    let body = json!({"thread_id": thread, "user2_id": bob.id, "display_name": "Bob"});
+    assert_eq!(
+        app.call(Function::AddUser, post(body, Some(&alice.token)))
+            .await
+            .status,
+        200
+    );
+    let sent = act(
+        &app,
+        Function::SendMessage,
+        &bob,
+        json!({"thread_id": thread, "message": "hi", "display_name": "Bob"}),
+    )
+    .await;
+    assert_eq!(sent.status, 200);
+
+    let people = read(
+        &app,
+        Function::GetParticipants,
+        &alice,
+        &[("thread_id", &thread)],
+    )
+    .await;
+    let mut names: Vec<(String, String)> = people.body["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["user_id"].as_str().unwrap().to_owned(),
+                p["display_name"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    names.sort();
+    let mut expected = vec![
+        (alice.id.clone(), "Alice".to_owned()),
+        (bob.id.clone(), "Bob".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(names, expected);
+    let news = read(
+        &app,
+        Function::GetMessages,
+        &alice,
+        &[("thread_id", &thread)],
+    )
+    .await;
+    assert_eq!(news.body["messages"][0]["sender_display_name"], "Bob");
+}
+
+#[tokio::test]
+async fn only_the_sender_edits_or_deletes_and_other_devices_learn_of_it_by_the_change_cursor() {
+    let app = spawn_app().await;
+    let (alice, bob) = app.users().await;
+    let thread = app.thread(&alice, &bob).await;
+    let first = app.send(&thread, &alice, "helo").await;
+    let second = app.send(&thread, &alice, "oops").await;
+
+    // Bob's device syncs: everything so far, and the cursor pair for next time.
+    let synced = read(
+        &app,
+        Function::GetMessages,
+        &bob,
+        &[
+            ("thread_id", &thread),
+            ("since", "0"),
+            ("changes_since", "0"),
+        ],
+    )
+    .await;
+    assert_eq!(texts(&synced.body), ["helo", "oops"]);
+    let since = synced.body["next_since"].as_u64().unwrap().to_string();
+    let changes_since = synced.body["next_changes_since"]
+        .as_u64()
+        .unwrap()
+        .to_string();
+
+    let theirs = json!({"thread_id": thread, "message_id": first, "message": "hijacked"});
+    assert_error(
+        &act(&app, Function::UpdateMessage, &bob, theirs).await,
+        403,
+        "forbidden",
+    );
+    let theirs = json!({"thread_id": thread, "message_id": second});
+    assert_error(
+        &act(&app, Function::DeleteMessage, &bob, theirs).await,
+        403,
+        "forbidden",
+    );
+
+    let edit = json!({"thread_id": thread, "message_id": first, "message": "hello"});
+    assert_eq!(
+        act(&app, Function::UpdateMessage, &alice, edit)
+            .await
+            .status,
+        200
+    );
+    let delete = json!({"thread_id": thread, "message_id": second});
+    assert_eq!(
+        act(&app, Function::DeleteMessage, &alice, delete)
+            .await
+            .status,
+        200
+    );
+    app.send(&thread, &alice, "third").await;
+
+    let next = read(
+        &app,
+        Function::GetMessages,
+        &bob,
+        &[
+            ("thread_id", &thread),
+            ("since", &since),
+            ("changes_since", &changes_since),
+        ],
+    )
+    .await;
+    assert_eq!(texts(&next.body), ["third"], "new messages once");
+    let changes = next.body["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert_eq!(
+        (
+            changes[0]["id"].as_str(),
+            changes[0]["message"].as_str(),
+            changes[0]["deleted"].as_bool()
+        ),
+        (Some(first.as_str()), Some("hello"), Some(false))
+    );
+    assert_eq!(
+        (changes[1]["id"].as_str(), changes[1]["deleted"].as_bool()),
+        (Some(second.as_str()), Some(true))
+    );
+
+    let since = next.body["next_since"].as_u64().unwrap().to_string();
+    let changes_since = next.body["next_changes_since"]
+        .as_u64()
+        .unwrap()
+        .to_string();
+    let quiet = read(
+        &app,
+        Function::GetMessages,
+        &bob,
+        &[
+            ("thread_id", &thread),
+            ("since", &since),
+            ("changes_since", &changes_since),
+        ],
+    )
+    .await;
+    assert!(
+        texts(&quiet.body).is_empty() && quiet.body["changes"].as_array().unwrap().is_empty(),
+        "{:?}",
+        quiet.body
+    );
+    let history = read(
+        &app,
+        Function::GetAllMessages,
+        &bob,
+        &[("thread_id", &thread)],
+    )
+    .await;
+    assert_eq!(texts(&history.body), ["hello", "third"]);
+}
+
+#[tokio::test]
+async fn the_sync_cursor_gives_a_second_device_what_the_first_one_sent() {
+    let app = spawn_app().await;
+    let (alice, bob) = app.users().await;
+    let thread = app.thread(&alice, &bob).await;
+    app.send(&thread, &alice, "from my phone").await;
+    app.send(&thread, &bob, "reply").await;
+    let laptop = read(
+        &app,
+        Function::GetMessages,
+        &alice,
+        &[("thread_id", &thread), ("since", "0")],
+    )
+    .await;
+    let mine: Vec<(String, bool)> = laptop.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["message"].as_str().unwrap().to_owned(),
+                m["mine"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        mine,
+        [
+            ("from my phone".to_owned(), true),
+            ("reply".to_owned(), false)
+        ]
+    );
+    // The read-receipt mode stays "what others wrote since I last looked".
+    let news = read(
+        &app,
+        Function::GetMessages,
+        &alice,
+        &[("thread_id", &thread)],
+    )
+    .await;
+    assert_eq!(texts(&news.body), ["reply"]);
+}
+
+#[tokio::test]
+async fn typing_reaches_acs_at_most_once_per_two_seconds_per_user_and_thread() {
+    let app = spawn_app().await;
+    let (alice, bob) = app.users().await;
+    let thread = app.thread(&alice, &bob).await;
+    app.emulator.limits().set_enabled(true);
+    let mut sent = 0;
+    for _ in 0..20 {
+        let answer = act(
+            &app,
+            Function::SendTyping,
+            &alice,
+            json!({"thread_id": thread}),
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+        sent += usize::from(answer.body["sent"] == true);
+    }
+    assert_eq!(sent, 1, "one key press after another, one notification");
+    assert_eq!(app.count(Route::SendTyping { thread_id: ANY }), 1);
+    let bob_types = act(
+        &app,
+        Function::SendTyping,
+        &bob,
+        json!({"thread_id": thread}),
+    )
+    .await;
+    assert_eq!(bob_types.body["sent"], true, "each user has their own");
+}
+
+#[tokio::test]
+async fn renaming_and_removing_are_for_participants_and_show_in_the_thread() {
+    let app = spawn_app().await;
+    let (alice, bob) = app.users().await;
+    let thread = app.thread(&alice, &bob).await;
+    let outsider = app.outsider().await;
+    let rename = json!({"thread_id": thread, "topic": "Lunch"});
+    assert_error(
+        &act(&app, Function::UpdateThread, &outsider, rename.clone()).await,
+        403,
+        "forbidden",
+    );
+    assert_eq!(
+        act(&app, Function::UpdateThread, &bob, rename).await.status,
+        200
+    );
+    let inbox = read(&app, Function::ListThreads, &alice, &[]).await;
+    assert_eq!(inbox.body["threads"][0]["topic"], "Lunch");
+    let remove = json!({"thread_id": thread, "remove_user_id": bob.id});
+    assert_eq!(
+        act(&app, Function::RemoveUser, &alice, remove).await.body["message"],
+        "User removed successfully"
+    );
+    let send = json!({"thread_id": thread, "message": "still here?"});
+    assert_error(
+        &act(&app, Function::SendMessage, &bob, send).await,
+        403,
+        "forbidden",
+    );
+}
