@@ -507,3 +507,78 @@ async fn renaming_and_removing_are_for_participants_and_show_in_the_thread() {
         "forbidden",
     );
 }
+
+#[tokio::test]
+async fn each_endpoint_takes_the_sequential_round_trips_it_is_budgeted() {
+    let app = spawn_app().await;
+    let (alice, bob) = app.users().await;
+    let thread = app.thread(&alice, &bob).await;
+    let message = app.send(&thread, &alice, "counted").await;
+    let carol = app.outsider().await;
+    let rounds = async |function: Function, request| {
+        let (response, timing) =
+            acs_chat_api::api::handle_timed(&app.state, function, request).await;
+        assert_eq!(
+            response.status(),
+            200,
+            "{function:?}: {:?}",
+            response.body()
+        );
+        timing.upstream.rounds
+    };
+    let with = |who: &User, mut body: Value| {
+        body["user_id"] = json!(who.id);
+        post(body, Some(&who.token))
+    };
+    let query = |who: &User, extra: &[(&str, &str)]| {
+        let mut pairs = vec![("user_id", who.id.as_str())];
+        pairs.extend_from_slice(extra);
+        get(&pairs, Some(&who.token))
+    };
+    let cases = [
+        (Function::RefreshToken, with(&alice, json!({})), 2),
+        (Function::ListThreads, query(&alice, &[]), 2),
+        (
+            Function::GetParticipants,
+            query(&alice, &[("thread_id", &thread)]),
+            1,
+        ),
+        (
+            Function::UpdateMessage,
+            with(
+                &alice,
+                json!({"thread_id": thread, "message_id": message, "message": "edited"}),
+            ),
+            1,
+        ),
+        (
+            Function::SendTyping,
+            with(&alice, json!({"thread_id": thread})),
+            1,
+        ),
+        (
+            Function::UpdateThread,
+            with(&bob, json!({"thread_id": thread, "topic": "t"})),
+            1,
+        ),
+        (
+            Function::DeleteMessage,
+            with(&alice, json!({"thread_id": thread, "message_id": message})),
+            1,
+        ),
+        (
+            Function::RemoveUser,
+            with(&bob, json!({"thread_id": thread, "remove_user_id": bob.id})),
+            1,
+        ),
+        (
+            Function::DeleteThread,
+            with(&alice, json!({"thread_id": thread})),
+            1,
+        ),
+        (Function::DeleteUser, with(&carol, json!({})), 2),
+    ];
+    for (function, request, budget) in cases {
+        assert_eq!(rounds(function, request).await, budget, "{function:?}");
+    }
+}

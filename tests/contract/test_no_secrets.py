@@ -1,6 +1,6 @@
 """Nothing secret, anywhere: no user token, access key or connection string in any log line of
 the Rust suites' traffic (logged at debug), nor in any answer except where handing out tokens is
-the point (`create_users`' 200)."""
+the point (`create_users`' and `refresh_token`'s 200)."""
 
 import json
 import os
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
-TOKEN_ISSUERS = {"create_users"}
+TOKEN_ISSUERS = {"create_users", "refresh_token"}
 
 
 def recorded(name):

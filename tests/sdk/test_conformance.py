@@ -217,3 +217,63 @@ def test_acs_rate_limits_answer_429_with_retry_after(emulator, identity):
         assert int(raised.value.response.headers["Retry-After"]) >= 1
     finally:
         emulator.control("POST", "/_emulator/limits", {"enabled": False})
+
+
+def test_the_rest_of_a_chat_s_life_through_the_sdks(emulator, identity):
+    alice, alice_token = new_user(identity)
+    bob, bob_token = new_user(identity)
+    alice_client = chat_client(emulator, alice_token)
+    bob_client = chat_client(emulator, bob_token)
+    created = alice_client.create_chat_thread(
+        "life", thread_participants=[ChatParticipant(identifier=alice, display_name="Alice")]
+    )
+    thread_id = created.chat_thread.id
+    thread = alice_client.get_chat_thread_client(thread_id)
+    thread.add_participants([ChatParticipant(identifier=bob, display_name="Bob")])
+
+    names = {p.identifier.properties["id"]: p.display_name for p in thread.list_participants()}
+    assert names == {alice.properties["id"]: "Alice", bob.properties["id"]: "Bob"}
+
+    sent = thread.send_message("helo", sender_display_name="Alice")
+    thread.update_message(sent.id, content="hello")
+    edited = thread.get_message(sent.id)
+    assert edited.content.message == "hello" and edited.edited_on is not None
+
+    bob_thread = bob_client.get_chat_thread_client(thread_id)
+    bob_thread.send_typing_notification(sender_display_name="Bob")
+    bob_thread.update_topic("lunch")
+    assert thread.get_properties().topic == "lunch"
+    with pytest.raises(HttpResponseError) as raised:
+        bob_thread.update_message(sent.id, content="not mine")
+    assert raised.value.status_code == 403
+
+    listed = [t.id for t in bob_client.list_chat_threads()]
+    assert thread_id in listed
+
+    bob_thread.remove_participant(bob)
+    with pytest.raises(HttpResponseError) as raised:
+        list(bob_thread.list_messages())
+    assert raised.value.status_code == 403, "a removed participant is refused"
+    assert thread_id in [t.id for t in bob_client.list_chat_threads()], "ACS still lists a left thread"
+    kinds = [m.type for m in thread.list_messages()]
+    assert "participantRemoved" in [str(k.value if hasattr(k, "value") else k) for k in kinds]
+
+    alice_client.delete_chat_thread(thread_id)
+    with pytest.raises(ResourceNotFoundError):
+        thread.get_properties()
+    deleted = [t for t in alice_client.list_chat_threads() if t.id == thread_id]
+    assert deleted and deleted[0].deleted_on is not None
+
+
+def test_revoked_and_deleted_identities_lose_their_tokens(emulator, identity):
+    user, token = new_user(identity)
+    client = chat_client(emulator, token)
+    client.create_chat_thread("before")
+    identity.revoke_tokens(user)
+    with pytest.raises(ClientAuthenticationError):
+        chat_client(emulator, token).create_chat_thread("after revoke")
+    fresh = identity.get_token(user, ["chat"]).token
+    chat_client(emulator, fresh).create_chat_thread("fresh token")
+    identity.delete_user(user)
+    with pytest.raises(ClientAuthenticationError):
+        chat_client(emulator, fresh).create_chat_thread("after delete")
