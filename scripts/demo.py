@@ -94,6 +94,7 @@ def main():
         answer = api.call("POST", "/send_message", token, {"thread_id": thread, "user_id": user, "message": text})
         who = "Alice" if user == alice else "Bob"
         print(f"   {who}: {text!r} -> {answer['message']}")
+        return answer["message_id"]
 
     def fetch(user, token):
         return api.call("GET", "/get_messages", token, query={"thread_id": thread, "user_id": user})
@@ -121,7 +122,7 @@ def main():
     expect(texts(new), [], "Alice's second fetch")
 
     step("POST /send_message: Alice replies; Bob fetches incrementally")
-    send(alice, alice_token, "Noon works.")
+    noon = send(alice, alice_token, "Noon works.")
     new = fetch(bob, bob_token)
     show(new["messages"])
     expect(texts(new), ["Noon works."], "Bob's incremental fetch")
@@ -130,6 +131,46 @@ def main():
     history = api.call("GET", "/get_all_messages", bob_token, query={"thread_id": thread, "user_id": bob})
     show(history["messages"])
     expect(texts(history), ["Hello, World!", "Hi!", "Lunch at noon?", "Noon works."], "history")
+
+    step("GET /get_messages as Bob's laptop: the sync cursor, his own messages included")
+    sync = api.call("GET", "/get_messages", bob_token, query={"thread_id": thread, "user_id": bob, "since": 0, "changes_since": 0})
+    show(sync["messages"])
+    expect([m["mine"] for m in sync["messages"]], [False, True, True, False], "Bob's own messages marked")
+
+    step("POST /update_thread: Bob renames the thread")
+    renamed = api.call("POST", "/update_thread", bob_token, {"thread_id": thread, "user_id": bob, "topic": "Lunch plans"})
+    print(f"   {renamed['message']}: {renamed['topic']!r}")
+
+    step("POST /update_message: Alice edits a message; Bob's laptop learns of it")
+    edited = api.call("POST", "/update_message", alice_token, {"thread_id": thread, "user_id": alice, "message_id": noon, "message": "Noon works. See you there!"})
+    print(f"   {edited['message']}")
+    changes = api.call("GET", "/get_messages", bob_token, query={
+        "thread_id": thread, "user_id": bob, "since": sync["next_since"], "changes_since": sync["next_changes_since"]})
+    for change in changes["changes"]:
+        print(f"   changed: message {change['sequence_id']} now reads {change['message']!r}")
+    expect([c["message"] for c in changes["changes"]], ["Noon works. See you there!"], "the edit reaching Bob")
+
+    step("GET /list_threads as Bob: his inbox")
+    inbox = api.call("GET", "/list_threads", bob_token, query={"user_id": bob})
+    for item in inbox["threads"]:
+        print(f"   {item['topic']!r}  {short(item['thread_id'], 30)}")
+    expect([t["topic"] for t in inbox["threads"]], ["Lunch plans"], "Bob's inbox")
+
+    if not args.trusted:
+        step("POST /refresh_token: Alice gets a new token for the same identity")
+        fresh = api.call("POST", "/refresh_token", alice_token, {"user_id": alice})
+        expect(fresh["user_id"], alice, "the refreshed identity")
+        alice_token = fresh["token"]
+        print(f"   new token {short(alice_token, 16)}, expires {fresh['expires_on']}")
+
+    step("POST /remove_user: Bob leaves the thread")
+    left = api.call("POST", "/remove_user", bob_token, {"thread_id": thread, "user_id": bob, "remove_user_id": bob})
+    print(f"   {left['message']}")
+    inbox = api.call("GET", "/list_threads", bob_token, query={"user_id": bob})
+    expect(inbox["threads"], [], "Bob's inbox after leaving")
+    print("   Bob's inbox is empty; Alice still has the thread:")
+    history = api.call("GET", "/get_all_messages", alice_token, query={"thread_id": thread, "user_id": alice})
+    show(history["messages"])
 
     if not args.trusted:
         step("What the API refuses")

@@ -37,6 +37,16 @@ pub enum Who<'a> {
     Participant { acting: Option<&'a UserId> },
 }
 
+impl<'a> Who<'a> {
+    /// The user the request names as `user_id`, as most endpoints do.
+    pub fn user_id(id: &'a UserId) -> Self {
+        Self::User {
+            field: "user_id",
+            id,
+        }
+    }
+}
+
 /// The caller the request's credentials name, who must be `who`.
 pub async fn authenticate(
     state: &AppState,

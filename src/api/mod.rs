@@ -29,6 +29,8 @@ pub mod update_message;
 pub mod update_thread;
 
 use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use lambda_http::http::StatusCode;
@@ -141,14 +143,24 @@ pub(crate) trait Endpoint: Sized {
     fn who(&self) -> Who<'_>;
 
     /// Does the work as `caller`; the JSON is the 200 answer.
-    async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError>;
+    fn act(
+        self,
+        state: &AppState,
+        caller: &Caller,
+    ) -> impl Future<Output = Result<Value, ApiError>> + Send;
 }
 
+/// An endpoint's work, boxed: the dispatch holds one of sixteen, and a box keeps its future
+/// small and its type shallow.
+type Work<'a> = Pin<Box<dyn Future<Output = Result<Value, ApiError>> + Send + 'a>>;
+
 /// Parses, authenticates, acts.
-async fn serve<E: Endpoint>(state: &AppState, request: &Request) -> Result<Value, ApiError> {
-    let input = E::parse(request)?;
-    let caller = caller::authenticate(state, request, input.who()).await?;
-    input.act(state, &caller).await
+fn serve<'a, E: Endpoint + Send + 'a>(state: &'a AppState, request: &'a Request) -> Work<'a> {
+    Box::pin(async move {
+        let input = E::parse(request)?;
+        let caller = caller::authenticate(state, request, input.who()).await?;
+        input.act(state, &caller).await
+    })
 }
 
 /// How long a request took, and how much of that was waiting on ACS.
@@ -245,7 +257,7 @@ async fn dispatch(state: &AppState, function: Function, request: Request) -> Res
         Err(ApiError::MethodNotAllowed { allow })
     } else {
         match function {
-            Function::CreateUsers => create_users::handle(state).await,
+            Function::CreateUsers => Box::pin(create_users::handle(state)).await,
             Function::CreateThread => serve::<create_thread::CreateThread>(state, &request).await,
             Function::AddUser => serve::<add_user::AddUser>(state, &request).await,
             Function::SendMessage => serve::<send_message::SendMessage>(state, &request).await,

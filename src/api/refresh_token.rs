@@ -27,10 +27,7 @@ impl Endpoint for RefreshToken {
     }
 
     fn who(&self) -> Who<'_> {
-        Who::User {
-            field: "user_id",
-            id: &self.user_id,
-        }
+        Who::user_id(&self.user_id)
     }
 
     async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {

@@ -1,4 +1,4 @@
-"""End to end: the README's main command starts the whole local stack (emulator, moto, the six
+"""End to end: the README's main command starts the whole local stack (emulator, moto, the
 functions under `cargo lambda watch`) and holds the demo conversation over HTTP, in both auth
 modes. scripts/demo.py checks every answer; here we check the run as a whole."""
 
@@ -39,6 +39,9 @@ def test_the_local_stack_holds_the_demo_conversation(mode):
         "GET /get_messages as Bob",
         "(nothing new)",
         "GET /get_all_messages as Bob",
+        "Bob renames the thread",
+        "now reads 'Noon works. See you there!'",
+        "Left the thread",
         "Demo complete.",
     ]:
         assert step in output, f"{step!r} missing from:\n{output}"
