@@ -27,6 +27,16 @@ ensure_venv() {
   export PATH="$venv/bin:$PATH"
 }
 
+# Debian's Chromium, for the browser tests, installed once.
+ensure_chromium() {
+  command -v chromium >/dev/null 2>&1 && return
+  log "installing Debian's chromium for the browser tests (first run only)"
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+}
+
 # Background processes a script starts; stopped on exit, whatever the exit.
 PIDS=()
 cleanup() {

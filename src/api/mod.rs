@@ -21,6 +21,7 @@ pub mod get_all_messages;
 pub mod get_messages;
 pub mod get_participants;
 pub mod list_threads;
+pub mod page;
 pub mod refresh_token;
 pub mod remove_user;
 pub mod send_message;
@@ -65,12 +66,13 @@ pub enum Function {
     SendTyping,
     UpdateThread,
     DeleteThread,
+    Page,
 }
 
 impl Function {
     /// Every function: the original app's six in its README's order, then the rest of a
-    /// chat's life.
-    pub const ALL: [Function; 16] = [
+    /// chat's life, then the page.
+    pub const ALL: [Function; 17] = [
         Self::CreateUsers,
         Self::CreateThread,
         Self::AddUser,
@@ -87,6 +89,7 @@ impl Function {
         Self::SendTyping,
         Self::UpdateThread,
         Self::DeleteThread,
+        Self::Page,
     ];
 
     /// The binary name and route path segment.
@@ -108,6 +111,7 @@ impl Function {
             Self::SendTyping => "send_typing",
             Self::UpdateThread => "update_thread",
             Self::DeleteThread => "delete_thread",
+            Self::Page => "page",
         }
     }
 
@@ -117,7 +121,8 @@ impl Function {
             Self::GetMessages
             | Self::GetAllMessages
             | Self::ListThreads
-            | Self::GetParticipants => "GET",
+            | Self::GetParticipants
+            | Self::Page => "GET",
             _ => "POST",
         }
     }
@@ -257,6 +262,7 @@ async fn dispatch(state: &AppState, function: Function, request: Request) -> Res
         Err(ApiError::MethodNotAllowed { allow })
     } else {
         match function {
+            Function::Page => return page::respond(),
             Function::CreateUsers => Box::pin(create_users::handle(state)).await,
             Function::CreateThread => serve::<create_thread::CreateThread>(state, &request).await,
             Function::AddUser => serve::<add_user::AddUser>(state, &request).await,

@@ -48,7 +48,8 @@ impl AppState {
         } else {
             None
         };
-        if function != Function::CreateUsers && config.acs_endpoint.is_none() {
+        let needs_acs = !matches!(function, Function::CreateUsers | Function::Page);
+        if needs_acs && config.acs_endpoint.is_none() {
             return Err(ConfigError::Missing("ACS_ENDPOINT").into());
         }
         Self::new(config, secrets)

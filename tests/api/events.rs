@@ -3,7 +3,8 @@
 //!
 //! Events carry placeholders (`{{user1_token}}`, `{{thread_id}}`, ...) that stand for a fresh
 //! world made for each event: two users from `create_users`, a thread between them in which
-//! user2 said "Hi!" (`user2_message_id`), and an outsider. In expectations, `"{{*}}"` matches any value.
+//! user2 said "Hi!" (`user2_message_id`), and an outsider. In expectations, `"{{*}}"` matches any value,
+//! and `body_contains` checks a body that is not JSON (the page).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -118,10 +119,17 @@ async fn run_event(function: Function, event_path: &Path) -> Result<(), String> 
     if Some(u64::from(status)) != expected["status"].as_u64() {
         return Err(format!("status {status}, expected {}", expected["status"]));
     }
-    let body: Value = serde_json::from_slice(response.body().as_ref())
-        .map_err(|e| format!("body is not JSON: {e}"))?;
-    if let Some(diff) = mismatch("body", &expected["body"], &body) {
-        return Err(diff);
+    if let Some(needle) = expected["body_contains"].as_str() {
+        let text = String::from_utf8_lossy(response.body().as_ref());
+        if !text.contains(needle) {
+            return Err(format!("body does not contain {needle:?}"));
+        }
+    } else {
+        let body: Value = serde_json::from_slice(response.body().as_ref())
+            .map_err(|e| format!("body is not JSON: {e}"))?;
+        if let Some(diff) = mismatch("body", &expected["body"], &body) {
+            return Err(diff);
+        }
     }
     for (name, value) in expected["headers"].as_object().into_iter().flatten() {
         let got = response.headers().get(name).and_then(|v| v.to_str().ok());

@@ -9,17 +9,10 @@
 - The stack's logs (the functions', the emulator's, moto's) hold no token and no key.
 """
 
-import json
-import os
 import re
-import signal
-import socket
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
@@ -32,44 +25,9 @@ CHECKS = ",".join([
 ])
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    logs = tmp_path_factory.mktemp("stack")
-    port = free_port()
-    process = subprocess.Popen(
-        ["bash", str(ROOT / "scripts" / "local"), "--no-demo", "--port", str(port), "--log-dir", str(logs)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 600
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), 1).close()
-            break
-        except OSError:
-            assert process.poll() is None, "the local stack stopped while starting"
-            assert time.monotonic() < deadline, "the local stack did not start"
-            time.sleep(0.5)
-    yield f"http://127.0.0.1:{port}", logs
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=60)
-
-
-def create_users(base):
-    request = urllib.request.Request(base + "/create_users", method="POST")
-    with urllib.request.urlopen(request, timeout=60) as answer:
-        return json.load(answer)
-
-
-def schemathesis(base, tmp_path, *options):
-    users = create_users(base)
+def schemathesis(stack, tmp_path, *options):
+    base = stack[0]
+    users = stack.create_users()
     # The query's user_id is the token's, so reads get past the identity check to ACS.
     config = tmp_path / "schemathesis.toml"
     config.write_text(f'[parameters]\n"query.user_id" = "{users["user1_id"]}"\n')
@@ -96,19 +54,17 @@ def schemathesis(base, tmp_path, *options):
 
 
 def test_valid_requests_to_every_operation_get_no_5xx_and_nothing_outside_the_spec(stack, tmp_path):
-    base, _ = stack
-    schemathesis(base, tmp_path, "--mode", "positive")
+    schemathesis(stack, tmp_path, "--mode", "positive")
 
 
 def test_invalid_queries_get_no_5xx_and_nothing_outside_the_spec(stack, tmp_path):
-    base, _ = stack
-    schemathesis(base, tmp_path, "--mode", "negative", "--include-method", "GET")
+    schemathesis(stack, tmp_path, "--mode", "negative", "--include-method", "GET")
 
 
 def test_the_stack_s_logs_hold_no_token_or_key(stack):
-    base, logs = stack
-    create_users(base)
-    connection_string = (logs / "emulator.out").read_text().split("ACS_CONNECTION_STRING=", 1)[1].strip()
+    logs = stack[1]
+    stack.create_users()
+    connection_string = stack.connection_string
     key = connection_string.split("accesskey=", 1)[1]
     texts = {path.name: path.read_text(errors="replace") for path in logs.glob("*.log")}
     assert "functions.log" in texts and '"handled"' in texts["functions.log"], sorted(texts)

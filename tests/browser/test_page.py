@@ -1,0 +1,171 @@
+"""The chat page as a person uses it: headless Chromium (Debian's package) against the local
+stack, at a phone's width and a desktop's.
+
+Screenshots go to $PAGE_SCREENSHOTS (a temporary folder unless set; `bash scripts/screenshots`
+sets it to docs/ to refresh the README's picture).
+"""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+SHOTS = Path(os.environ.get("PAGE_SCREENSHOTS") or tempfile.mkdtemp(prefix="page-shots-"))
+WAIT = 20_000  # ms: polling backs off to 10 s when nothing happens
+XSS = "<img src=x onerror=alert(1)>"
+WIDTHS = {"phone": (390, 844), "desktop": (1280, 860)}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium = shutil.which("chromium")
+    if not chromium:
+        pytest.fail("chromium is not installed: scripts/test installs it (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+class Watched:
+    """A page with its console errors and dialogs collected."""
+
+    def __init__(self, browser, width):
+        self.context = browser.new_context(viewport=dict(zip(("width", "height"), WIDTHS[width])))
+        self.page = self.context.new_page()
+        self.errors, self.dialogs = [], []
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+
+    def pane(self, person):
+        return self.page.locator(f'section[data-person="{person}"]')
+
+    def unexpected_errors(self, allowed=()):
+        return [e for e in self.errors if not any(a in e for a in allowed)]
+
+    def close(self):
+        self.context.close()
+
+
+def start_conversation(watched, base):
+    watched.page.goto(base + "/")
+    watched.page.get_by_role("button", name="Start a conversation between two people").click()
+    expect(watched.page.locator("#status")).to_contain_text("Alice and Bob are in a new thread", timeout=WAIT)
+    return watched.pane("Alice"), watched.pane("Bob")
+
+
+def send(pane, text):
+    pane.get_by_label("Message", exact=True).fill(text)
+    pane.get_by_role("button", name="Send").click()
+
+
+def texts(pane):
+    return pane.locator(".messages li .text")
+
+
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+def test_two_people_chat_edit_delete_rename_and_leave(stack, browser, width):
+    watched = Watched(browser, width)
+    alice, bob = start_conversation(watched, stack[0])
+
+    send(alice, "Hello Bob")
+    expect(texts(bob)).to_have_text(["Hello Bob"], timeout=WAIT)
+    send(bob, "Hi Alice! Lunch?")
+    expect(texts(alice)).to_have_text(["Hello Bob", "Hi Alice! Lunch?"], timeout=WAIT)
+    expect(alice.locator(".messages li").nth(1).locator("strong")).to_have_text("Bob")
+
+    alice.get_by_role("button", name="Edit your message: Hello Bob").click()
+    alice.get_by_label("Edit message").fill("Hello, Bob!")
+    alice.get_by_role("button", name="Save").click()
+    expect(texts(bob).first).to_have_text("Hello, Bob!", timeout=WAIT)
+    expect(bob.locator(".messages li").first).to_contain_text("(edited)")
+
+    send(alice, XSS)
+    expect(texts(bob).last).to_have_text(XSS, timeout=WAIT)
+    assert bob.locator(".messages img").count() == 0, "markup is shown as text"
+
+    bob.get_by_role("button", name="Delete your message: Hi Alice! Lunch?").click()
+    expect(texts(alice)).to_have_text(["Hello, Bob!", XSS], timeout=WAIT)
+
+    bob.get_by_label("Thread name").fill("Lunch plans")
+    bob.get_by_role("button", name="Rename").click()
+    expect(bob.locator(".topic")).to_have_text("· Lunch plans", timeout=WAIT)
+    expect(alice.locator(".topic")).to_have_text("· Lunch plans", timeout=WAIT)
+    expect(alice.get_by_role("combobox")).to_be_hidden()
+    watched.page.screenshot(path=str(SHOTS / f"page-{width}.png"), full_page=True)
+
+    bob.get_by_role("button", name="Leave this thread").click()
+    expect(bob.locator(".notice")).to_have_text("You left this thread.", timeout=WAIT)
+    send(alice, "Still there?")
+    expect(texts(alice).last).to_have_text("Still there?", timeout=WAIT)
+
+    assert not watched.dialogs, watched.dialogs
+    assert not watched.unexpected_errors(), watched.errors
+    watched.close()
+
+
+def test_the_page_works_from_the_keyboard_alone(stack, browser):
+    watched = Watched(browser, "desktop")
+    page = watched.page
+    page.goto(stack[0] + "/")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Start a conversation between two people")).to_be_focused()
+    page.keyboard.press("Enter")
+    alice, bob = watched.pane("Alice"), watched.pane("Bob")
+    expect(alice.get_by_label("Message", exact=True)).to_be_focused(timeout=WAIT)
+    page.keyboard.type("typed, not clicked")
+    page.keyboard.press("Enter")
+    expect(texts(bob)).to_have_text(["typed, not clicked"], timeout=WAIT)
+    for control in page.locator("input, textarea, select").all():
+        label = control.evaluate("e => e.labels && e.labels.length ? e.labels[0].textContent.trim() : ''")
+        assert label, control.evaluate("e => e.outerHTML")
+    assert not watched.unexpected_errors(), watched.errors
+    watched.close()
+
+
+def test_a_throttled_api_slows_the_polling_and_the_page_carries_on(stack, browser):
+    watched = Watched(browser, "desktop")
+    alice, bob = start_conversation(watched, stack[0])
+    send(alice, "before the 429")
+    expect(texts(bob)).to_have_text(["before the 429"], timeout=WAIT)
+    stack.emulator("POST", "/_emulator/faults", {
+        "kind": "status", "status": 429, "retry_after": 12, "count": 2,
+        "route": "GET /chat/threads/{threadId}/messages",
+    })
+    expect(bob.get_by_role("alert")).to_contain_text("The service is busy; trying again in 12 s", timeout=WAIT)
+    assert int(bob.get_attribute("data-poll-delay")) >= 12_000, "polling waits out Retry-After"
+    send(alice, "after the 429")
+    expect(texts(bob)).to_have_text(["before the 429", "after the 429"], timeout=30_000)
+    expect(bob.get_by_role("alert")).to_have_text("", timeout=WAIT)
+    # Chrome reports each 429 answer on the console itself; anything else is a fault.
+    assert not watched.unexpected_errors(allowed=["status of 429"]), watched.errors
+    watched.close()
+
+
+def test_one_person_signs_in_picks_a_thread_and_the_token_is_refreshed_before_it_expires(stack, browser):
+    users = stack.create_users()
+    from_alice = {"user1_id": users["user1_id"], "topic": "Found again"}
+    thread = stack.call_api("create_thread", users["user1_token"], from_alice)["thread_id"]
+    # A token with 4 minutes left: inside the page's 5-minute margin, so it refreshes at once.
+    short = stack.emulator("POST", "/_emulator/tokens", {"userId": users["user1_id"], "expiresInSeconds": 240})["token"]
+    watched = Watched(browser, "phone")
+    page = watched.page
+    page.goto(stack[0] + "/")
+    page.get_by_label("Your user id").fill(users["user1_id"])
+    page.get_by_label("Your token").fill(short)
+    page.get_by_label("Your name").fill("Alice")
+    page.get_by_role("button", name="Sign in").click()
+    me = watched.pane("Alice")
+    expect(me).to_have_attribute("data-token-refreshes", "1", timeout=WAIT)
+    expect(me.get_by_role("combobox")).to_contain_text("Found again", timeout=WAIT)
+    me.get_by_role("button", name="Open").click()
+    expect(me.locator(".topic")).to_have_text("· Found again")
+    send(me, "back again")
+    expect(texts(me)).to_have_text(["back again"], timeout=WAIT)
+    assert short not in page.url and users["user1_token"] not in page.url
+    assert not watched.unexpected_errors(), watched.errors
+    watched.close()

@@ -1,0 +1,85 @@
+"""What the end-to-end and browser suites share: the local stack, served as a person runs it."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def call(url, method="GET", body=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("content-type", "application/json")
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        raw = answer.read()
+    return json.loads(raw) if raw else None
+
+
+def create_users(base):
+    return call(base + "/create_users", "POST")
+
+
+class Stack(tuple):
+    """`(base URL, log folder)`, with the emulator's endpoint and connection string."""
+
+    @property
+    def connection_string(self):
+        text = (self[1] / "emulator.out").read_text()
+        return text.split("ACS_CONNECTION_STRING=", 1)[1].strip()
+
+    def create_users(self):
+        return create_users(self[0])
+
+    def call_api(self, function, token, body):
+        """POSTs `body` to one of the API's functions with `token`."""
+        request = urllib.request.Request(
+            f"{self[0]}/{function}", data=json.dumps(body).encode(), method="POST"
+        )
+        request.add_header("content-type", "application/json")
+        request.add_header("authorization", f"Bearer {token}")
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return json.load(answer)
+
+    def emulator(self, method, path, body=None):
+        """Calls one of the emulator's /_emulator test controls."""
+        endpoint = self.connection_string.split(";")[0].split("=", 1)[1].rstrip("/")
+        return call(endpoint + path, method, body)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """`scripts/local --no-demo`, started as a person starts it, stopped with SIGTERM."""
+    logs = tmp_path_factory.mktemp("stack")
+    port = free_port()
+    process = subprocess.Popen(
+        ["bash", str(ROOT / "scripts" / "local"), "--no-demo", "--port", str(port), "--log-dir", str(logs)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 600
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), 1).close()
+            break
+        except OSError:
+            assert process.poll() is None, "the local stack stopped while starting"
+            assert time.monotonic() < deadline, "the local stack did not start"
+            time.sleep(0.5)
+    yield Stack((f"http://127.0.0.1:{port}", logs))
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=60)
