@@ -322,16 +322,16 @@ impl ChatClient {
         )
     }
 
-    /// One page of the caller's threads, most recent activity first: the first page, or the
-    /// one `page` names (the query of a `nextLink` this method returned). The page is always
-    /// read from our own endpoint, whatever a cursor says.
-    pub async fn list_threads(
+    /// A list's page: the first, of `max_page_size`, or the one `page` names (the query of a
+    /// `nextLink` this client handed out). The page is always read from our own endpoint,
+    /// whatever a cursor says, so a cursor cannot send the caller's token elsewhere.
+    fn page_url(
         &self,
-        token: &BearerToken,
+        path: &str,
         max_page_size: u32,
         page: Option<&str>,
-    ) -> Result<(Vec<ChatThreadItem>, Option<String>), AcsError> {
-        let mut url = self.url("chat/threads")?;
+    ) -> Result<Url, AcsError> {
+        let mut url = self.url(path)?;
         match page {
             Some(query) => {
                 url.set_query(Some(query));
@@ -345,14 +345,46 @@ impl ChatClient {
                     .append_pair("maxPageSize", &max_page_size.min(MAX_PAGE_SIZE).to_string());
             }
         }
-        let page: Page<ChatThreadItem> = self.get_page(token, url).await?;
-        let next = page
-            .next_link
-            .as_deref()
+        Ok(url)
+    }
+
+    /// The cursor of the page after this one: its `nextLink`'s query.
+    fn cursor_after(&self, next_link: Option<&str>) -> Result<Option<String>, AcsError> {
+        Ok(next_link
             .map(|link| self.checked_next_link(link))
             .transpose()?
-            .and_then(|link| link.query().map(str::to_owned));
-        Ok((page.value, next))
+            .and_then(|link| link.query().map(str::to_owned)))
+    }
+
+    /// One page of the caller's threads, most recent activity first, and the cursor of the
+    /// next page.
+    pub async fn list_threads(
+        &self,
+        token: &BearerToken,
+        max_page_size: u32,
+        page: Option<&str>,
+    ) -> Result<(Vec<ChatThreadItem>, Option<String>), AcsError> {
+        let url = self.page_url("chat/threads", max_page_size, page)?;
+        let page: Page<ChatThreadItem> = self.get_page(token, url).await?;
+        Ok((page.value, self.cursor_after(page.next_link.as_deref())?))
+    }
+
+    /// One page of the thread's messages, newest first, and the cursor of the next (older)
+    /// page.
+    pub async fn messages_page(
+        &self,
+        token: &BearerToken,
+        thread_id: &ThreadId,
+        max_page_size: u32,
+        page: Option<&str>,
+    ) -> Result<(Vec<ChatMessage>, Option<String>), AcsError> {
+        let path = format!(
+            "chat/threads/{}/messages",
+            encode_segment(thread_id.as_str())
+        );
+        let url = self.page_url(&path, max_page_size, page)?;
+        let page: Page<ChatMessage> = self.get_page(token, url).await?;
+        Ok((page.value, self.cursor_after(page.next_link.as_deref())?))
     }
 
     /// Renames the thread.

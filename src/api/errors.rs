@@ -35,6 +35,11 @@ pub enum ApiError {
     UnknownQueryParameter(String),
     #[error("{what} is larger than {limit} bytes")]
     TooLarge { what: &'static str, limit: usize },
+    #[error(
+        "the whole history is larger than one answer can hold (6 MB); ask for it in pages with \
+         page_size, then page"
+    )]
+    HistoryTooLarge,
     #[error("method not allowed; use {allow}")]
     MethodNotAllowed { allow: &'static str },
     #[error("Authorization: Bearer <ACS user token> is required")]
@@ -94,6 +99,7 @@ impl ApiError {
             }
             Self::UnknownQueryParameter(_) => explained(S::BAD_REQUEST, "unknown_query_parameter"),
             Self::TooLarge { .. } => explained(S::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::HistoryTooLarge => explained(S::PAYLOAD_TOO_LARGE, "history_too_large"),
             Self::MethodNotAllowed { .. } => explained(S::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::MissingToken => explained(S::UNAUTHORIZED, "missing_token"),
             Self::InvalidToken => explained(S::UNAUTHORIZED, "invalid_token"),

@@ -1,12 +1,17 @@
-//! `GET /get_all_messages?thread_id&user_id`: the whole history of user messages, every page
-//! followed, oldest first. System events (participant added, topic changed) are left out.
+//! `GET /get_all_messages?thread_id&user_id[&page_size][&page]`: the history of user messages,
+//! oldest first. System events (participant added, topic changed) are left out.
+//!
+//! Unpaged, the whole history in one answer: every ACS page followed, and refused (413) before
+//! it would pass Lambda's 6 MB response limit. Paged (`page_size`, then `page`), one answer per
+//! ACS page, newest page first as ACS lists them, each page's messages oldest first, with
+//! `next_page` naming the page before it: how a chat scrolls back through a long history.
 
 use lambda_http::Request;
 use serde_json::{Value, json};
 
 use super::caller::{Caller, Who};
-use super::input::Query;
-use super::messages::history;
+use super::input::{Query, bounded_number, encode_page, page_cursor};
+use super::messages::{history, history_page};
 use super::{ApiError, AppState, Endpoint};
 use crate::acs::{ThreadId, UserId};
 
@@ -15,14 +20,35 @@ use crate::acs::{ThreadId, UserId};
 pub struct GetAllMessages {
     pub thread_id: ThreadId,
     pub user_id: UserId,
+    /// The paged form: messages per page and the page to read (`None`: the newest).
+    pub paged: Option<(u32, Option<String>)>,
 }
+
+/// Messages per page when only `page` is given.
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
 
 impl Endpoint for GetAllMessages {
     fn parse(request: &Request) -> Result<Self, ApiError> {
-        let query = Query::parse(request, &["thread_id", "user_id"])?;
+        let query = Query::parse(request, &["thread_id", "user_id", "page_size", "page"])?;
+        let thread_id = query.id("thread_id")?;
+        let user_id = query.id("user_id")?;
+        let page_size = bounded_number(
+            &query,
+            "page_size",
+            1..=crate::acs::chat::MAX_PAGE_SIZE,
+            DEFAULT_PAGE_SIZE,
+            "must be a whole number from 1 to 200",
+        )?;
+        let page = page_cursor(
+            &query,
+            "must be a next_page value as get_all_messages gave it",
+        )?;
+        let paged =
+            (query.optional("page_size").is_some() || page.is_some()).then_some((page_size, page));
         Ok(Self {
-            thread_id: query.id("thread_id")?,
-            user_id: query.id("user_id")?,
+            thread_id,
+            user_id,
+            paged,
         })
     }
 
@@ -31,14 +57,20 @@ impl Endpoint for GetAllMessages {
     }
 
     async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
-        let messages = history(
-            state.chat()?,
-            &caller.token,
-            &self.thread_id,
-            &caller.user_id,
-        )
-        .await?;
-        Ok(json!({"messages": messages}))
+        let (chat, token, me) = (state.chat()?, &caller.token, &caller.user_id);
+        let Some((page_size, page)) = self.paged else {
+            let messages = history(chat, token, &self.thread_id, me)
+                .await?
+                .ok_or(ApiError::HistoryTooLarge)?;
+            return Ok(json!({"messages": messages}));
+        };
+        let (messages, next) =
+            history_page(chat, token, &self.thread_id, me, page_size, page.as_deref()).await?;
+        let mut body = json!({"messages": messages});
+        if let Some(next) = next {
+            body["next_page"] = json!(encode_page(&next));
+        }
+        Ok(body)
     }
 }
 

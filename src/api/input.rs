@@ -6,6 +6,9 @@ use std::str::FromStr;
 
 use std::fmt;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
 use lambda_http::{Request, RequestExt};
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
@@ -60,6 +63,49 @@ pub fn display_name(body: &JsonBody) -> Result<Option<String>, ApiError> {
         });
     }
     Ok(Some(name.to_owned()))
+}
+
+/// An opaque page cursor as the API hands it out: the base64url of ACS's own cursor.
+pub fn encode_page(cursor: &str) -> String {
+    URL_SAFE_NO_PAD.encode(cursor)
+}
+
+/// The `page` query parameter, decoded; `what` names the endpoint that handed it out.
+pub fn page_cursor(query: &Query, reason: &'static str) -> Result<Option<String>, ApiError> {
+    query
+        .optional("page")
+        .map(|raw| {
+            URL_SAFE_NO_PAD
+                .decode(raw)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .ok_or(ApiError::InvalidField {
+                    field: "page",
+                    reason,
+                })
+        })
+        .transpose()
+}
+
+/// A whole-number query parameter within `range`, `default` when absent.
+pub fn bounded_number(
+    query: &Query,
+    name: &'static str,
+    range: std::ops::RangeInclusive<u32>,
+    default: u32,
+    reason: &'static str,
+) -> Result<u32, ApiError> {
+    match query.optional(name) {
+        None => Ok(default),
+        Some(raw) => raw
+            .parse()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or(ApiError::InvalidField {
+                field: name,
+                reason,
+            }),
+    }
 }
 
 /// An id named by `field`, of the kind `T` (a `UserId`, `ThreadId` or `MessageId`).

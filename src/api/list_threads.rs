@@ -6,15 +6,13 @@
 //! each, all at once) and those the caller is no longer in are left out too: two sequential
 //! round trips. `next_page` is an opaque cursor to pass back as `page`.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures_util::future::join_all;
 use lambda_http::Request;
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 
 use super::caller::{Caller, Who};
-use super::input::Query;
+use super::input::{Query, bounded_number, encode_page, page_cursor};
 use super::{ApiError, AppState, Endpoint};
 use crate::acs::chat::ChatThreadItem;
 use crate::acs::{AcsError, UserId};
@@ -36,30 +34,14 @@ pub struct ListThreads {
 impl Endpoint for ListThreads {
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let query = Query::parse(request, &["user_id", "max_page_size", "page"])?;
-        let max_page_size = match query.optional("max_page_size") {
-            None => DEFAULT_PAGE_SIZE,
-            Some(raw) => raw
-                .parse()
-                .ok()
-                .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
-                .ok_or(ApiError::InvalidField {
-                    field: "max_page_size",
-                    reason: "must be a whole number from 1 to 50",
-                })?,
-        };
-        let page = query
-            .optional("page")
-            .map(|raw| {
-                URL_SAFE_NO_PAD
-                    .decode(raw)
-                    .ok()
-                    .and_then(|bytes| String::from_utf8(bytes).ok())
-                    .ok_or(ApiError::InvalidField {
-                        field: "page",
-                        reason: "must be a next_page value as list_threads gave it",
-                    })
-            })
-            .transpose()?;
+        let max_page_size = bounded_number(
+            &query,
+            "max_page_size",
+            1..=MAX_PAGE_SIZE,
+            DEFAULT_PAGE_SIZE,
+            "must be a whole number from 1 to 50",
+        )?;
+        let page = page_cursor(&query, "must be a next_page value as list_threads gave it")?;
         Ok(Self {
             user_id: query.id("user_id")?,
             max_page_size,
@@ -102,7 +84,7 @@ impl Endpoint for ListThreads {
         }
         let mut body = json!({"threads": listed});
         if let Some(next) = next {
-            body["next_page"] = json!(URL_SAFE_NO_PAD.encode(next));
+            body["next_page"] = json!(encode_page(&next));
         }
         Ok(body)
     }
@@ -120,7 +102,7 @@ mod tests {
             (parsed.max_page_size, parsed.page),
             (DEFAULT_PAGE_SIZE, None)
         );
-        let page = URL_SAFE_NO_PAD.encode("skip=20&maxPageSize=20");
+        let page = encode_page("skip=20&maxPageSize=20");
         let parsed = ListThreads::parse(&get(&[
             ("user_id", USER),
             ("max_page_size", "5"),

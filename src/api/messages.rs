@@ -104,21 +104,63 @@ fn version(message: &ChatMessage) -> u64 {
     number(&message.version).unwrap_or_else(|| message.id.number())
 }
 
-/// Every user message of the thread, oldest first. One ACS round trip per 200 messages.
+/// What one answer may hold: Lambda refuses a response past 6 MB, its envelope included.
+pub const MAX_ANSWER_BYTES: usize = 6 * 1024 * 1024 - 16 * 1024;
+
+/// Bytes a message adds to an answer, once the answer travels as a JSON string inside
+/// Lambda's own JSON (where every quote and backslash is escaped again).
+fn answer_bytes(view: &MessageView) -> usize {
+    let json = serde_json::to_string(view).unwrap_or_default();
+    json.len() + json.bytes().filter(|b| matches!(b, b'"' | b'\\')).count() + 1
+}
+
+/// Every user message of the thread, oldest first, or `None` as soon as they would not fit in
+/// one answer. One ACS round trip per 200 messages.
 pub async fn history(
     chat: &ChatClient,
     token: &BearerToken,
     thread_id: &ThreadId,
     caller: &UserId,
-) -> Result<Vec<MessageView>, AcsError> {
-    let mut messages: Vec<MessageView> = chat
-        .list_all_messages(token, thread_id)
-        .await?
-        .iter()
-        .filter_map(|m| view(m, caller))
-        .collect();
+) -> Result<Option<Vec<MessageView>>, AcsError> {
+    let mut messages = Vec::new();
+    let mut bytes = 0;
+    let mut page: Option<String> = None;
+    loop {
+        let (listed, next) = chat
+            .messages_page(token, thread_id, MAX_PAGE_SIZE, page.as_deref())
+            .await?;
+        for view in listed.iter().filter_map(|m| view(m, caller)) {
+            bytes += answer_bytes(&view);
+            if bytes > MAX_ANSWER_BYTES {
+                return Ok(None);
+            }
+            messages.push(view);
+        }
+        match next {
+            Some(next) => page = Some(next),
+            None => break,
+        }
+    }
     messages.sort_by_key(|m| m.sequence_id);
-    Ok(messages)
+    Ok(Some(messages))
+}
+
+/// One page of the history, newest page first, its messages oldest first; and the cursor of
+/// the page before it, if any.
+pub async fn history_page(
+    chat: &ChatClient,
+    token: &BearerToken,
+    thread_id: &ThreadId,
+    caller: &UserId,
+    page_size: u32,
+    page: Option<&str>,
+) -> Result<(Vec<MessageView>, Option<String>), AcsError> {
+    let (listed, next) = chat
+        .messages_page(token, thread_id, page_size, page)
+        .await?;
+    let mut messages: Vec<MessageView> = listed.iter().filter_map(|m| view(m, caller)).collect();
+    messages.sort_by_key(|m| m.sequence_id);
+    Ok((messages, next))
 }
 
 /// Where a walk down the list stops, and which messages it keeps.

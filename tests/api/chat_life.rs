@@ -582,3 +582,65 @@ async fn each_endpoint_takes_the_sequential_round_trips_it_is_budgeted() {
         assert_eq!(rounds(function, request).await, budget, "{function:?}");
     }
 }
+
+#[tokio::test]
+async fn a_history_past_six_megabytes_is_refused_whole_and_read_in_pages() {
+    let app = spawn_app().await;
+    let (alice, bob) = app.users().await;
+    let thread = app.thread(&alice, &bob).await;
+    let filler = "x".repeat(28 * 1024 - 16);
+    for i in 0..230 {
+        app.send(&thread, &alice, &format!("{i:03} {filler}")).await;
+    }
+    let whole = read(
+        &app,
+        Function::GetAllMessages,
+        &bob,
+        &[("thread_id", &thread)],
+    )
+    .await;
+    assert_error(&whole, 413, "history_too_large");
+    assert!(
+        whole.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("page_size")
+    );
+
+    let mut pages = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut query = vec![("thread_id", thread.as_str()), ("page_size", "50")];
+        if let Some(cursor) = cursor.as_deref() {
+            query.push(("page", cursor));
+        }
+        let page = read(&app, Function::GetAllMessages, &bob, &query).await;
+        assert_eq!(page.status, 200, "{:?}", page.body["error"]);
+        assert!(
+            page.body.to_string().len() < 6 * 1024 * 1024 / 2,
+            "each page is small"
+        );
+        pages.push(texts(&page.body));
+        cursor = page.body["next_page"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    let first_words =
+        |page: &Vec<String>| -> Vec<String> { page.iter().map(|t| t[..3].to_owned()).collect() };
+    assert_eq!(
+        first_words(&pages[0]).last().map(String::as_str),
+        Some("229"),
+        "newest page first"
+    );
+    for page in &pages {
+        let words = first_words(page);
+        let mut sorted = words.clone();
+        sorted.sort();
+        assert_eq!(words, sorted, "each page oldest first");
+    }
+    let mut all: Vec<String> = pages.iter().flat_map(first_words).collect();
+    all.sort();
+    let expected: Vec<String> = (0..230).map(|i| format!("{i:03}")).collect();
+    assert_eq!(all, expected, "every message once, across the pages");
+}
