@@ -12,11 +12,108 @@ mod common;
 #[path = "../tests/api/helpers.rs"]
 mod helpers;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use acs_chat_api::acs::chat::{ChatClient, ChatMessage};
+use acs_chat_api::acs::identity::Scope;
+use acs_chat_api::acs::{AcsHttp, BearerToken, IdentityClient, ThreadId};
 use acs_chat_api::api::{self, Function};
+use acs_emulator::{Fault, FaultKind};
 use helpers::{TestApp, get, post, spawn_app};
 use serde_json::json;
+
+/// Latency added to every emulator call for the side-by-side run, as a cross-cloud round trip.
+const LATENCY_MS: u64 = 20;
+const SIDE_BY_SIDE_RUNS: u32 = 20;
+
+/// Median wall time of `runs` calls of `work`.
+async fn wall(runs: u32, work: impl AsyncFn()) -> Duration {
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let started = Instant::now();
+        work().await;
+        times.push(started.elapsed());
+    }
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// The original Flask app's way and ours, against the same emulator with the same latency on
+/// every call: create_users (it made two identities and then two tokens, one call after
+/// another) and get_messages (it listed the whole thread every time).
+async fn side_by_side(app: &TestApp, thread: &str, reader: &helpers::User) {
+    let http = AcsHttp::new(helpers::fast_retry()).unwrap();
+    let identity = IdentityClient::new(http.clone(), &app.emulator.connection_string());
+    let chat = ChatClient::new(http, app.emulator.endpoint());
+    let (token, thread_id) = (
+        BearerToken::new(reader.token.as_str()),
+        ThreadId::parse(thread).unwrap(),
+    );
+    app.emulator.faults().add(Fault {
+        count: None,
+        share: Some(1.0),
+        ..Fault::next(FaultKind::Latency { millis: LATENCY_MS }, 0)
+    });
+    let original_users = wall(SIDE_BY_SIDE_RUNS, async || {
+        for _ in 0..2 {
+            let user = identity.create_user().await.unwrap();
+            identity
+                .issue_token(&user, &[Scope::Chat], None)
+                .await
+                .unwrap();
+        }
+    })
+    .await;
+    let ours_users = wall(SIDE_BY_SIDE_RUNS, async || {
+        app.call(Function::CreateUsers, post(json!(null), None))
+            .await;
+    })
+    .await;
+    let original_reads = wall(SIDE_BY_SIDE_RUNS, async || {
+        let all: Vec<ChatMessage> = chat.list_all_messages(&token, &thread_id).await.unwrap();
+        assert!(!all.is_empty());
+    })
+    .await;
+    let ours_reads = wall(SIDE_BY_SIDE_RUNS, async || {
+        app.call(
+            Function::GetMessages,
+            get(
+                &[("thread_id", thread), ("user_id", &reader.id)],
+                Some(&reader.token),
+            ),
+        )
+        .await;
+    })
+    .await;
+    app.emulator.faults().clear();
+    println!(
+        "\nthe original app's way and ours, {LATENCY_MS} ms added to every ACS call, median of \
+         {SIDE_BY_SIDE_RUNS}:"
+    );
+    println!(
+        "{:<44} {:>11} {:>8} {:>7}",
+        "", "original ms", "ours ms", "ratio"
+    );
+    for (what, original, ours) in [
+        (
+            "create_users (4 sequential calls vs 1 round)",
+            original_users,
+            ours_users,
+        ),
+        (
+            "get_messages, 450-message thread, no news",
+            original_reads,
+            ours_reads,
+        ),
+    ] {
+        println!(
+            "{what:<44} {:>11.1} {:>8.1} {:>6.1}x",
+            original.as_secs_f64() * 1e3,
+            ours.as_secs_f64() * 1e3,
+            original.as_secs_f64() / ours.as_secs_f64()
+        );
+    }
+}
 
 const RUNS: usize = 300;
 
@@ -186,4 +283,5 @@ async fn main() {
             row.budget
         );
     }
+    side_by_side(&app, &long, &bob).await;
 }

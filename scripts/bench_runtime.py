@@ -34,6 +34,8 @@ class Runtime:
         self.events = queue.Queue()
         self.responses = queue.Queue()
         self.first_next = threading.Event()
+        self.asked = 0
+        self.asked_changed = threading.Condition()
         runtime = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -51,6 +53,9 @@ class Runtime:
                 self.wfile.write(body)
 
             def do_GET(self):
+                with runtime.asked_changed:
+                    runtime.asked += 1
+                    runtime.asked_changed.notify_all()
                 runtime.first_next.set()
                 event = runtime.events.get()
                 request_id = str(uuid.uuid4())
@@ -78,11 +83,17 @@ class Runtime:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.address = f"127.0.0.1:{self.server.server_address[1]}"
 
+    def next_asked(self, count, timeout):
+        """Waits until the function has asked for its `count`-th event."""
+        with self.asked_changed:
+            return self.asked_changed.wait_for(lambda: self.asked >= count, timeout)
+
     def close(self):
         self.server.shutdown()
 
 
-def spawn(binary, runtime, name):
+def spawn_env(runtime, name, extra=()):
+    """The environment Lambda gives a function, plus `extra`."""
     env = dict(os.environ)
     env.update({
         "AWS_LAMBDA_RUNTIME_API": runtime.address,
@@ -93,7 +104,13 @@ def spawn(binary, runtime, name):
         "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
         "AWS_LAMBDA_LOG_LEVEL": "error",
     })
-    return subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env.update(extra)
+    return env
+
+
+def spawn(binary, runtime, name):
+    return subprocess.Popen([binary], env=spawn_env(runtime, name),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def start_time(binary, name):

@@ -85,13 +85,13 @@ start_secrets_manager() {
   unset AWS_PROFILE AWS_SESSION_TOKEN
 }
 
-# Starts the ACS emulator binary $1 on a free loopback port and exports its connection string
-# (CONNECTION_STRING, test values only) and endpoint (ACS_ENDPOINT). Its output goes to
-# $EMULATOR_OUT (its log beside it, .log) when set.
+# Starts the ACS emulator binary $1 (with any further arguments) on a free loopback port and
+# exports its connection string (CONNECTION_STRING, test values only) and endpoint
+# (ACS_ENDPOINT). Its output goes to $EMULATOR_OUT (its log beside it, .log) when set.
 start_emulator() {
   local binary="$1" out
   out="${EMULATOR_OUT:-$(mktemp)}"
-  spawn "$binary" --listen "127.0.0.1:$(free_port)" >"$out" 2>"$out.log"
+  spawn "$binary" --listen "127.0.0.1:$(free_port)" "${@:2}" >"$out" 2>"$out.log"
   for _ in $(seq 100); do grep -q '^ACS_CONNECTION_STRING=' "$out" 2>/dev/null && break; sleep 0.1; done
   CONNECTION_STRING="$(sed -n 's/^ACS_CONNECTION_STRING=//p' "$out")"
   if [ -z "$CONNECTION_STRING" ]; then

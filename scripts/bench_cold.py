@@ -1,0 +1,156 @@
+"""The cold path as Lambda runs it: each release function against the emulator over HTTPS, its
+CPU time (user + system, all threads, from wait4) from exec to its first answer, split into
+start-up, the certificate store, the first request's extra cost (TLS handshakes and first-use
+set-up) and the handler, and scaled to a 128 MB function's CPU share as the modelled cold first
+request. Figures are printed and written as JSON; nothing is asserted.
+
+How each share is told apart (medians over fresh processes):
+- start-up: exec until the function asks for its first event, then killed;
+- first answer: exec until it has answered one request;
+- certificate store: the first answer trusting the system's whole CA bundle (plus the
+  emulator's certificate, as a real resource's would be in it) minus the same trusting the
+  emulator's certificate alone;
+- warm: further requests in the same process, per request; the first request's extra cost is
+  how much more it took than a warm one (TLS handshakes to ACS, and to Secrets Manager where
+  the function reads the secret, and everything done on first use).
+
+Usage: python scripts/bench_cold.py BIN_DIR OUT_JSON, with ACS_ENDPOINT (HTTPS),
+ACS_CONNECTION_STRING and EMULATOR_CERT set by scripts/bench.
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from azure.communication.chat import ChatClient, ChatParticipant, CommunicationTokenCredential
+from azure.communication.identity import CommunicationIdentityClient
+
+from bench_runtime import Runtime, fill, spawn_env
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = 5
+WARM = 20
+# A 128 MB function gets 128/1769 of a vCPU; its CPU time stretches by the inverse.
+SHARE_128 = 128 / 1769
+SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+# arm64 Lambda, us-east-1: per GB-second and per request (USD).
+PRICE_GB_SECOND, PRICE_REQUEST = 0.0000133334, 0.0000002
+# What the model assumes a request waits on ACS (one cross-cloud round trip), billed but not CPU.
+UPSTREAM_WAIT_MS = 40
+
+
+def memory_model(rows):
+    """Duration and cost per invocation at 128, 256 and 512 MB: CPU time stretched by the
+    memory size's CPU share, plus the upstream wait, billed per started ms."""
+    cold = statistics.median(r["exec_to_first_answer_ms"] for r in rows)
+    warm = statistics.median(r["warm_request_ms"] for r in rows)
+    table = []
+    for memory in (128, 256, 512):
+        stretch = 1769 / memory
+        for kind, cpu in (("cold", cold), ("warm", warm)):
+            duration = -(-(cpu * stretch + UPSTREAM_WAIT_MS) // 1)
+            cost = duration / 1000 * memory / 1024 * PRICE_GB_SECOND + PRICE_REQUEST
+            table.append({"memory_mb": memory, "request": kind, "duration_ms": duration,
+                          "usd_per_million": round(cost * 1e6, 2)})
+    return table
+
+
+def world():
+    """Fresh users, a thread between two of them and a message: what an ok event names."""
+    identity = CommunicationIdentityClient.from_connection_string(os.environ["ACS_CONNECTION_STRING"])
+    (u1, t1), (u2, t2), (u3, t3) = (identity.create_user_and_token(["chat"]) for _ in range(3))
+    endpoint = os.environ["ACS_ENDPOINT"]
+    alice = ChatClient(endpoint, CommunicationTokenCredential(t1.token))
+    thread_id = alice.create_chat_thread("bench").chat_thread.id
+    alice.get_chat_thread_client(thread_id).add_participants([ChatParticipant(identifier=u2)])
+    bob = ChatClient(endpoint, CommunicationTokenCredential(t2.token)).get_chat_thread_client(thread_id)
+    message = bob.send_message("Hi!")
+    return {
+        "user1_id": u1.properties["id"], "user1_token": t1.token,
+        "user2_id": u2.properties["id"], "user2_token": t2.token,
+        "outsider_id": u3.properties["id"], "outsider_token": t3.token,
+        "thread_id": thread_id, "user2_message_id": message.id,
+    }
+
+
+def run(binary, name, env, requests):
+    """CPU ms of one process from exec until it has answered `requests` events (0: ready)."""
+    events = []
+    if requests:
+        event_text = (ROOT / "events" / name / "ok.json").read_text()
+        events = [json.loads(fill(event_text, world()))] * requests
+    runtime = Runtime()
+    process = subprocess.Popen([binary], env=spawn_env(runtime, name, env),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    statuses = []
+    for event in events:
+        runtime.events.put(event)
+        path, body = runtime.responses.get(timeout=60)
+        statuses.append(json.loads(body).get("statusCode") if path.endswith("/response") else "error")
+    if not runtime.next_asked(len(events) + 1, timeout=10):
+        sys.exit(f"{name} did not ask for another event")
+    process.kill()
+    _, _, usage = os.wait4(process.pid, 0)
+    runtime.events.put({})
+    runtime.close()
+    return (usage.ru_utime + usage.ru_stime) * 1000, statuses
+
+
+def median(binary, name, env, requests):
+    samples = [run(binary, name, env, requests) for _ in range(SAMPLES)]
+    return statistics.median(s for s, _ in samples), samples[0][1]
+
+
+def main():
+    bin_dir, out = Path(sys.argv[1]), Path(sys.argv[2])
+    emulator_cert = os.environ["EMULATOR_CERT"]
+    whole = Path(tempfile.mkdtemp()) / "system-and-emulator.pem"
+    whole.write_text(Path(SYSTEM_BUNDLE).read_text() + Path(emulator_cert).read_text())
+    trust_all, trust_one = {"SSL_CERT_FILE": str(whole)}, {"SSL_CERT_FILE": emulator_cert}
+
+    rows = []
+    for name in sorted(p.name for p in (ROOT / "events").iterdir()):
+        binary = str(bin_dir / name)
+        start, _ = median(binary, name, trust_all, 0)
+        first, statuses = median(binary, name, trust_all, 1)
+        first_one, _ = median(binary, name, trust_one, 1)
+        many, _ = run(binary, name, trust_all, WARM + 1)
+        warm = max((many - first) / WARM, 0)
+        rows.append({
+            "function": name,
+            "status": statuses[0],
+            "startup_ms": round(start, 2),
+            "cert_store_ms": round(max(first - first_one, 0), 2),
+            "first_request_ms": round(first - start, 2),
+            "first_request_extra_ms": round(max(first - start - warm, 0), 2),
+            "warm_request_ms": round(warm, 3),
+            "exec_to_first_answer_ms": round(first, 2),
+            "modelled_128mb_first_answer_ms": round(first / SHARE_128),
+        })
+    memory = memory_model(rows)
+    out.write_text(json.dumps({"cpu_share_128mb": round(SHARE_128, 4), "rows": rows,
+                               "memory_model": memory}, indent=2))
+    print(f"\ncold path over HTTPS, CPU ms (user + system, all threads), median of {SAMPLES} processes;"
+          " budget: exec to first answer <= 7 ms (about 100 ms at 128 MB):")
+    header = ("function", "start-up", "certs", "1st req", "its extra", "warm", "exec->1st", "@128 MB", "status")
+    line = "{:<18} {:>8} {:>7} {:>8} {:>9} {:>7} {:>9} {:>8} {:>7}"
+    print(line.format(*header))
+    for r in rows:
+        print(line.format(r["function"], f"{r['startup_ms']:.1f}", f"{r['cert_store_ms']:.1f}",
+                          f"{r['first_request_ms']:.1f}", f"{r['first_request_extra_ms']:.1f}",
+                          f"{r['warm_request_ms']:.2f}", f"{r['exec_to_first_answer_ms']:.1f}",
+                          r["modelled_128mb_first_answer_ms"], r["status"]))
+    print(f"\nmemory size, modelled on the median function (CPU stretched by the share, plus "
+          f"{UPSTREAM_WAIT_MS} ms waiting on ACS; arm64 prices):")
+    print("{:>9} {:>6} {:>12} {:>16}".format("memory MB", "kind", "duration ms", "USD per million"))
+    for m in memory:
+        print("{:>9} {:>6} {:>12.0f} {:>16.2f}".format(m["memory_mb"], m["request"], m["duration_ms"], m["usd_per_million"]))
+    print(f"(written to {out})")
+
+
+if __name__ == "__main__":
+    main()
