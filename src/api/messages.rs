@@ -107,11 +107,30 @@ fn version(message: &ChatMessage) -> u64 {
 /// What one answer may hold: Lambda refuses a response past 6 MB, its envelope included.
 pub const MAX_ANSWER_BYTES: usize = 6 * 1024 * 1024 - 16 * 1024;
 
-/// Bytes a message adds to an answer, once the answer travels as a JSON string inside
-/// Lambda's own JSON (where every quote and backslash is escaped again).
+/// Bytes a message adds to an answer at most, once the answer travels as a JSON string inside
+/// Lambda's own JSON: its strings' lengths, with every character that JSON escapes counted as
+/// escaped twice over, and room for the keys and punctuation. Counted, not serialised, so that
+/// a long history is not encoded twice.
 fn answer_bytes(view: &MessageView) -> usize {
-    let json = serde_json::to_string(view).unwrap_or_default();
-    json.len() + json.bytes().filter(|b| matches!(b, b'"' | b'\\')).count() + 1
+    /// Keys, quotes and punctuation of one message, escaped in the envelope, and its numbers.
+    const FRAME: usize = 200;
+    fn text(s: &str) -> usize {
+        s.len()
+            + s.bytes()
+                .map(|b| match b {
+                    b'"' | b'\\' => 3,
+                    0..=0x1f => 12,
+                    _ => 0,
+                })
+                .sum::<usize>()
+    }
+    FRAME
+        + text(&view.sender)
+        + view.sender_display_name.as_deref().map_or(0, text)
+        + text(&view.message)
+        + view.created_on.len()
+        + view.id.as_str().len()
+        + view.edited_on.as_deref().map_or(0, str::len)
 }
 
 /// Every user message of the thread, oldest first, or `None` as soon as they would not fit in
@@ -316,4 +335,47 @@ pub async fn new_by_receipt(
         chat.send_read_receipt(token, thread_id, &newest.id).await?;
     }
     Ok(new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(text: &str, name: Option<&str>) -> MessageView {
+        MessageView {
+            sender: "8:acs:res_alice".into(),
+            sender_display_name: name.map(str::to_owned),
+            message: text.to_owned(),
+            created_on: "2026-11-25T22:00:00Z".into(),
+            id: MessageId::parse("1795600800000").unwrap(),
+            sequence_id: 123_456,
+            mine: false,
+            edited_on: Some("2026-11-25T22:01:00Z".into()),
+        }
+    }
+
+    #[test]
+    fn the_size_counted_for_a_message_is_never_less_than_its_size_in_lambda_s_envelope() {
+        for (text, name) in [
+            ("plain", None),
+            (r#"quotes " and backslashes \ \\""#, Some(r#""Al""#)),
+            ("control \u{0}\u{1f}\n\t characters", Some("tab\tname")),
+            ("héllo 👋 עברית\u{200b}", Some("Zoë")),
+            (&"\"".repeat(1000), None),
+            (&"x".repeat(28 * 1024), Some("Bob")),
+        ] {
+            let view = message(text, name);
+            let in_body = serde_json::to_string(&view).unwrap();
+            let in_envelope = serde_json::to_string(&in_body).unwrap().len() + 1;
+            let counted = answer_bytes(&view);
+            assert!(
+                counted >= in_envelope,
+                "{text:?}: {counted} < {in_envelope}"
+            );
+            assert!(
+                counted <= in_envelope * 2 + 200,
+                "{text:?}: {counted} far above {in_envelope}"
+            );
+        }
+    }
 }
