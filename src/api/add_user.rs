@@ -2,11 +2,11 @@
 //! participant's token may do it; ACS checks membership.
 
 use lambda_http::Request;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::caller::{Caller, Who};
 use super::input::{JsonBody, display_name};
-use super::{ApiError, AppState, Endpoint};
+use super::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::chat::ChatParticipant;
 use crate::acs::{ThreadId, UserId};
 
@@ -38,7 +38,7 @@ impl Endpoint for AddUser {
         }
     }
 
-    async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+    async fn act(self, state: &AppState, caller: &Caller) -> Result<Answer, ApiError> {
         let invalid = state
             .chat()?
             .add_participants(
@@ -53,7 +53,7 @@ impl Endpoint for AddUser {
         if !invalid.is_empty() {
             return Err(ApiError::UserNotFound("user2_id"));
         }
-        Ok(json!({"message": "User added successfully"}))
+        Ok(json!({"message": "User added successfully"}).into())
     }
 }
 

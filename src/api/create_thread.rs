@@ -3,11 +3,11 @@
 //! same thread (it becomes ACS's repeatability id).
 
 use lambda_http::Request;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::caller::{Auth, Caller, Who};
 use super::input::{JsonBody, display_name, topic};
-use super::{ApiError, AppState, Endpoint};
+use super::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::UserId;
 use crate::acs::chat::ChatParticipant;
 
@@ -59,7 +59,7 @@ impl Endpoint for CreateThread {
         }
     }
 
-    async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+    async fn act(self, state: &AppState, caller: &Caller) -> Result<Answer, ApiError> {
         // ACS adds the creator itself; naming it too gives it its display name.
         let mut participants: Vec<ChatParticipant> = self
             .display_name
@@ -81,7 +81,7 @@ impl Endpoint for CreateThread {
             .chat()?
             .create_thread(&caller.token, &self.topic, &participants, &repeatability_id)
             .await?;
-        Ok(json!({"thread_id": thread.id}))
+        Ok(json!({"thread_id": thread.id}).into())
     }
 }
 

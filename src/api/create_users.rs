@@ -4,10 +4,10 @@
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 
-use super::{ApiError, AppState};
+use super::{Answer, ApiError, AppState};
 use crate::acs::identity::{Scope, UserWithToken};
 
-pub async fn handle(state: &AppState) -> Result<Value, ApiError> {
+pub async fn handle(state: &AppState) -> Result<Answer, ApiError> {
     let minutes = state.config.token_lifetime_minutes;
     let (user1, user2) = state
         .with_identity(|identity| async move {
@@ -28,7 +28,7 @@ pub async fn handle(state: &AppState) -> Result<Value, ApiError> {
             }
         })
         .await?;
-    Ok(body(&user1, &user2))
+    Ok(body(&user1, &user2).into())
 }
 
 fn body(user1: &UserWithToken, user2: &UserWithToken) -> Value {

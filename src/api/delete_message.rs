@@ -3,11 +3,11 @@
 //! other devices learn of it (`changes` in `get_messages`).
 
 use lambda_http::Request;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::caller::{Caller, Who};
 use super::input::JsonBody;
-use super::{ApiError, AppState, Endpoint};
+use super::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::{MessageId, ThreadId, UserId};
 
 /// A valid `delete_message` request.
@@ -32,12 +32,12 @@ impl Endpoint for DeleteMessage {
         Who::user_id(&self.user_id)
     }
 
-    async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+    async fn act(self, state: &AppState, caller: &Caller) -> Result<Answer, ApiError> {
         state
             .chat()?
             .delete_message(&caller.token, &self.thread_id, &self.message_id)
             .await?;
-        Ok(json!({"message": "Message deleted successfully"}))
+        Ok(json!({"message": "Message deleted successfully"}).into())
     }
 }
 

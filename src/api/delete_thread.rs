@@ -1,11 +1,11 @@
 //! `POST /delete_thread` `{"thread_id", "user_id"}`: deletes the thread for everyone.
 
 use lambda_http::Request;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::caller::{Caller, Who};
 use super::input::JsonBody;
-use super::{ApiError, AppState, Endpoint};
+use super::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::{ThreadId, UserId};
 
 /// A valid `delete_thread` request.
@@ -28,12 +28,12 @@ impl Endpoint for DeleteThread {
         Who::user_id(&self.user_id)
     }
 
-    async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+    async fn act(self, state: &AppState, caller: &Caller) -> Result<Answer, ApiError> {
         state
             .chat()?
             .delete_thread(&caller.token, &self.thread_id)
             .await?;
-        Ok(json!({"message": "Thread deleted successfully"}))
+        Ok(json!({"message": "Thread deleted successfully"}).into())
     }
 }
 

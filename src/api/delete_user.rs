@@ -3,11 +3,11 @@
 //! so that a token which only reads right cannot delete anyone. Two sequential round trips.
 
 use lambda_http::Request;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::caller::{self, Caller, Who};
 use super::input::JsonBody;
-use super::{ApiError, AppState, Endpoint};
+use super::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::UserId;
 
 /// A valid `delete_user` request.
@@ -27,13 +27,13 @@ impl Endpoint for DeleteUser {
         Who::user_id(&self.user_id)
     }
 
-    async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+    async fn act(self, state: &AppState, caller: &Caller) -> Result<Answer, ApiError> {
         caller::prove_with_acs(state, caller).await?;
         let user_id = &self.user_id;
         state
             .with_identity(|identity| async move { identity.delete_user(user_id).await })
             .await?;
-        Ok(json!({"message": "User deleted successfully"}))
+        Ok(json!({"message": "User deleted successfully"}).into())
     }
 }
 

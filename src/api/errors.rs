@@ -202,7 +202,12 @@ fn upstream_failure(error: &AcsError) -> Answer {
 
 /// A JSON response with the given status.
 pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body> {
-    let mut response = Response::new(Body::Text(body.to_string()));
+    json_text(status, body.to_string())
+}
+
+/// A response of JSON already serialised.
+pub fn json_text(status: StatusCode, body: String) -> Response<Body> {
+    let mut response = Response::new(Body::Text(body));
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,

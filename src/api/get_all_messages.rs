@@ -7,12 +7,12 @@
 //! `next_page` naming the page before it: how a chat scrolls back through a long history.
 
 use lambda_http::Request;
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::caller::{Caller, Who};
 use super::input::{Query, bounded_number, encode_page, page_cursor};
-use super::messages::{history, history_page};
-use super::{ApiError, AppState, Endpoint};
+use super::messages::{MessageView, history, history_page};
+use super::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::{ThreadId, UserId};
 
 /// A valid `get_all_messages` request.
@@ -22,6 +22,14 @@ pub struct GetAllMessages {
     pub user_id: UserId,
     /// The paged form: messages per page and the page to read (`None`: the newest).
     pub paged: Option<(u32, Option<String>)>,
+}
+
+/// What the endpoint answers: `next_page` only when paged and older messages remain.
+#[derive(Serialize)]
+struct History {
+    messages: Vec<MessageView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_page: Option<String>,
 }
 
 /// Messages per page when only `page` is given.
@@ -56,21 +64,23 @@ impl Endpoint for GetAllMessages {
         Who::user_id(&self.user_id)
     }
 
-    async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+    async fn act(self, state: &AppState, caller: &Caller) -> Result<Answer, ApiError> {
         let (chat, token, me) = (state.chat()?, &caller.token, &caller.user_id);
         let Some((page_size, page)) = self.paged else {
             let messages = history(chat, token, &self.thread_id, me)
                 .await?
                 .ok_or(ApiError::HistoryTooLarge)?;
-            return Ok(json!({"messages": messages}));
+            return Ok(Answer::of(&History {
+                messages,
+                next_page: None,
+            }));
         };
         let (messages, next) =
             history_page(chat, token, &self.thread_id, me, page_size, page.as_deref()).await?;
-        let mut body = json!({"messages": messages});
-        if let Some(next) = next {
-            body["next_page"] = json!(encode_page(&next));
-        }
-        Ok(body)
+        Ok(Answer::of(&History {
+            messages,
+            next_page: next.as_deref().map(encode_page),
+        }))
     }
 }
 

@@ -8,12 +8,11 @@
 //! deletions since then (`changes`, `next_changes_since`).
 
 use lambda_http::Request;
-use serde_json::{Value, json};
 
 use super::caller::{Caller, Who};
 use super::input::Query;
 use super::messages::{new_by_receipt, new_since};
-use super::{ApiError, AppState, Endpoint};
+use super::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::{ThreadId, UserId};
 
 /// A valid `get_messages` request.
@@ -73,7 +72,7 @@ impl Endpoint for GetMessages {
         Who::user_id(&self.user_id)
     }
 
-    async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+    async fn act(self, state: &AppState, caller: &Caller) -> Result<Answer, ApiError> {
         let chat = state.chat()?;
         let (token, me) = (&caller.token, &caller.user_id);
         let new = match self.since {
@@ -82,7 +81,7 @@ impl Endpoint for GetMessages {
             }
             None => new_by_receipt(chat, token, &self.thread_id, me).await?,
         };
-        Ok(json!(new))
+        Ok(Answer::of(&new))
     }
 }
 

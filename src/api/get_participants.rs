@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::caller::{Caller, Who};
 use super::input::Query;
-use super::{ApiError, AppState, Endpoint};
+use super::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::{ThreadId, UserId};
 
 /// A valid `get_participants` request.
@@ -28,7 +28,7 @@ impl Endpoint for GetParticipants {
         Who::user_id(&self.user_id)
     }
 
-    async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+    async fn act(self, state: &AppState, caller: &Caller) -> Result<Answer, ApiError> {
         let participants = state
             .chat()?
             .list_participants(&caller.token, &self.thread_id)
@@ -42,7 +42,7 @@ impl Endpoint for GetParticipants {
                 }))
             })
             .collect();
-        Ok(json!({"participants": participants}))
+        Ok(json!({"participants": participants}).into())
     }
 }
 

@@ -8,12 +8,12 @@
 
 use futures_util::future::join_all;
 use lambda_http::Request;
-use serde_json::{Value, json};
+use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 
 use super::caller::{Caller, Who};
 use super::input::{Query, bounded_number, encode_page, page_cursor};
-use super::{ApiError, AppState, Endpoint};
+use super::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::chat::ChatThreadItem;
 use crate::acs::{AcsError, UserId};
 
@@ -53,7 +53,7 @@ impl Endpoint for ListThreads {
         Who::user_id(&self.user_id)
     }
 
-    async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+    async fn act(self, state: &AppState, caller: &Caller) -> Result<Answer, ApiError> {
         let chat = state.chat()?;
         let (threads, next) = chat
             .list_threads(&caller.token, self.max_page_size, self.page.as_deref())
@@ -86,7 +86,7 @@ impl Endpoint for ListThreads {
         if let Some(next) = next {
             body["next_page"] = json!(encode_page(&next));
         }
-        Ok(body)
+        Ok(body.into())
     }
 }
 

@@ -152,12 +152,29 @@ pub(crate) trait Endpoint: Sized {
         self,
         state: &AppState,
         caller: &Caller,
-    ) -> impl Future<Output = Result<Value, ApiError>> + Send;
+    ) -> impl Future<Output = Result<Answer, ApiError>> + Send;
+}
+
+/// A 200 answer's JSON, serialised once: a list of messages goes straight from its views to
+/// text, with no `serde_json::Value` tree built in between.
+pub struct Answer(String);
+
+impl Answer {
+    /// Serialises `body`. Plain structs of strings, numbers and options cannot fail to.
+    pub fn of<T: serde::Serialize>(body: &T) -> Self {
+        Self(serde_json::to_string(body).unwrap_or_default())
+    }
+}
+
+impl From<Value> for Answer {
+    fn from(value: Value) -> Self {
+        Self(value.to_string())
+    }
 }
 
 /// An endpoint's work, boxed: the dispatch holds one of sixteen, and a box keeps its future
 /// small and its type shallow.
-type Work<'a> = Pin<Box<dyn Future<Output = Result<Value, ApiError>> + Send + 'a>>;
+type Work<'a> = Pin<Box<dyn Future<Output = Result<Answer, ApiError>> + Send + 'a>>;
 
 /// Parses, authenticates, acts.
 fn serve<'a, E: Endpoint + Send + 'a>(state: &'a AppState, request: &'a Request) -> Work<'a> {
@@ -290,7 +307,7 @@ async fn dispatch(state: &AppState, function: Function, request: Request) -> Res
         }
     };
     match outcome {
-        Ok(body) => errors::json_response(StatusCode::OK, &body),
+        Ok(Answer(body)) => errors::json_text(StatusCode::OK, body),
         Err(error) => error.into_response(),
     }
 }

@@ -4,12 +4,12 @@
 //! issues the new one. Two sequential round trips.
 
 use lambda_http::Request;
-use serde_json::{Value, json};
+use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 
 use super::caller::{self, Caller, Who};
 use super::input::JsonBody;
-use super::{ApiError, AppState, Endpoint};
+use super::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::UserId;
 use crate::acs::identity::Scope;
 
@@ -30,7 +30,7 @@ impl Endpoint for RefreshToken {
         Who::user_id(&self.user_id)
     }
 
-    async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+    async fn act(self, state: &AppState, caller: &Caller) -> Result<Answer, ApiError> {
         caller::prove_with_acs(state, caller).await?;
         let minutes = state.config.token_lifetime_minutes;
         let user_id = &self.user_id;
@@ -49,7 +49,8 @@ impl Endpoint for RefreshToken {
             "user_id": self.user_id,
             "token": token.token.expose(),
             "expires_on": expires_on.format(&Rfc3339).unwrap_or_default(),
-        }))
+        })
+        .into())
     }
 }
 

@@ -3,11 +3,11 @@
 //! from then on (403).
 
 use lambda_http::Request;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::caller::{Caller, Who};
 use super::input::JsonBody;
-use super::{ApiError, AppState, Endpoint};
+use super::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::{ThreadId, UserId};
 
 /// A valid `remove_user` request.
@@ -32,7 +32,7 @@ impl Endpoint for RemoveUser {
         Who::user_id(&self.user_id)
     }
 
-    async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+    async fn act(self, state: &AppState, caller: &Caller) -> Result<Answer, ApiError> {
         state
             .chat()?
             .remove_participant(&caller.token, &self.thread_id, &self.remove_user_id)
@@ -42,7 +42,7 @@ impl Endpoint for RemoveUser {
         } else {
             "User removed successfully"
         };
-        Ok(json!({"message": message}))
+        Ok(json!({"message": message}).into())
     }
 }
 

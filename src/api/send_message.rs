@@ -3,12 +3,12 @@
 //! header makes a client's retry return the first request's message id.
 
 use lambda_http::Request;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::caller::{Caller, Who};
 use super::idempotency::{IdempotencyKey, Send};
 use super::input::{JsonBody, display_name, message_text};
-use super::{ApiError, AppState, Endpoint};
+use super::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::{ThreadId, UserId};
 
 /// A valid `send_message` request.
@@ -41,7 +41,7 @@ impl Endpoint for SendMessage {
         Who::user_id(&self.user_id)
     }
 
-    async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+    async fn act(self, state: &AppState, caller: &Caller) -> Result<Answer, ApiError> {
         let message_id = Send {
             chat: state.chat()?,
             token: &caller.token,
@@ -53,7 +53,7 @@ impl Endpoint for SendMessage {
         }
         .exactly_once()
         .await?;
-        Ok(json!({"message": "Message sent successfully", "message_id": message_id}))
+        Ok(json!({"message": "Message sent successfully", "message_id": message_id}).into())
     }
 }
 

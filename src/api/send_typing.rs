@@ -10,11 +10,11 @@
 use std::time::Duration;
 
 use lambda_http::Request;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::caller::{Caller, Who};
 use super::input::{JsonBody, display_name};
-use super::{ApiError, AppState, Endpoint};
+use super::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::{AcsError, ThreadId, UserId};
 
 /// The shortest time between two typing notifications a container forwards for one user in
@@ -43,18 +43,20 @@ impl Endpoint for SendTyping {
         Who::user_id(&self.user_id)
     }
 
-    async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+    async fn act(self, state: &AppState, caller: &Caller) -> Result<Answer, ApiError> {
         if !state.typing_due(&self.user_id, &self.thread_id, TYPING_INTERVAL) {
-            return Ok(json!({"message": "Typing notification not needed yet", "sent": false}));
+            return Ok(
+                json!({"message": "Typing notification not needed yet", "sent": false}).into(),
+            );
         }
         let sent = state
             .chat()?
             .send_typing(&caller.token, &self.thread_id, self.display_name.as_deref())
             .await;
         match sent {
-            Ok(()) => Ok(json!({"message": "Typing notification sent", "sent": true})),
+            Ok(()) => Ok(json!({"message": "Typing notification sent", "sent": true}).into()),
             Err(AcsError::Throttled { .. }) => {
-                Ok(json!({"message": "Typing notification not needed yet", "sent": false}))
+                Ok(json!({"message": "Typing notification not needed yet", "sent": false}).into())
             }
             Err(error) => Err(error.into()),
         }

@@ -2,11 +2,11 @@
 //! caller's own message; ACS refuses anyone else's (403).
 
 use lambda_http::Request;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::caller::{Caller, Who};
 use super::input::{JsonBody, message_text};
-use super::{ApiError, AppState, Endpoint};
+use super::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::{MessageId, ThreadId, UserId};
 
 /// A valid `update_message` request.
@@ -33,7 +33,7 @@ impl Endpoint for UpdateMessage {
         Who::user_id(&self.user_id)
     }
 
-    async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+    async fn act(self, state: &AppState, caller: &Caller) -> Result<Answer, ApiError> {
         state
             .chat()?
             .update_message(
@@ -43,7 +43,7 @@ impl Endpoint for UpdateMessage {
                 &self.message,
             )
             .await?;
-        Ok(json!({"message": "Message updated successfully"}))
+        Ok(json!({"message": "Message updated successfully"}).into())
     }
 }
 
@@ -62,7 +62,7 @@ mod tests {
             (parsed.message_id.as_str(), parsed.message.as_str()),
             ("1708127231096", "fixed")
         );
-        let with = |id: Value, text: Value| json!({"thread_id": THREAD, "user_id": USER, "message_id": id, "message": text});
+        let with = |id: serde_json::Value, text: serde_json::Value| json!({"thread_id": THREAD, "user_id": USER, "message_id": id, "message": text});
         for (what, body, expected) in [
             (
                 "a message id that is not digits",

@@ -1,11 +1,11 @@
 //! `POST /update_thread` `{"thread_id", "user_id", "topic"}`: renames the thread.
 
 use lambda_http::Request;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::caller::{Caller, Who};
 use super::input::{JsonBody, topic};
-use super::{ApiError, AppState, Endpoint};
+use super::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::{ThreadId, UserId};
 
 /// A valid `update_thread` request.
@@ -30,12 +30,12 @@ impl Endpoint for UpdateThread {
         Who::user_id(&self.user_id)
     }
 
-    async fn act(self, state: &AppState, caller: &Caller) -> Result<Value, ApiError> {
+    async fn act(self, state: &AppState, caller: &Caller) -> Result<Answer, ApiError> {
         state
             .chat()?
             .update_topic(&caller.token, &self.thread_id, &self.topic)
             .await?;
-        Ok(json!({"message": "Thread updated successfully", "topic": self.topic}))
+        Ok(json!({"message": "Thread updated successfully", "topic": self.topic}).into())
     }
 }
 
@@ -48,7 +48,7 @@ mod tests {
 
     #[test]
     fn parse_takes_a_topic_of_1_to_256_characters() {
-        let with = |topic: Value| json!({"thread_id": THREAD, "user_id": USER, "topic": topic});
+        let with = |topic: serde_json::Value| json!({"thread_id": THREAD, "user_id": USER, "topic": topic});
         assert_eq!(
             UpdateThread::parse(&post(with(json!(" Lunch "))))
                 .unwrap()
