@@ -28,6 +28,14 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
+    /// An answer with this status, and `Retry-After` in seconds if given.
+    pub fn status(status: u16, retry_after: Option<u64>) -> Self {
+        Self::Status {
+            status,
+            retry_after,
+        }
+    }
+
     /// A short name for counts: `429`, `503`, `latency`, `drop`, `commit_then_drop`.
     pub fn name(&self) -> String {
         match self {

@@ -4,6 +4,8 @@
 //! Its Content-Security-Policy allows only its own inline script (by hash, computed here once)
 //! and calls to its own origin: even a message that smuggled markup in could run nothing.
 
+use std::sync::OnceLock;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use lambda_http::http::{HeaderValue, StatusCode, header};
@@ -27,6 +29,12 @@ pub fn content_security_policy(html: &str) -> String {
     )
 }
 
+/// The page's policy, hashed once per container.
+fn policy() -> &'static str {
+    static POLICY: OnceLock<String> = OnceLock::new();
+    POLICY.get_or_init(|| content_security_policy(HTML))
+}
+
 /// The page as an answer.
 pub fn respond() -> Response<Body> {
     let mut response = Response::new(Body::Text(HTML.to_owned()));
@@ -39,11 +47,7 @@ pub fn respond() -> Response<Body> {
     };
     set(headers, header::CONTENT_TYPE, "text/html; charset=utf-8");
     set(headers, header::CACHE_CONTROL, "no-cache");
-    set(
-        headers,
-        header::CONTENT_SECURITY_POLICY,
-        &content_security_policy(HTML),
-    );
+    set(headers, header::CONTENT_SECURITY_POLICY, policy());
     set(headers, header::REFERRER_POLICY, "no-referrer");
     set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     response

@@ -10,13 +10,6 @@ use crate::helpers::spawn_acs;
 const MESSAGES: Route = Route::ListMessages { thread_id: ANY };
 const SEND: Route = Route::SendMessage { thread_id: ANY };
 
-fn status(status: u16, retry_after: Option<u64>) -> FaultKind {
-    FaultKind::Status {
-        status,
-        retry_after,
-    }
-}
-
 fn hello() -> SendMessage<'static> {
     SendMessage {
         content: "hello",
@@ -33,7 +26,7 @@ async fn a_429_with_retry_after_is_waited_out_and_retried_even_for_a_send() {
     let thread = acs.thread(&alice, &[]).await;
     acs.emulator
         .faults()
-        .add(Fault::next(status(429, Some(0)), 1).on(SEND));
+        .add(Fault::next(FaultKind::status(429, Some(0)), 1).on(SEND));
     acs.chat
         .send_message(&alice.token, &thread, &hello())
         .await
@@ -49,7 +42,7 @@ async fn server_errors_are_retried_for_reads_but_not_for_sends() {
 
     acs.emulator
         .faults()
-        .add(Fault::next(status(503, None), 2).on(MESSAGES));
+        .add(Fault::next(FaultKind::status(503, None), 2).on(MESSAGES));
     acs.chat
         .list_all_messages(&alice.token, &thread)
         .await
@@ -58,7 +51,7 @@ async fn server_errors_are_retried_for_reads_but_not_for_sends() {
 
     acs.emulator
         .faults()
-        .add(Fault::next(status(500, None), 1).on(SEND));
+        .add(Fault::next(FaultKind::status(500, None), 1).on(SEND));
     let error = acs
         .chat
         .send_message(&alice.token, &thread, &hello())
@@ -76,7 +69,7 @@ async fn creating_an_identity_is_not_retried_on_a_server_error() {
     let acs = spawn_acs().await;
     acs.emulator
         .faults()
-        .add(Fault::next(status(503, None), 1).on(Route::CreateIdentity));
+        .add(Fault::next(FaultKind::status(503, None), 1).on(Route::CreateIdentity));
     let error = acs
         .identity
         .create_user_with_token(&[Scope::Chat], None)
@@ -110,7 +103,7 @@ async fn throttling_that_outlasts_the_retries_surfaces_with_its_retry_after() {
     let thread = acs.thread(&alice, &[]).await;
     acs.emulator
         .faults()
-        .add(Fault::next(status(429, Some(30)), 5).on(MESSAGES));
+        .add(Fault::next(FaultKind::status(429, Some(30)), 5).on(MESSAGES));
     let error = acs
         .chat
         .list_all_messages(&alice.token, &thread)

@@ -243,14 +243,7 @@ async fn acs_throttling_is_429_with_retry_after_passed_on() {
     let (alice, bob) = app.users().await;
     let thread = app.thread(&alice, &bob).await;
     app.emulator.faults().add(
-        Fault::next(
-            FaultKind::Status {
-                status: 429,
-                retry_after: Some(30),
-            },
-            3,
-        )
-        .on(Route::SendMessage { thread_id: ANY }),
+        Fault::next(FaultKind::status(429, Some(30)), 3).on(Route::SendMessage { thread_id: ANY }),
     );
     let body = json!({"thread_id": thread, "user_id": alice.id, "message": "hi"});
     let answer = app
@@ -273,16 +266,9 @@ async fn acs_failures_are_502_and_slowness_is_504() {
         )
     };
 
-    app.emulator.faults().add(
-        Fault::next(
-            FaultKind::Status {
-                status: 500,
-                retry_after: None,
-            },
-            3,
-        )
-        .on(route),
-    );
+    app.emulator
+        .faults()
+        .add(Fault::next(FaultKind::status(500, None), 3).on(route));
     assert_error(
         &app.call(Function::GetAllMessages, read()).await,
         502,
@@ -298,16 +284,9 @@ async fn acs_failures_are_502_and_slowness_is_504() {
         "upstream_timeout",
     );
 
-    app.emulator.faults().add(
-        Fault::next(
-            FaultKind::Status {
-                status: 503,
-                retry_after: None,
-            },
-            1,
-        )
-        .on(route),
-    );
+    app.emulator
+        .faults()
+        .add(Fault::next(FaultKind::status(503, None), 1).on(route));
     let answer = app.call(Function::GetAllMessages, read()).await;
     assert_eq!(
         answer.status, 200,

@@ -130,10 +130,7 @@ async fn a_server_error_on_every_send_is_502_and_stores_nothing() {
     let app = spawn_app().await;
     let (alice, bob) = app.users().await;
     let thread = app.thread(&alice, &bob).await;
-    let failure = FaultKind::Status {
-        status: 500,
-        retry_after: None,
-    };
+    let failure = FaultKind::status(500, None);
     app.emulator.faults().add(Fault::next(failure, 3).on(SEND));
     let answer = app
         .call(

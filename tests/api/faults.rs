@@ -14,13 +14,6 @@ use crate::helpers::{
 
 const SEND: Route = Route::SendMessage { thread_id: ANY };
 
-fn status(status: u16, retry_after: Option<u64>) -> FaultKind {
-    FaultKind::Status {
-        status,
-        retry_after,
-    }
-}
-
 #[tokio::test]
 async fn throttling_and_brief_unavailability_are_retried_within_the_request() {
     let app = spawn_app().await;
@@ -28,11 +21,11 @@ async fn throttling_and_brief_unavailability_are_retried_within_the_request() {
     let thread = app.thread(&alice, &bob).await;
     app.emulator
         .faults()
-        .add(Fault::next(status(429, Some(1)), 1).on(SEND));
+        .add(Fault::next(FaultKind::status(429, Some(1)), 1).on(SEND));
     app.send(&thread, &alice, "after a 429").await;
-    app.emulator
-        .faults()
-        .add(Fault::next(status(503, None), 2).on(Route::ListMessages { thread_id: ANY }));
+    app.emulator.faults().add(
+        Fault::next(FaultKind::status(503, None), 2).on(Route::ListMessages { thread_id: ANY }),
+    );
     let answer = app
         .call(
             Function::GetAllMessages,

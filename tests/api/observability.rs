@@ -43,14 +43,7 @@ async fn every_log_line_carries_the_request_ids_and_every_acs_call_is_traceable_
     let thread = app.thread(&alice, &bob).await;
     // One 503 first, so the send's retry must carry the same id too.
     app.emulator.faults().add(
-        Fault::next(
-            FaultKind::Status {
-                status: 503,
-                retry_after: None,
-            },
-            1,
-        )
-        .on(Route::SendMessage { thread_id: ANY }),
+        Fault::next(FaultKind::status(503, None), 1).on(Route::SendMessage { thread_id: ANY }),
     );
     let captured = Captured::default();
     let writer = captured.clone();

@@ -75,16 +75,9 @@ async fn the_secret_is_fetched_once_per_container() {
 #[tokio::test]
 async fn when_one_of_the_two_identities_fails_the_other_is_deleted() {
     let app = spawn_app().await;
-    app.emulator.faults().add(
-        Fault::next(
-            FaultKind::Status {
-                status: 500,
-                retry_after: None,
-            },
-            1,
-        )
-        .on(Route::CreateIdentity),
-    );
+    app.emulator
+        .faults()
+        .add(Fault::next(FaultKind::status(500, None), 1).on(Route::CreateIdentity));
     let answer = app
         .call(Function::CreateUsers, post(json!(null), None))
         .await;

@@ -37,13 +37,6 @@ fn share(kind: FaultKind, share: f64, route: Route<'_>) -> Fault {
     }
 }
 
-fn status(status: u16, retry_after: Option<u64>) -> FaultKind {
-    FaultKind::Status {
-        status,
-        retry_after,
-    }
-}
-
 /// The faults of the run, by kind, each on a share of the calls to its route.
 fn arm_faults(app: &TestApp) {
     let send = Route::SendMessage { thread_id: ANY };
@@ -53,14 +46,14 @@ fn arm_faults(app: &TestApp) {
     let slow = FaultKind::Latency { millis: 40 };
     for fault in [
         share(FaultKind::CommitThenDrop, 0.05, send),
-        share(status(429, Some(0)), 0.05, send),
-        share(status(503, None), 0.05, send),
+        share(FaultKind::status(429, Some(0)), 0.05, send),
+        share(FaultKind::status(503, None), 0.05, send),
         share(slow.clone(), 0.10, send),
-        share(status(429, Some(0)), 0.03, list),
-        share(status(503, None), 0.05, list),
+        share(FaultKind::status(429, Some(0)), 0.03, list),
+        share(FaultKind::status(503, None), 0.05, list),
         share(slow, 0.10, list),
-        share(status(503, None), 0.05, receipt),
-        share(status(503, None), 0.05, receipts),
+        share(FaultKind::status(503, None), 0.05, receipt),
+        share(FaultKind::status(503, None), 0.05, receipts),
     ] {
         app.emulator.faults().add(fault);
     }

@@ -266,8 +266,12 @@ pub async fn handle(shared: &Shared, request: Request<Incoming>) -> Result<Reply
     if call.segments.first().is_some_and(|s| s == "_emulator") {
         return Ok(control::serve(shared, &call));
     }
-    let route = Route::parse(&call.method, &call.segments).map_or("unknown", |r| r.label());
-    let mut response = serve(shared, &call).await?;
+    let route = Route::parse(&call.method, &call.segments);
+    let label = route.map_or("unknown", |r| r.label());
+    let mut response = match route {
+        Some(route) => serve(shared, &call, route).await?,
+        None => reply::pascal_error(StatusCode::NOT_FOUND, "NotFound", "No such route."),
+    };
     let client_request_id = call.header("x-ms-client-request-id").map(str::to_owned);
     if let Some(id) = client_request_id.as_deref().and_then(|id| id.parse().ok()) {
         response.headers_mut().insert("x-ms-client-request-id", id);
@@ -277,7 +281,7 @@ pub async fn handle(shared: &Shared, request: Request<Incoming>) -> Result<Reply
         response.headers_mut().insert("ms-cv", value);
     }
     let served = Served {
-        route,
+        route: label,
         status: response.status().as_u16(),
         client_request_id,
         ms_cv,
@@ -299,14 +303,7 @@ fn correlation_vector() -> String {
     format!("{encoded}.0")
 }
 
-async fn serve(shared: &Shared, call: &Call) -> Result<Reply, Dropped> {
-    let Some(route) = Route::parse(&call.method, &call.segments) else {
-        return Ok(reply::pascal_error(
-            StatusCode::NOT_FOUND,
-            "NotFound",
-            "No such route.",
-        ));
-    };
+async fn serve(shared: &Shared, call: &Call, route: Route<'_>) -> Result<Reply, Dropped> {
     let fault = shared.faults.on_request(route.label());
     match fault {
         Some(FaultKind::Drop) => return Err(Dropped),
