@@ -5,7 +5,9 @@ use acs_chat_api::api::Function;
 use acs_emulator::{ANY, Route};
 use serde_json::{Value, json};
 
-use crate::helpers::{Answer, TestApp, User, assert_error, get, post, spawn_app, texts};
+use crate::helpers::{
+    Answer, TestApp, User, assert_error, get, post, spawn_app, spawn_conversation, texts,
+};
 
 async fn act(app: &TestApp, function: Function, who: &User, mut body: Value) -> Answer {
     body["user_id"] = json!(who.id);
@@ -29,9 +31,7 @@ fn thread_ids(answer: &Answer) -> Vec<String> {
 
 #[tokio::test]
 async fn a_conversation_outlives_its_first_token() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, bob, thread) = spawn_conversation().await;
     app.send(&thread, &bob, "before the refresh").await;
 
     let refreshed = act(&app, Function::RefreshToken, &alice, json!({})).await;
@@ -127,9 +127,7 @@ async fn only_a_valid_token_of_the_identity_itself_gets_a_new_one() {
 
 #[tokio::test]
 async fn a_deleted_user_is_gone_and_its_tokens_with_it() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, _, bob, thread) = spawn_conversation().await;
     let deleted = act(&app, Function::DeleteUser, &bob, json!({})).await;
     assert_eq!(deleted.status, 200, "{:?}", deleted.body);
     let answer = read(
@@ -292,9 +290,7 @@ async fn names_travel_with_participants_and_messages() {
 
 #[tokio::test]
 async fn only_the_sender_edits_or_deletes_and_other_devices_learn_of_it_by_the_change_cursor() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, bob, thread) = spawn_conversation().await;
     let first = app.send(&thread, &alice, "helo").await;
     let second = app.send(&thread, &alice, "oops").await;
 
@@ -406,9 +402,7 @@ async fn only_the_sender_edits_or_deletes_and_other_devices_learn_of_it_by_the_c
 
 #[tokio::test]
 async fn the_sync_cursor_gives_a_second_device_what_the_first_one_sent() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, bob, thread) = spawn_conversation().await;
     app.send(&thread, &alice, "from my phone").await;
     app.send(&thread, &bob, "reply").await;
     let laptop = read(
@@ -449,9 +443,7 @@ async fn the_sync_cursor_gives_a_second_device_what_the_first_one_sent() {
 
 #[tokio::test]
 async fn typing_reaches_acs_at_most_once_per_two_seconds_per_user_and_thread() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, bob, thread) = spawn_conversation().await;
     app.emulator.limits().set_enabled(true);
     let mut sent = 0;
     for _ in 0..20 {
@@ -479,9 +471,7 @@ async fn typing_reaches_acs_at_most_once_per_two_seconds_per_user_and_thread() {
 
 #[tokio::test]
 async fn renaming_and_removing_are_for_participants_and_show_in_the_thread() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, bob, thread) = spawn_conversation().await;
     let outsider = app.outsider().await;
     let rename = json!({"thread_id": thread, "topic": "Lunch"});
     assert_error(
@@ -510,9 +500,7 @@ async fn renaming_and_removing_are_for_participants_and_show_in_the_thread() {
 
 #[tokio::test]
 async fn each_endpoint_takes_the_sequential_round_trips_it_is_budgeted() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, bob, thread) = spawn_conversation().await;
     let message = app.send(&thread, &alice, "counted").await;
     let carol = app.outsider().await;
     let rounds = async |function: Function, request| {
@@ -585,9 +573,7 @@ async fn each_endpoint_takes_the_sequential_round_trips_it_is_budgeted() {
 
 #[tokio::test]
 async fn a_history_past_six_megabytes_is_refused_whole_and_read_in_pages() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, bob, thread) = spawn_conversation().await;
     let filler = "x".repeat(28 * 1024 - 16);
     for i in 0..230 {
         app.send(&thread, &alice, &format!("{i:03} {filler}")).await;

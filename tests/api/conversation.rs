@@ -1,7 +1,7 @@
 use acs_chat_api::api::Function;
 use serde_json::json;
 
-use crate::helpers::{get, post, spawn_app, texts};
+use crate::helpers::{get, post, spawn_app, spawn_conversation, texts};
 use acs_emulator::{ANY, Route};
 
 #[tokio::test]
@@ -41,9 +41,7 @@ async fn create_users_returns_two_distinct_users_with_tokens_and_expiry_in_one_r
 
 #[tokio::test]
 async fn two_users_chat_and_each_sees_the_whole_history_oldest_first() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, bob, thread) = spawn_conversation().await;
     app.send(&thread, &alice, "Hello, World!").await;
     app.send(&thread, &bob, "Hi!").await;
     app.send(&thread, &alice, "How are you?").await;
@@ -76,9 +74,7 @@ async fn two_users_chat_and_each_sees_the_whole_history_oldest_first() {
 
 #[tokio::test]
 async fn get_messages_returns_only_what_others_wrote_since_the_last_fetch() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, bob, thread) = spawn_conversation().await;
 
     assert_eq!(app.fetch(&thread, &bob, None).await.0, Vec::<String>::new());
     app.send(&thread, &alice, "one").await;
@@ -94,9 +90,7 @@ async fn get_messages_returns_only_what_others_wrote_since_the_last_fetch() {
 
 #[tokio::test]
 async fn get_messages_takes_two_sequential_round_trips_when_there_is_news() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, bob, thread) = spawn_conversation().await;
     app.send(&thread, &alice, "news").await;
     app.emulator.faults().reset_counts();
     app.fetch(&thread, &bob, None).await;
@@ -118,9 +112,7 @@ async fn get_messages_takes_two_sequential_round_trips_when_there_is_news() {
 
 #[tokio::test]
 async fn since_is_a_stateless_cursor_that_next_since_advances() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, bob, thread) = spawn_conversation().await;
     let (none, start) = app.fetch(&thread, &bob, Some(0)).await;
     assert!(none.is_empty());
     app.send(&thread, &alice, "a").await;
@@ -138,9 +130,7 @@ async fn since_is_a_stateless_cursor_that_next_since_advances() {
 
 #[tokio::test]
 async fn get_all_messages_follows_every_page_of_a_long_thread() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, bob, thread) = spawn_conversation().await;
     for i in 0..205 {
         app.send(
             &thread,

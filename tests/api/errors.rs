@@ -2,7 +2,7 @@ use acs_chat_api::api::Function;
 use acs_emulator::{ANY, Fault, FaultKind, Route};
 use serde_json::json;
 
-use crate::helpers::{assert_error, get, post, request, spawn_app};
+use crate::helpers::{assert_error, get, post, request, spawn_app, spawn_conversation};
 
 #[tokio::test]
 async fn chat_endpoints_refuse_a_missing_malformed_or_expired_token() {
@@ -42,9 +42,7 @@ async fn chat_endpoints_refuse_a_missing_malformed_or_expired_token() {
 
 #[tokio::test]
 async fn a_token_for_another_user_than_the_one_named_is_forbidden() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, bob, thread) = spawn_conversation().await;
     let cases = [
         (
             Function::CreateThread,
@@ -83,9 +81,7 @@ async fn a_token_for_another_user_than_the_one_named_is_forbidden() {
 
 #[tokio::test]
 async fn a_non_participant_is_forbidden_by_acs_and_an_unknown_thread_is_not_found() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, _, thread) = spawn_conversation().await;
     let mallory = app.outsider().await;
     let read = get(
         &[("thread_id", &thread), ("user_id", &mallory.id)],
@@ -125,9 +121,7 @@ async fn a_non_participant_is_forbidden_by_acs_and_an_unknown_thread_is_not_foun
 
 #[tokio::test]
 async fn adding_an_unknown_user_is_not_found_and_changes_nothing() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, bob, thread) = spawn_conversation().await;
     let ghost = format!("{}0", bob.id);
     let add = post(
         json!({"thread_id": thread, "user2_id": ghost}),
@@ -143,9 +137,7 @@ async fn adding_an_unknown_user_is_not_found_and_changes_nothing() {
 #[tokio::test]
 async fn bad_input_is_a_clear_400_and_reaches_no_acs_route() {
     // One case per endpoint proves the wiring; every refusal is a unit test of its `parse`.
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, bob, thread) = spawn_conversation().await;
     app.emulator.faults().reset_counts();
     let t = Some(alice.token.as_str());
     let cases = vec![
@@ -212,9 +204,7 @@ async fn bad_input_is_a_clear_400_and_reaches_no_acs_route() {
 
 #[tokio::test]
 async fn an_oversized_message_or_body_is_413_before_acs_is_called() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, _, thread) = spawn_conversation().await;
     let just_right = "x".repeat(28 * 1024);
     app.send(&thread, &alice, &just_right).await;
     for size in [28 * 1024 + 1, 70 * 1024] {
@@ -239,9 +229,7 @@ async fn a_wrong_method_is_405_with_allow() {
 
 #[tokio::test]
 async fn acs_throttling_is_429_with_retry_after_passed_on() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, _, thread) = spawn_conversation().await;
     app.emulator.faults().add(
         Fault::next(FaultKind::status(429, Some(30)), 3).on(Route::SendMessage { thread_id: ANY }),
     );
@@ -255,9 +243,7 @@ async fn acs_throttling_is_429_with_retry_after_passed_on() {
 
 #[tokio::test]
 async fn acs_failures_are_502_and_slowness_is_504() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, _, thread) = spawn_conversation().await;
     let route = Route::ListMessages { thread_id: ANY };
     let read = || {
         get(

@@ -4,16 +4,14 @@
 use acs_chat_api::api::{self, Function};
 use acs_emulator::{ANY, Fault, FaultKind, Route};
 
-use crate::helpers::{assert_error, send_request, spawn_app};
+use crate::helpers::{assert_error, send_request, spawn_conversation};
 
 const SEND: Route = Route::SendMessage { thread_id: ANY };
 const LIST: Route = Route::ListMessages { thread_id: ANY };
 
 #[tokio::test]
 async fn a_send_whose_answer_is_lost_after_acs_stored_it_is_stored_once() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, bob, thread) = spawn_conversation().await;
     app.emulator
         .faults()
         .add(Fault::next(FaultKind::CommitThenDrop, 1).on(SEND));
@@ -26,9 +24,7 @@ async fn a_send_whose_answer_is_lost_after_acs_stored_it_is_stored_once() {
 
 #[tokio::test]
 async fn a_send_that_failed_before_acs_stored_it_is_sent_again() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, bob, thread) = spawn_conversation().await;
     app.emulator
         .faults()
         .add(Fault::next(FaultKind::Drop, 1).on(SEND));
@@ -39,9 +35,7 @@ async fn a_send_that_failed_before_acs_stored_it_is_sent_again() {
 
 #[tokio::test]
 async fn a_client_retry_with_the_same_key_returns_the_same_id_and_sends_nothing() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, bob, thread) = spawn_conversation().await;
     let first = app
         .call(
             Function::SendMessage,
@@ -71,9 +65,7 @@ async fn a_client_retry_with_the_same_key_returns_the_same_id_and_sends_nothing(
 
 #[tokio::test]
 async fn two_requests_with_the_same_key_at_once_leave_one_message_and_one_id() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, bob, thread) = spawn_conversation().await;
     // Both sends are in flight together, so neither sees the other before sending.
     app.emulator
         .faults()
@@ -109,9 +101,7 @@ async fn two_requests_with_the_same_key_at_once_leave_one_message_and_one_id() {
 
 #[tokio::test]
 async fn a_send_costs_one_round_trip_and_a_client_key_adds_a_look_before_and_after() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, _, thread) = spawn_conversation().await;
     let rounds = async |key| {
         let request = send_request(&thread, &alice, "counted", key);
         let (response, timing) =
@@ -127,9 +117,7 @@ async fn a_send_costs_one_round_trip_and_a_client_key_adds_a_look_before_and_aft
 
 #[tokio::test]
 async fn a_server_error_on_every_send_is_502_and_stores_nothing() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, bob, thread) = spawn_conversation().await;
     let failure = FaultKind::status(500, None);
     app.emulator.faults().add(Fault::next(failure, 3).on(SEND));
     let answer = app

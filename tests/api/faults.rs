@@ -9,16 +9,14 @@ use serde_json::json;
 
 use crate::helpers::{
     Outage, assert_error, moto_endpoint, post, secrets_client_at, send_request, spawn_app,
-    state_for,
+    spawn_conversation, state_for,
 };
 
 const SEND: Route = Route::SendMessage { thread_id: ANY };
 
 #[tokio::test]
 async fn throttling_and_brief_unavailability_are_retried_within_the_request() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, bob, thread) = spawn_conversation().await;
     app.emulator
         .faults()
         .add(Fault::next(FaultKind::status(429, Some(1)), 1).on(SEND));
@@ -74,13 +72,7 @@ async fn a_rotated_key_is_picked_up_without_a_restart() {
     app.users().await;
     let rotated = AccessKey::from_base64("cm90YXRlZCBrZXkgZm9yIHRoZSBlbXVsYXRvcg==").unwrap();
     app.emulator.rotate_key(rotated);
-    app.secrets
-        .put_secret_value()
-        .secret_id(&app.secret_id)
-        .secret_string(app.emulator.connection_string().expose())
-        .send()
-        .await
-        .unwrap();
+    app.store_connection_string().await;
     // The cached key is refused once; the secret is read again and the call goes through.
     app.users().await;
     assert_eq!(app.count(Route::CreateIdentity), 2 + 2 + 2);
@@ -88,9 +80,7 @@ async fn a_rotated_key_is_picked_up_without_a_restart() {
 
 #[tokio::test]
 async fn a_thread_sent_to_faster_than_acs_allows_answers_429_and_loses_nothing() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, bob, thread) = spawn_conversation().await;
     app.emulator.limits().set_enabled(true);
     let mut refused = Vec::new();
     for i in 0..14 {

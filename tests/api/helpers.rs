@@ -138,6 +138,15 @@ impl Write for LogLine {
     }
 }
 
+/// Everything, and two users from `create_users` in a thread user1 made: the scene most tests
+/// start from.
+pub async fn spawn_conversation() -> (TestApp, User, User, String) {
+    let app = spawn_app().await;
+    let (alice, bob) = app.users().await;
+    let thread = app.thread(&alice, &bob).await;
+    (app, alice, bob, thread)
+}
+
 /// Starts everything; `secret` may rewrite the JSON secret before it is stored.
 pub async fn spawn_app_with(mode: AuthMode, secret: impl FnOnce(&mut Value)) -> TestApp {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
@@ -293,6 +302,18 @@ impl TestApp {
             id: made.user_id.to_string(),
             token: made.token.token.expose().to_owned(),
         }
+    }
+
+    /// Stores the emulator's current connection string as the secret, as an operator does
+    /// after regenerating the key.
+    pub async fn store_connection_string(&self) {
+        self.secrets
+            .put_secret_value()
+            .secret_id(&self.secret_id)
+            .secret_string(self.emulator.connection_string().expose())
+            .send()
+            .await
+            .unwrap();
     }
 
     /// Revokes every token of `user`, outside the API.

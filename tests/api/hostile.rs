@@ -8,7 +8,7 @@ use lambda_http::http::HeaderValue;
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, User, get, post, request, spawn_app};
+use crate::helpers::{TestApp, User, get, post, request, spawn_conversation};
 
 /// One hostile request and what it must get.
 struct Case {
@@ -480,9 +480,7 @@ async fn world_state(app: &TestApp, thread: &str, reader: &User) -> Vec<String> 
 
 #[tokio::test]
 async fn two_hundred_hostile_requests_get_a_clear_4xx_cost_no_acs_call_and_change_nothing() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, bob, thread) = spawn_conversation().await;
     app.send(&thread, &alice, "before").await;
     app.send(&thread, &bob, "and after").await;
     let expired = app

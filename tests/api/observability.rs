@@ -9,7 +9,7 @@ use acs_emulator::{ANY, Fault, FaultKind, Route};
 use serde_json::Value;
 use tracing::instrument::WithSubscriber;
 
-use crate::helpers::{send_request, spawn_app};
+use crate::helpers::{send_request, spawn_conversation};
 
 /// Log lines written in the functions' own format, kept in memory.
 #[derive(Clone, Default)]
@@ -38,9 +38,7 @@ impl Captured {
 
 #[tokio::test]
 async fn every_log_line_carries_the_request_ids_and_every_acs_call_is_traceable_in_acs() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
+    let (app, alice, _, thread) = spawn_conversation().await;
     // One 503 first, so the send's retry must carry the same id too.
     app.emulator.faults().add(
         Fault::next(FaultKind::status(503, None), 1).on(Route::SendMessage { thread_id: ANY }),

@@ -44,13 +44,7 @@ async fn a_rotated_key_is_picked_up_when_acs_refuses_the_cached_one() {
         "upstream_error",
     );
 
-    app.secrets
-        .put_secret_value()
-        .secret_id(&app.secret_id)
-        .secret_string(app.emulator.connection_string().expose())
-        .send()
-        .await
-        .unwrap();
+    app.store_connection_string().await;
     let answer = app
         .call(Function::CreateUsers, post(json!(null), None))
         .await;
