@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use reqwest::{Method, RequestBuilder, Url};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
 use super::error::AcsError;
@@ -42,6 +43,11 @@ impl CommunicationIdentifier {
             raw_id: Some(id.to_string()),
             communication_user: Some(CommunicationUser { id: id.to_string() }),
         }
+    }
+
+    /// The raw id, taken out of the identifier.
+    pub fn into_id(self) -> Option<String> {
+        self.raw_id.or(self.communication_user.map(|u| u.id))
     }
 
     /// The raw id, from `rawId` or else the user variant.
@@ -110,7 +116,7 @@ pub struct MessageContent {
 }
 
 /// A message as listed: chat text or a system event.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChatMessage {
     pub id: MessageId,
@@ -130,9 +136,11 @@ pub struct ChatMessage {
     pub deleted_on: Option<OffsetDateTime>,
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub edited_on: Option<OffsetDateTime>,
-    /// Strings the sender attached; ACS stores them and gives them back unread.
+    /// Strings the sender attached; ACS stores them and gives them back unread. Kept as JSON
+    /// and read on lookup: decoding it into a map for every listed message cost more than the
+    /// rest of the message together, and only the idempotency lookup reads it.
     #[serde(default)]
-    pub metadata: Option<HashMap<String, String>>,
+    pub metadata: Option<Box<RawValue>>,
 }
 
 impl ChatMessage {
@@ -163,9 +171,11 @@ impl ChatMessage {
         self.sender_communication_identifier.as_ref()?.id()
     }
 
-    /// One metadata value.
-    pub fn metadata(&self, key: &str) -> Option<&str> {
-        self.metadata.as_ref()?.get(key).map(String::as_str)
+    /// One metadata value; `None` also when the metadata is not a map of strings.
+    pub fn metadata(&self, key: &str) -> Option<String> {
+        let raw = self.metadata.as_ref()?;
+        let mut map: HashMap<&str, String> = serde_json::from_str(raw.get()).ok()?;
+        map.remove(key)
     }
 }
 
@@ -792,5 +802,24 @@ mod tests {
             let message: ChatMessage = serde_json::from_str(json).unwrap();
             assert!(!message.is_user_message(), "{json}");
         }
+    }
+
+    #[test]
+    fn metadata_is_read_on_lookup_and_anything_but_a_map_of_strings_reads_as_absent() {
+        let message = |metadata: &str| {
+            let json = format!(
+                r#"{{"id":"1","type":"text","sequenceId":"1","createdOn":"2020-06-25T17:42:56Z",
+                "metadata":{metadata}}}"#
+            );
+            serde_json::from_str::<ChatMessage>(&json).unwrap()
+        };
+        let keyed = message(r#"{"idempotencyKey":"k-1","other":"x"}"#);
+        assert_eq!(keyed.metadata("idempotencyKey").as_deref(), Some("k-1"));
+        assert_eq!(keyed.metadata("missing"), None);
+        assert_eq!(
+            message(r#"{"idempotencyKey":7}"#).metadata("idempotencyKey"),
+            None
+        );
+        assert_eq!(message("null").metadata("idempotencyKey"), None);
     }
 }

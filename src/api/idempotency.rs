@@ -149,7 +149,7 @@ impl Send<'_> {
             .filter(|m| {
                 m.deleted_on.is_none()
                     && m.sender_id() == Some(self.sender.as_str())
-                    && m.metadata(METADATA_KEY) == Some(self.key.value())
+                    && m.metadata(METADATA_KEY).as_deref() == Some(self.key.value())
             })
             .collect();
         found.sort_by_key(|m| m.sequence().unwrap_or(u64::MAX));

@@ -34,21 +34,24 @@ pub struct MessageView {
 }
 
 /// The view of a live user message for `caller`; `None` for system events and deleted
-/// messages.
-pub fn view(message: &ChatMessage, caller: &UserId) -> Option<MessageView> {
+/// messages. Takes the message so that its strings move into the view instead of being copied.
+pub fn view(message: ChatMessage, caller: &UserId) -> Option<MessageView> {
     if !message.is_user_message() {
         return None;
     }
-    let sender = message.sender_id()?;
+    let sequence_id = message.sequence()?;
+    let created_on = rfc3339(message.created_on)?;
+    let edited_on = message.edited_on.and_then(rfc3339);
+    let sender = message.sender_communication_identifier?.into_id()?;
     Some(MessageView {
-        sender: sender.to_owned(),
-        sender_display_name: message.sender_display_name.clone(),
-        message: message.text()?.to_owned(),
-        created_on: rfc3339(message.created_on)?,
-        id: message.id.clone(),
-        sequence_id: message.sequence()?,
-        mine: caller == sender,
-        edited_on: message.edited_on.and_then(rfc3339),
+        mine: caller == sender.as_str(),
+        sender,
+        sender_display_name: message.sender_display_name,
+        message: message.content?.message?,
+        created_on,
+        id: message.id,
+        sequence_id,
+        edited_on,
     })
 }
 
@@ -148,7 +151,7 @@ pub async fn history(
         let (listed, next) = chat
             .messages_page(token, thread_id, MAX_PAGE_SIZE, page.as_deref())
             .await?;
-        for view in listed.iter().filter_map(|m| view(m, caller)) {
+        for view in listed.into_iter().filter_map(|m| view(m, caller)) {
             bytes += answer_bytes(&view);
             if bytes > MAX_ANSWER_BYTES {
                 return Ok(None);
@@ -177,7 +180,8 @@ pub async fn history_page(
     let (listed, next) = chat
         .messages_page(token, thread_id, page_size, page)
         .await?;
-    let mut messages: Vec<MessageView> = listed.iter().filter_map(|m| view(m, caller)).collect();
+    let mut messages: Vec<MessageView> =
+        listed.into_iter().filter_map(|m| view(m, caller)).collect();
     messages.sort_by_key(|m| m.sequence_id);
     Ok((messages, next))
 }
@@ -261,7 +265,7 @@ async fn walk(
                 break;
             }
             if cursor.keeps(&message, caller) {
-                kept.extend(view(&message, caller));
+                kept.extend(view(message, caller));
             } else if cursor.reports_changes() {
                 changes.extend(change(&message));
             }
