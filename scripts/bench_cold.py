@@ -110,12 +110,20 @@ def main():
     emulator_cert = os.environ["EMULATOR_CERT"]
     whole = Path(tempfile.mkdtemp()) / "system-and-emulator.pem"
     whole.write_text(Path(SYSTEM_BUNDLE).read_text() + Path(emulator_cert).read_text())
-    trust_all, trust_one = {"SSL_CERT_FILE": str(whole)}, {"SSL_CERT_FILE": emulator_cert}
+    # Lambda's Amazon Linux keeps its store as bundle files, without the directory of hashed
+    # links Debian has in /etc/ssl/certs, which the system verifier would also read (about 3 ms
+    # of start-up here): so the functions are given an empty directory, and the start-up with
+    # this machine's directory is reported beside it.
+    no_dir = {"SSL_CERT_DIR": tempfile.mkdtemp()}
+    trust_all = {"SSL_CERT_FILE": str(whole), **no_dir}
+    trust_one = {"SSL_CERT_FILE": emulator_cert, **no_dir}
+    hashed_dir = {"SSL_CERT_FILE": str(whole)}
 
     rows = []
     for name in sorted(p.name for p in (ROOT / "events").iterdir()):
         binary = str(bin_dir / name)
         start, _ = median(binary, name, trust_all, 0)
+        start_hashed_dir, _ = median(binary, name, hashed_dir, 0)
         first, statuses = median(binary, name, trust_all, 1)
         first_one, _ = median(binary, name, trust_one, 1)
         many, _ = run(binary, name, trust_all, WARM + 1)
@@ -124,6 +132,7 @@ def main():
             "function": name,
             "status": statuses[0],
             "startup_ms": round(start, 2),
+            "startup_with_hashed_cert_dir_ms": round(start_hashed_dir, 2),
             "cert_store_ms": round(max(first - first_one, 0), 2),
             "first_request_ms": round(first - start, 2),
             "first_request_extra_ms": round(max(first - start - warm, 0), 2),
@@ -136,11 +145,12 @@ def main():
                                "memory_model": memory}, indent=2))
     print(f"\ncold path over HTTPS, CPU ms (user + system, all threads), median of {SAMPLES} processes;"
           " budget: exec to first answer <= 7 ms (about 100 ms at 128 MB):")
-    header = ("function", "start-up", "certs", "1st req", "its extra", "warm", "exec->1st", "@128 MB", "status")
-    line = "{:<18} {:>8} {:>7} {:>8} {:>9} {:>7} {:>9} {:>8} {:>7}"
+    header = ("function", "start-up", "(w/ dir)", "certs", "1st req", "its extra", "warm", "exec->1st", "@128 MB", "status")
+    line = "{:<18} {:>8} {:>8} {:>7} {:>8} {:>9} {:>7} {:>9} {:>8} {:>7}"
     print(line.format(*header))
     for r in rows:
-        print(line.format(r["function"], f"{r['startup_ms']:.1f}", f"{r['cert_store_ms']:.1f}",
+        print(line.format(r["function"], f"{r['startup_ms']:.1f}",
+                          f"{r['startup_with_hashed_cert_dir_ms']:.1f}", f"{r['cert_store_ms']:.1f}",
                           f"{r['first_request_ms']:.1f}", f"{r['first_request_extra_ms']:.1f}",
                           f"{r['warm_request_ms']:.2f}", f"{r['exec_to_first_answer_ms']:.1f}",
                           r["modelled_128mb_first_answer_ms"], r["status"]))

@@ -27,7 +27,9 @@ pub enum InitError {
 #[derive(Debug)]
 pub struct AppState {
     pub config: Config,
-    http: AcsHttp,
+    /// `None` in the page function, which never calls ACS: building the client loads the
+    /// certificate store, the largest part of a function's start-up.
+    http: Option<AcsHttp>,
     chat: Option<ChatClient>,
     secrets: Option<SecretStore>,
     /// Trusted mode: tokens minted per user, reused while they have life left.
@@ -39,6 +41,9 @@ pub struct AppState {
 impl AppState {
     /// Builds the state from the environment; the secret is fetched later, on first use.
     pub fn init(function: Function, config: Config) -> Result<Self, InitError> {
+        if function == Function::Page {
+            return Ok(Self::built(config, None, None));
+        }
         let secrets = if function.needs_admin_key(config.auth_mode) {
             let secret_id = config
                 .secret_id
@@ -58,18 +63,22 @@ impl AppState {
     /// Builds the state with a secret store made by the caller (tests point it at moto).
     pub fn new(config: Config, secrets: Option<SecretStore>) -> Result<Self, InitError> {
         let http = AcsHttp::new(config.retry.clone())?;
-        let chat = config
-            .acs_endpoint
-            .clone()
-            .map(|endpoint| ChatClient::new(http.clone(), endpoint));
-        Ok(Self {
+        Ok(Self::built(config, Some(http), secrets))
+    }
+
+    fn built(config: Config, http: Option<AcsHttp>, secrets: Option<SecretStore>) -> Self {
+        let chat = http.clone().and_then(|http| {
+            let endpoint = config.acs_endpoint.clone()?;
+            Some(ChatClient::new(http, endpoint))
+        });
+        Self {
             config,
             http,
             chat,
             secrets,
             minted: Mutex::default(),
             typing: Mutex::default(),
-        })
+        }
     }
 
     /// The chat client, on the configured ACS endpoint.
@@ -138,13 +147,17 @@ impl AppState {
         F: Fn(IdentityClient) -> Fut,
         Fut: Future<Output = Result<T, AcsError>>,
     {
+        let http = self
+            .http
+            .as_ref()
+            .ok_or(ApiError::Misconfigured("this function does not call ACS"))?;
         let secrets = self.secrets()?;
         let secret = secrets.get().await?;
-        match op(IdentityClient::new(self.http.clone(), &secret.connection)).await {
+        match op(IdentityClient::new(http.clone(), &secret.connection)).await {
             Err(AcsError::Unauthorized(_)) => {
                 tracing::warn!("ACS refused the admin key; fetching the secret again");
                 let secret = secrets.refresh().await?;
-                op(IdentityClient::new(self.http.clone(), &secret.connection))
+                op(IdentityClient::new(http.clone(), &secret.connection))
                     .await
                     .map_err(ApiError::AdminAcs)
             }
@@ -217,5 +230,16 @@ mod tests {
             .minted_token(&user, OffsetDateTime::now_utc())
             .unwrap();
         assert_eq!(held.expose(), TOKEN);
+    }
+
+    #[test]
+    fn the_page_function_starts_without_an_acs_client_and_says_so_if_asked_for_one() {
+        let config = Config::from_lookup(|name| {
+            (name == "ACS_ENDPOINT").then(|| "https://x.communication.azure.com".into())
+        })
+        .unwrap();
+        let state = AppState::init(Function::Page, config).unwrap();
+        assert!(state.http.is_none() && state.chat.is_none() && state.secrets.is_none());
+        assert!(matches!(state.chat(), Err(ApiError::Misconfigured(_))));
     }
 }
