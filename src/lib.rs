@@ -10,6 +10,7 @@
 pub mod acs;
 pub mod api;
 pub mod config;
+pub mod realtime;
 pub mod secrets;
 
 pub use acs::{AcsError, AcsHttp, ChatClient, ConnectionString, IdentityClient, RetryPolicy};

@@ -1,5 +1,6 @@
-//! The admin secret (the ACS connection string) from AWS Secrets Manager: fetched on first use,
-//! kept for the container's life, fetched again on demand when ACS refuses the key (rotation).
+//! Secrets from AWS Secrets Manager, fetched on first use and kept for the container's life:
+//! the admin secret (the ACS connection string), fetched again on demand when ACS refuses the
+//! key (rotation), and the real-time secret (`crate::realtime::RealtimeSecret`).
 
 use std::sync::Arc;
 
@@ -18,7 +19,7 @@ pub enum SecretError {
     Unavailable(String),
     #[error("secret has no string value")]
     Empty,
-    #[error("secret does not hold a valid ACS connection string: {0}")]
+    #[error("secret is not in the expected form: {0}")]
     Malformed(String),
 }
 
@@ -67,15 +68,16 @@ pub fn parse_secret(raw: &str) -> Result<AdminSecret, SecretError> {
     })
 }
 
-/// One secret, cached.
+/// One secret, read by `parse`, cached.
 #[derive(Debug)]
-pub struct SecretStore {
+pub struct SecretStore<T = AdminSecret> {
     client: Client,
     secret_id: String,
-    cached: Mutex<Option<Arc<AdminSecret>>>,
+    parse: fn(&str) -> Result<T, SecretError>,
+    cached: Mutex<Option<Arc<T>>>,
 }
 
-impl SecretStore {
+impl SecretStore<AdminSecret> {
     /// A store reading `secret_id` with what Lambda puts in every function's environment: the
     /// region and the execution role's credentials. `AWS_ENDPOINT_URL_SECRETS_MANAGER` (or
     /// `AWS_ENDPOINT_URL`) points it elsewhere, as the AWS SDKs all allow. Reading these directly
@@ -90,40 +92,59 @@ impl SecretStore {
         secret_id: String,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.is_empty());
-        let region = get("AWS_REGION")
-            .or_else(|| get("AWS_DEFAULT_REGION"))
-            .ok_or(ConfigError::Missing("AWS_REGION"))?;
-        let credentials = Credentials::new(
-            get("AWS_ACCESS_KEY_ID").ok_or(ConfigError::Missing("AWS_ACCESS_KEY_ID"))?,
-            get("AWS_SECRET_ACCESS_KEY").ok_or(ConfigError::Missing("AWS_SECRET_ACCESS_KEY"))?,
-            get("AWS_SESSION_TOKEN"),
-            None,
-            "environment",
-        );
-        let mut config = aws_sdk_secretsmanager::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(region))
-            .credentials_provider(credentials);
-        if let Some(url) =
-            get("AWS_ENDPOINT_URL_SECRETS_MANAGER").or_else(|| get("AWS_ENDPOINT_URL"))
-        {
-            config = config.endpoint_url(url);
-        }
-        Ok(Self::new(Client::from_conf(config.build()), secret_id))
+        Ok(Self::new(client_from_lookup(lookup)?, secret_id))
     }
 
     /// A store reading `secret_id` through a client configured by the caller.
     pub fn new(client: Client, secret_id: String) -> Self {
+        SecretStore::reading(client, secret_id, parse_secret)
+    }
+}
+
+/// A Secrets Manager client from the environment, as [`SecretStore::from_env`] describes.
+pub fn client_from_env() -> Result<Client, ConfigError> {
+    client_from_lookup(|name| std::env::var(name).ok())
+}
+
+fn client_from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Client, ConfigError> {
+    let get = |name: &str| lookup(name).filter(|v| !v.is_empty());
+    let region = get("AWS_REGION")
+        .or_else(|| get("AWS_DEFAULT_REGION"))
+        .ok_or(ConfigError::Missing("AWS_REGION"))?;
+    let credentials = Credentials::new(
+        get("AWS_ACCESS_KEY_ID").ok_or(ConfigError::Missing("AWS_ACCESS_KEY_ID"))?,
+        get("AWS_SECRET_ACCESS_KEY").ok_or(ConfigError::Missing("AWS_SECRET_ACCESS_KEY"))?,
+        get("AWS_SESSION_TOKEN"),
+        None,
+        "environment",
+    );
+    let mut config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region))
+        .credentials_provider(credentials);
+    if let Some(url) = get("AWS_ENDPOINT_URL_SECRETS_MANAGER").or_else(|| get("AWS_ENDPOINT_URL")) {
+        config = config.endpoint_url(url);
+    }
+    Ok(Client::from_conf(config.build()))
+}
+
+impl<T> SecretStore<T> {
+    /// A store reading `secret_id` with `parse`.
+    pub fn reading(
+        client: Client,
+        secret_id: String,
+        parse: fn(&str) -> Result<T, SecretError>,
+    ) -> Self {
         Self {
             client,
             secret_id,
+            parse,
             cached: Mutex::new(None),
         }
     }
 
     /// The secret, fetched once and then served from memory.
-    pub async fn get(&self) -> Result<Arc<AdminSecret>, SecretError> {
+    pub async fn get(&self) -> Result<Arc<T>, SecretError> {
         let mut cached = self.cached.lock().await;
         if let Some(secret) = cached.as_ref() {
             return Ok(secret.clone());
@@ -134,12 +155,12 @@ impl SecretStore {
     }
 
     /// Drops the cached value and fetches again, for when ACS has refused the key.
-    pub async fn refresh(&self) -> Result<Arc<AdminSecret>, SecretError> {
+    pub async fn refresh(&self) -> Result<Arc<T>, SecretError> {
         self.cached.lock().await.take();
         self.get().await
     }
 
-    async fn fetch(&self) -> Result<AdminSecret, SecretError> {
+    async fn fetch(&self) -> Result<T, SecretError> {
         let output = self
             .client
             .get_secret_value()
@@ -151,7 +172,7 @@ impl SecretStore {
                     aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string(),
                 )
             })?;
-        parse_secret(output.secret_string().ok_or(SecretError::Empty)?)
+        (self.parse)(output.secret_string().ok_or(SecretError::Empty)?)
     }
 }
 

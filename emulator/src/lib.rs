@@ -10,10 +10,12 @@
 //! - [`faults`]: injected 429/5xx, latency and dropped connections (before or after the change
 //!   is made); per-route request counts.
 //! - [`limits`]: ACS's documented rate limits, switchable.
+//! - [`eventgrid`]: Event Grid deliveries of every change to subscribed webhooks.
 //! - [`server`]: the accept loop (HTTP or self-signed HTTPS) and the [`Emulator`] handle.
 
 use std::sync::{Mutex, MutexGuard};
 
+pub mod eventgrid;
 pub mod faults;
 pub mod limits;
 mod reply;

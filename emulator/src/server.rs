@@ -94,8 +94,10 @@ impl Emulator {
         };
         let scheme = if config.tls { "https" } else { "http" };
         let resource_id = uuid::Uuid::new_v4().to_string();
+        let events = crate::eventgrid::EventGrid::start(&resource_id);
         let shared = Arc::new(Shared {
             store: Mutex::new(Store::new(key.clone(), resource_id)),
+            events,
             faults: Faults::default(),
             limits: Limits::default(),
             journal: Mutex::default(),

@@ -129,6 +129,7 @@ pub struct Thread {
 }
 
 /// A participant as a request names it.
+#[derive(Clone)]
 pub struct NewParticipant {
     pub id: String,
     pub display_name: Option<String>,

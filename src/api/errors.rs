@@ -11,6 +11,8 @@ use lambda_http::{Body, Response};
 use serde_json::json;
 
 use crate::acs::AcsError;
+use crate::realtime::eventgrid::DeliveryError;
+use crate::realtime::publish::PublishError;
 use crate::secrets::SecretError;
 
 /// Everything an endpoint can answer other than success.
@@ -65,6 +67,15 @@ pub enum ApiError {
     /// The deployment lacks a setting this request needs.
     #[error("misconfigured: {0}")]
     Misconfigured(&'static str),
+    /// An Event Grid delivery without the webhook's secret.
+    #[error("the webhook secret (the code query parameter) is missing or wrong")]
+    WebhookUnauthorized,
+    /// An Event Grid delivery we cannot read; Event Grid does not retry a 400.
+    #[error(transparent)]
+    BadDelivery(#[from] DeliveryError),
+    /// The real-time channel refused or missed a publish; Event Grid retries a 503.
+    #[error(transparent)]
+    Publish(#[from] PublishError),
 }
 
 struct Answer {
@@ -141,6 +152,13 @@ impl ApiError {
                 S::SERVICE_UNAVAILABLE,
                 "secret_unavailable",
                 "the service's credentials are unavailable; try again later",
+            ),
+            Self::WebhookUnauthorized => explained(S::UNAUTHORIZED, "webhook_unauthorized"),
+            Self::BadDelivery(_) => explained(S::BAD_REQUEST, "bad_delivery"),
+            Self::Publish(_) => summarised(
+                S::SERVICE_UNAVAILABLE,
+                "realtime_unavailable",
+                "the real-time channel could not take the events; deliver again later",
             ),
         }
     }

@@ -2,6 +2,7 @@
 //! module per endpoint. Each endpoint parses its request into a typed value (pure, unit-tested
 //! without ACS), authenticates the caller that value names, then acts with that caller.
 
+pub mod acs_events;
 mod caller;
 pub mod errors;
 pub mod idempotency;
@@ -22,6 +23,7 @@ pub mod get_messages;
 pub mod get_participants;
 pub mod list_threads;
 pub mod page;
+pub mod realtime_auth;
 pub mod refresh_token;
 pub mod remove_user;
 pub mod send_message;
@@ -42,7 +44,7 @@ use tracing::Instrument;
 
 pub use caller::{Auth, Caller, Who};
 pub use errors::ApiError;
-pub use state::{AppState, InitError};
+pub use state::{AppState, InitError, Realtime};
 
 use crate::acs::http::{UpstreamTime, measure_upstream};
 use crate::config::{AuthMode, Config};
@@ -67,12 +69,13 @@ pub enum Function {
     UpdateThread,
     DeleteThread,
     Page,
+    AcsEvents,
 }
 
 impl Function {
     /// Every function: the original app's six in its README's order, then the rest of a
-    /// chat's life, then the page.
-    pub const ALL: [Function; 17] = [
+    /// chat's life, the page, and the Event Grid webhook.
+    pub const ALL: [Function; 18] = [
         Self::CreateUsers,
         Self::CreateThread,
         Self::AddUser,
@@ -90,6 +93,7 @@ impl Function {
         Self::UpdateThread,
         Self::DeleteThread,
         Self::Page,
+        Self::AcsEvents,
     ];
 
     /// The binary name and route path segment.
@@ -112,6 +116,7 @@ impl Function {
             Self::UpdateThread => "update_thread",
             Self::DeleteThread => "delete_thread",
             Self::Page => "page",
+            Self::AcsEvents => "acs_events",
         }
     }
 
@@ -280,6 +285,7 @@ async fn dispatch(state: &AppState, function: Function, request: Request) -> Res
     } else {
         match function {
             Function::Page => return page::respond(),
+            Function::AcsEvents => Box::pin(acs_events::handle(state, &request)).await,
             Function::CreateUsers => Box::pin(create_users::handle(state)).await,
             Function::CreateThread => serve::<create_thread::CreateThread>(state, &request).await,
             Function::AddUser => serve::<add_user::AddUser>(state, &request).await,

@@ -5,7 +5,8 @@
 //! press if it likes: each container forwards at most one per user and thread every
 //! [`TYPING_INTERVAL`] (so at most 5 per 10 s) and answers the rest at once with `"sent":false`
 //! and no ACS call. Should several containers still pass ACS's limit together, ACS's 429 is
-//! answered as a 200 with `"sent":false` too: a typing notice missed is no failure.
+//! answered as a 200 with `"sent":false` too: a typing notice missed is no failure. A notice
+//! ACS took is also pushed to the thread's real-time channel, when there is one.
 
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ use super::caller::{Caller, Who};
 use super::input::{JsonBody, display_name};
 use super::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::{AcsError, ThreadId, UserId};
+use crate::realtime::channel;
 
 /// The shortest time between two typing notifications a container forwards for one user in
 /// one thread.
@@ -54,11 +56,48 @@ impl Endpoint for SendTyping {
             .send_typing(&caller.token, &self.thread_id, self.display_name.as_deref())
             .await;
         match sent {
-            Ok(()) => Ok(json!({"message": "Typing notification sent", "sent": true}).into()),
+            Ok(()) => {
+                self.push(state, caller).await;
+                Ok(json!({"message": "Typing notification sent", "sent": true}).into())
+            }
             Err(AcsError::Throttled { .. }) => {
                 Ok(json!({"message": "Typing notification not needed yet", "sent": false}).into())
             }
             Err(error) => Err(error.into()),
+        }
+    }
+}
+
+impl SendTyping {
+    /// Passes the notice on to the thread's real-time channel, where one is configured, as the
+    /// identity ACS accepted it from (ACS sends Event Grid no typing events). Best effort: the
+    /// notice has reached ACS already, and a missed one is no failure.
+    async fn push(&self, state: &AppState, caller: &Caller) {
+        let Some(realtime) = &state.realtime else {
+            return;
+        };
+        let Some(publisher) = &realtime.publisher else {
+            return;
+        };
+        let event = json!({
+            "kind": "typing",
+            "thread_id": self.thread_id,
+            "sender": caller.user_id,
+            "sender_display_name": self.display_name,
+        });
+        let published = match realtime.secret.get().await {
+            Ok(secret) => publisher
+                .publish(
+                    &channel::of(&self.thread_id),
+                    &[event.to_string()],
+                    &secret.publish_key,
+                )
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(error) = published {
+            tracing::warn!(%error, "typing notice not pushed");
         }
     }
 }

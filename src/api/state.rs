@@ -12,6 +12,8 @@ use super::errors::ApiError;
 use crate::acs::identity::AccessToken;
 use crate::acs::{AcsError, AcsHttp, BearerToken, ChatClient, IdentityClient, ThreadId, UserId};
 use crate::config::{Config, ConfigError};
+use crate::realtime::RealtimeSecret;
+use crate::realtime::publish::{Publisher, Sent};
 use crate::secrets::SecretStore;
 
 /// Why a function could not start.
@@ -36,6 +38,43 @@ pub struct AppState {
     minted: Mutex<HashMap<UserId, AccessToken>>,
     /// When this container last forwarded a typing notification, per user and thread.
     typing: Mutex<HashMap<(UserId, ThreadId), Instant>>,
+    /// The real-time channel, in the functions that publish or authorize on it, when
+    /// `REALTIME_SECRET_ID` is set.
+    pub realtime: Option<Realtime>,
+}
+
+/// What the functions on the real-time path hold: the secret, the publisher (not in the
+/// authorizer) and what this container has already published.
+#[derive(Debug)]
+pub struct Realtime {
+    pub secret: SecretStore<RealtimeSecret>,
+    pub publisher: Option<Publisher>,
+    pub sent: Sent,
+}
+
+impl Realtime {
+    /// From `REALTIME_SECRET_ID`, `REALTIME_PUBLISH_URL` and `REALTIME_CONNECT_ADDR`; `None`
+    /// without the secret.
+    pub fn from_env(publishes: bool) -> Result<Option<Self>, ConfigError> {
+        let lookup = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let Some(secret_id) = lookup("REALTIME_SECRET_ID") else {
+            return Ok(None);
+        };
+        let publisher = if publishes {
+            crate::realtime::publish::from_lookup(lookup)?
+        } else {
+            None
+        };
+        Ok(Some(Self {
+            secret: SecretStore::reading(
+                crate::secrets::client_from_env()?,
+                secret_id,
+                crate::realtime::parse_secret,
+            ),
+            publisher,
+            sent: Sent::default(),
+        }))
+    }
 }
 
 impl AppState {
@@ -43,6 +82,13 @@ impl AppState {
     pub fn init(function: Function, config: Config) -> Result<Self, InitError> {
         if function == Function::Page {
             return Ok(Self::built(config, None, None));
+        }
+        let realtime = match function {
+            Function::AcsEvents | Function::SendTyping => Realtime::from_env(true)?,
+            _ => None,
+        };
+        if function == Function::AcsEvents {
+            return Ok(Self::built(config, None, None).with_realtime(realtime));
         }
         let secrets = if function.needs_admin_key(config.auth_mode) {
             let secret_id = config
@@ -53,17 +99,22 @@ impl AppState {
         } else {
             None
         };
-        let needs_acs = !matches!(function, Function::CreateUsers | Function::Page);
+        let needs_acs = function != Function::CreateUsers;
         if needs_acs && config.acs_endpoint.is_none() {
             return Err(ConfigError::Missing("ACS_ENDPOINT").into());
         }
-        Self::new(config, secrets)
+        Ok(Self::new(config, secrets)?.with_realtime(realtime))
     }
 
     /// Builds the state with a secret store made by the caller (tests point it at moto).
     pub fn new(config: Config, secrets: Option<SecretStore>) -> Result<Self, InitError> {
         let http = AcsHttp::new(config.retry.clone())?;
         Ok(Self::built(config, Some(http), secrets))
+    }
+
+    /// The same state on the real-time path.
+    pub fn with_realtime(self, realtime: Option<Realtime>) -> Self {
+        Self { realtime, ..self }
     }
 
     fn built(config: Config, http: Option<AcsHttp>, secrets: Option<SecretStore>) -> Self {
@@ -78,6 +129,7 @@ impl AppState {
             secrets,
             minted: Mutex::default(),
             typing: Mutex::default(),
+            realtime: None,
         }
     }
 

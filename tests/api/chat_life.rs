@@ -77,7 +77,7 @@ async fn a_conversation_outlives_its_first_token() {
     });
     for function in Function::ALL {
         let request = match function {
-            Function::CreateUsers | Function::Page => continue,
+            Function::CreateUsers | Function::Page | Function::AcsEvents => continue,
             Function::ListThreads => get(&[("user_id", &old.id)], Some(&old.token)),
             _ if function.method() == "GET" => get(
                 &[("user_id", &old.id), ("thread_id", &thread)],
@@ -573,7 +573,10 @@ async fn each_endpoint_takes_the_sequential_round_trips_it_is_budgeted() {
 
 #[tokio::test]
 async fn a_history_past_six_megabytes_is_refused_whole_and_read_in_pages() {
-    let (app, alice, bob, thread) = spawn_conversation().await;
+    let (mut app, alice, bob, thread) = spawn_conversation().await;
+    // Reading 6 MB from a debug-built emulator, beside the rest of the suite, can take longer
+    // than the tests' usual budget; a deployed function has 25 s.
+    app.state.config.request_budget = std::time::Duration::from_secs(25);
     let filler = "x".repeat(28 * 1024 - 16);
     for i in 0..230 {
         app.send(&thread, &alice, &format!("{i:03} {filler}")).await;

@@ -14,7 +14,7 @@ use acs_chat_api::config::AuthMode;
 use acs_emulator::Fault;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, record_answer, spawn_app, state_for};
+use crate::helpers::{Channels, TestApp, realtime_for, record_answer, spawn_app, state_for};
 
 const ANY: &str = "{{*}}";
 
@@ -97,13 +97,17 @@ async fn run_event(function: Function, event_path: &Path) -> Result<(), String> 
     let expected_text = std::fs::read_to_string(&expected_path)
         .map_err(|e| format!("{}: {e}", expected_path.display()))?;
     let app = spawn_app().await;
-    let values = world(&app).await;
+    let mut values = world(&app).await;
+    let channels = Channels::start().await;
+    let (realtime, keys) = realtime_for(&app.secrets, &channels).await;
+    values.insert("webhook_secret", keys.webhook_secret);
     let expected: Value = serde_json::from_str(&fill(&expected_text, &values)).unwrap();
 
     let state = match expected["setup"]["secret_id"].as_str() {
         Some(secret_id) => state_for(&app.emulator, &app.secrets, secret_id, AuthMode::Token),
         None => state_for(&app.emulator, &app.secrets, &app.secret_id, AuthMode::Token),
-    };
+    }
+    .with_realtime(Some(realtime));
     if let Some(fault) = expected["setup"].get("fault") {
         let fault: Fault = serde_json::from_value(fault.clone()).unwrap();
         app.emulator.faults().add(fault);

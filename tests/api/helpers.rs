@@ -453,3 +453,211 @@ pub fn assert_error(answer: &Answer, status: u16, code: &str) {
         answer.body
     );
 }
+
+/// A request a [`TinyServer`] received: its target (path and query), headers (lower-cased
+/// names) and body.
+pub struct Received {
+    pub target: String,
+    pub headers: HashMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+type Respond = Arc<
+    dyn Fn(Received) -> std::pin::Pin<Box<dyn std::future::Future<Output = (u16, String)> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// A loopback HTTP/1.1 server answering each request with `respond`: enough for a stand-in
+/// of AppSync Events' publish endpoint, and to put a handler where the emulator's Event Grid
+/// deliveries can reach it.
+pub struct TinyServer {
+    pub addr: SocketAddr,
+}
+
+impl TinyServer {
+    pub async fn start(respond: Respond) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(serve_connection(stream, respond.clone()));
+            }
+        });
+        Self { addr }
+    }
+}
+
+/// One connection's requests, kept alive as reqwest does.
+async fn serve_connection(mut stream: tokio::net::TcpStream, respond: Respond) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        let head_end = loop {
+            if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                break end + 4;
+            }
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            }
+        };
+        let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
+        let mut lines = head.lines();
+        let target = lines
+            .next()
+            .and_then(|line| line.split(' ').nth(1))
+            .unwrap_or("/")
+            .to_owned();
+        let headers: HashMap<String, String> = lines
+            .filter_map(|line| line.split_once(": "))
+            .map(|(name, value)| (name.to_lowercase(), value.to_owned()))
+            .collect();
+        let length: usize = headers
+            .get("content-length")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(0);
+        while buffer.len() < head_end + length {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let body = buffer[head_end..head_end + length].to_vec();
+        buffer.drain(..head_end + length);
+        let (status, text) = respond(Received {
+            target,
+            headers,
+            body,
+        })
+        .await;
+        let answer = format!(
+            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{text}",
+            text.len()
+        );
+        if stream.write_all(answer.as_bytes()).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A stand-in for AppSync Events' HTTP publish endpoint: keeps every publish (its
+/// `Authorization` and body) and answers as AppSync does, or with a 500 while told to fail.
+pub struct Channels {
+    server: TinyServer,
+    published: Arc<Mutex<Vec<(String, Value)>>>,
+    failures: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Channels {
+    pub async fn start() -> Self {
+        let published: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
+        let failures: Arc<std::sync::atomic::AtomicUsize> = Arc::default();
+        let (kept, failing) = (published.clone(), failures.clone());
+        let server = TinyServer::start(Arc::new(move |received: Received| {
+            let fail = failing
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+            if !fail {
+                let authorization = received.headers.get("authorization").cloned();
+                let body = serde_json::from_slice(&received.body).unwrap_or_default();
+                kept.lock()
+                    .unwrap()
+                    .push((authorization.unwrap_or_default(), body));
+            }
+            Box::pin(async move {
+                if fail {
+                    (500, String::new())
+                } else {
+                    (200, r#"{"successful":[],"failed":[]}"#.to_owned())
+                }
+            })
+        }))
+        .await;
+        Self {
+            server,
+            published,
+            failures,
+        }
+    }
+
+    /// The URL to publish to.
+    pub fn url(&self) -> String {
+        format!("http://{}/event", self.server.addr)
+    }
+
+    /// Answers the next `n` publishes with a 500.
+    pub fn fail_next(&self, n: usize) {
+        self.failures.store(n, Ordering::SeqCst);
+    }
+
+    /// Every publish so far: its `Authorization`, and its body.
+    pub fn publishes(&self) -> Vec<(String, Value)> {
+        self.published.lock().unwrap().clone()
+    }
+
+    /// Every event published to `channel`, decoded, in order.
+    pub fn events(&self, channel: &str) -> Vec<Value> {
+        self.publishes()
+            .iter()
+            .filter(|(_, body)| body["channel"] == channel)
+            .flat_map(|(_, body)| body["events"].as_array().cloned().unwrap_or_default())
+            .map(|event| serde_json::from_str(event.as_str().unwrap()).unwrap())
+            .collect()
+    }
+}
+
+/// The two values of a real-time secret made for a test.
+pub struct RealtimeKeys {
+    pub webhook_secret: String,
+    pub publish_key: String,
+}
+
+/// A real-time secret stored in moto, and the state's real-time part reading it and
+/// publishing to `channels`.
+pub async fn realtime_for(
+    secrets: &aws_sdk_secretsmanager::Client,
+    channels: &Channels,
+) -> (api::Realtime, RealtimeKeys) {
+    let keys = RealtimeKeys {
+        webhook_secret: format!("webhook-{}", uuid::Uuid::new_v4()),
+        publish_key: format!("publish-{}", uuid::Uuid::new_v4()),
+    };
+    let secret_id = format!("acs-chat-api-realtime-{}", uuid::Uuid::new_v4());
+    let value =
+        serde_json::json!({"webhookSecret": keys.webhook_secret, "publishKey": keys.publish_key});
+    secrets
+        .create_secret()
+        .name(&secret_id)
+        .secret_string(value.to_string())
+        .send()
+        .await
+        .unwrap();
+    let url = channels.url();
+    let publisher = acs_chat_api::realtime::publish::from_lookup(|name| {
+        (name == "REALTIME_PUBLISH_URL").then(|| url.clone())
+    })
+    .unwrap();
+    let realtime = api::Realtime {
+        secret: SecretStore::reading(
+            secrets.clone(),
+            secret_id,
+            acs_chat_api::realtime::parse_secret,
+        ),
+        publisher,
+        sent: Default::default(),
+    };
+    (realtime, keys)
+}
+
+impl TestApp {
+    /// Gives the handlers a real-time channel: a secret in moto and a [`Channels`] to publish
+    /// to.
+    pub async fn with_realtime(mut self) -> (Self, Channels, RealtimeKeys) {
+        let channels = Channels::start().await;
+        let (realtime, keys) = realtime_for(&self.secrets, &channels).await;
+        self.state = self.state.with_realtime(Some(realtime));
+        (self, channels, keys)
+    }
+}

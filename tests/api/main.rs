@@ -15,5 +15,6 @@ mod faults;
 mod helpers;
 mod hostile;
 mod observability;
+mod realtime;
 mod secrets;
 mod trusted;

@@ -9,6 +9,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::request::Call;
 use super::{Route, Shared};
+use crate::eventgrid;
 use crate::reply::{self, Reply};
 use crate::store::{Failure, Listing, NewMessage, NewParticipant, Store};
 use crate::wire;
@@ -122,11 +123,26 @@ pub fn serve(shared: &Shared, call: &Call, route: Route<'_>) -> Result<Reply, Fa
         }
         Route::UpdateThread { thread_id } => {
             let request: UpdateThread = call.json_body()?;
-            store.update_topic(caller, thread_id, &request.topic.unwrap_or_default())?;
+            let topic = request.topic.unwrap_or_default();
+            store.update_topic(caller, thread_id, &topic)?;
+            shared.events.publish(eventgrid::thread_change(
+                thread_id,
+                "Microsoft.Communication.ChatThreadPropertiesUpdated",
+                "editedBy",
+                caller,
+                json!({"properties": {"topic": topic}, "metadata": {}}),
+            ));
             Ok(reply::empty(StatusCode::NO_CONTENT))
         }
         Route::DeleteThread { thread_id } => {
             store.delete_thread(caller, thread_id)?;
+            shared.events.publish(eventgrid::thread_change(
+                thread_id,
+                "Microsoft.Communication.ChatThreadDeleted",
+                "deletedBy",
+                caller,
+                json!({}),
+            ));
             Ok(reply::empty(StatusCode::NO_CONTENT))
         }
         Route::RemoveParticipant { thread_id } => {
@@ -136,6 +152,13 @@ pub fn serve(shared: &Shared, call: &Call, route: Route<'_>) -> Result<Reply, Fa
                 .or(removed.communication_user.map(|u| u.id))
                 .ok_or_else(|| Failure::BadRequest("Identifier format is invalid ().".into()))?;
             store.remove_participant(caller, thread_id, &removed)?;
+            shared.events.publish(eventgrid::thread_change(
+                thread_id,
+                "Microsoft.Communication.ChatThreadParticipantRemoved",
+                "removedBy",
+                caller,
+                json!({"participantRemoved": {"communicationIdentifier": wire::identifier(&removed)}}),
+            ));
             Ok(reply::empty(StatusCode::NO_CONTENT))
         }
         Route::UpdateMessage {
@@ -150,6 +173,12 @@ pub fn serve(shared: &Shared, call: &Call, route: Route<'_>) -> Result<Reply, Fa
                 request.content,
                 request.metadata,
             )?;
+            let message = store.get_message(caller, thread_id, message_id)?;
+            shared.events.publish(eventgrid::message_change(
+                thread_id,
+                message,
+                "Microsoft.Communication.ChatMessageEditedInThread",
+            ));
             Ok(reply::empty(StatusCode::NO_CONTENT))
         }
         Route::SendTyping { thread_id } => {
@@ -169,8 +198,20 @@ pub fn serve(shared: &Shared, call: &Call, route: Route<'_>) -> Result<Reply, Fa
         }
         Route::AddParticipants { thread_id } => {
             let request: AddParticipants = call.json_body()?;
-            let refused =
-                store.add_participants(caller, thread_id, participants(request.participants)?)?;
+            let added = participants(request.participants)?;
+            let refused = store.add_participants(caller, thread_id, added.clone())?;
+            for participant in added.iter().filter(|p| !refused.contains(&p.id)) {
+                shared.events.publish(eventgrid::thread_change(
+                    thread_id,
+                    "Microsoft.Communication.ChatThreadParticipantAdded",
+                    "addedBy",
+                    caller,
+                    json!({"participantAdded": {
+                        "communicationIdentifier": wire::identifier(&participant.id),
+                        "displayName": participant.display_name,
+                    }}),
+                ));
+            }
             let body = if refused.is_empty() {
                 json!({})
             } else {
@@ -216,6 +257,12 @@ pub fn serve(shared: &Shared, call: &Call, route: Route<'_>) -> Result<Reply, Fa
             message_id,
         } => {
             store.delete_message(caller, thread_id, message_id)?;
+            let message = store.get_message(caller, thread_id, message_id)?;
+            shared.events.publish(eventgrid::message_change(
+                thread_id,
+                message,
+                "Microsoft.Communication.ChatMessageDeletedInThread",
+            ));
             Ok(reply::empty(StatusCode::NO_CONTENT))
         }
         Route::ListReadReceipts { thread_id } => {
@@ -291,6 +338,12 @@ fn send_message(
             metadata: request.metadata,
         },
     )?;
+    let message = store.get_message(caller, thread_id, &id.to_string())?;
+    shared.events.publish(eventgrid::message_change(
+        thread_id,
+        message,
+        "Microsoft.Communication.ChatMessageReceivedInThread",
+    ));
     let location = format!("chat/threads/{}/messages/{id}", encode_segment(thread_id));
     let response = reply::json(StatusCode::CREATED, &json!({"id": id}));
     Ok(with_location(shared, call, response, &location))

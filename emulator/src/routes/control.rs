@@ -1,5 +1,6 @@
 //! `/_emulator` routes for tests driving the emulator over HTTP (the Python suites, the local
-//! stack): request counts, faults, ACS's rate limits on or off, and tokens with any expiry.
+//! stack): request counts, faults, ACS's rate limits on or off, tokens with any expiry, and
+//! Event Grid webhook subscriptions and their delivery switches.
 //! Loopback use only.
 
 use hyper::{Method, StatusCode};
@@ -9,8 +10,15 @@ use time::OffsetDateTime;
 
 use super::Shared;
 use super::request::Call;
+use crate::eventgrid::Switches;
 use crate::faults::Fault;
 use crate::reply::{self, Reply};
+
+/// A webhook to deliver Event Grid events to, once it passes the validation handshake.
+#[derive(Deserialize)]
+struct Subscription {
+    endpoint: String,
+}
 
 #[derive(Deserialize)]
 struct LimitsSwitch {
@@ -26,7 +34,7 @@ struct MintToken {
     scopes: Option<Vec<String>>,
 }
 
-pub fn serve(shared: &Shared, call: &Call) -> Reply {
+pub async fn serve(shared: &Shared, call: &Call) -> Reply {
     let s: Vec<&str> = call.segments.iter().map(String::as_str).collect();
     match (&call.method, s.as_slice()) {
         (&Method::GET, ["_emulator", "requests"]) => {
@@ -50,6 +58,30 @@ pub fn serve(shared: &Shared, call: &Call) -> Reply {
             }
             Err(failure) => reply::failure(&failure),
         },
+        (&Method::POST, ["_emulator", "eventgrid", "subscriptions"]) => {
+            match call.json_body::<Subscription>() {
+                Ok(subscription) => match shared.events.subscribe(&subscription.endpoint).await {
+                    Ok(()) => reply::empty(StatusCode::CREATED),
+                    Err(e) => {
+                        reply::json(StatusCode::BAD_REQUEST, &json!({"error": e.to_string()}))
+                    }
+                },
+                Err(failure) => reply::failure(&failure),
+            }
+        }
+        (&Method::DELETE, ["_emulator", "eventgrid", "subscriptions"]) => {
+            shared.events.unsubscribe_all();
+            reply::empty(StatusCode::NO_CONTENT)
+        }
+        (&Method::POST, ["_emulator", "eventgrid", "switches"]) => {
+            match call.json_body::<Switches>() {
+                Ok(switches) => {
+                    shared.events.set_switches(switches);
+                    reply::empty(StatusCode::NO_CONTENT)
+                }
+                Err(failure) => reply::failure(&failure),
+            }
+        }
         (&Method::DELETE, ["_emulator", "faults"]) => {
             shared.faults.clear();
             reply::empty(StatusCode::NO_CONTENT)

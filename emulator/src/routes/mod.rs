@@ -33,6 +33,8 @@ pub struct Shared {
     pub journal: Mutex<VecDeque<Served>>,
     /// `http` or `https`, for the absolute links ACS hands out.
     pub scheme: &'static str,
+    /// Where changes go out as Event Grid deliveries.
+    pub events: std::sync::Arc<crate::eventgrid::EventGrid>,
 }
 
 impl Shared {
@@ -264,7 +266,7 @@ pub async fn handle(shared: &Shared, request: Request<Incoming>) -> Result<Reply
         }
     };
     if call.segments.first().is_some_and(|s| s == "_emulator") {
-        return Ok(control::serve(shared, &call));
+        return Ok(control::serve(shared, &call).await);
     }
     let route = Route::parse(&call.method, &call.segments);
     let label = route.map_or("unknown", |r| r.label());
