@@ -120,7 +120,8 @@ def main():
     hashed_dir = {"SSL_CERT_FILE": str(whole)}
 
     rows = []
-    for name in sorted(p.name for p in (ROOT / "events").iterdir()):
+    # Every function an `ok.json` event drives (acs_events is driven by Event Grid instead).
+    for name in sorted(p.parent.name for p in (ROOT / "events").glob("*/ok.json")):
         binary = str(bin_dir / name)
         start, _ = median(binary, name, trust_all, 0)
         start_hashed_dir, _ = median(binary, name, hashed_dir, 0)

@@ -10,21 +10,42 @@ export SAM_CLI_TELEMETRY=0
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-# Creates (once per requirements hash) and activates the tools virtualenv.
-ensure_venv() {
-  local hash venv
-  hash="$(sha256sum "$ROOT/scripts/requirements.txt" | cut -c1-12)"
-  venv="$CACHE/venv-$hash"
+# Prints the virtualenv for requirements file $1 (named $2-<hash>), made once per hash.
+venv_for() {
+  local requirements="$1" name="$2" hash venv
+  hash="$(sha256sum "$requirements" | cut -c1-12)"
+  venv="$CACHE/$name-$hash"
   if [ ! -x "$venv/.ready" ]; then
-    log "installing Python tools into $venv (first run only)"
+    log "installing $(basename "$requirements") into $venv (first run only)"
     rm -rf "$venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/scripts/requirements.txt"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade pip >&2
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" >&2
     printf '#!/bin/sh\n' > "$venv/.ready" && chmod +x "$venv/.ready"
   fi
+  printf '%s\n' "$venv"
+}
+
+# Creates (once per requirements hash) and activates the tools virtualenv.
+ensure_venv() {
+  local venv
+  venv="$(venv_for "$ROOT/scripts/requirements.txt" venv)"
   export VIRTUAL_ENV="$venv"
   export PATH="$venv/bin:$PATH"
+}
+
+# The local real-time service: ministack's AppSync Events on a free port, with an Event API
+# whose authorizer is our realtime_auth function under `cargo lambda watch` on port $1, and
+# the real-time secret in the local Secrets Manager. Exports what the functions and tests
+# read: REALTIME_SECRET_ID, REALTIME_PUBLISH_URL, REALTIME_CONNECT_ADDR, REALTIME_WS_URL,
+# REALTIME_WEBHOOK_SECRET (test values).
+start_realtime() {
+  local functions_port="$1" venv port
+  venv="$(venv_for "$ROOT/scripts/realtime-requirements.txt" realtime)"
+  port="$(free_port)"
+  GATEWAY_PORT="$port" spawn "$venv/bin/ministack" >"${MINISTACK_LOG:-/dev/null}" 2>&1
+  wait_for_port "$port" "ministack" 300
+  eval "$("$venv/bin/python" "$ROOT/scripts/local_realtime.py" "$port" "$functions_port")"
 }
 
 # Debian's Chromium, for the browser tests, installed once.

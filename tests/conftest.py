@@ -44,6 +44,18 @@ class Stack(tuple):
     def create_users(self):
         return create_users(self[0])
 
+    @property
+    def realtime(self):
+        """Where clients subscribe: `ws_url`, `http_host` and `connect_addr` (the local
+        service's address, as its host names are not in DNS). Written once the emulator's
+        Event Grid subscription is made, a little after the API answers."""
+        path = self[1] / "realtime.json"
+        deadline = time.monotonic() + 300
+        while not path.exists():
+            assert time.monotonic() < deadline, "the real-time service was not set up"
+            time.sleep(0.2)
+        return json.loads(path.read_text())
+
     def call_api(self, function, token, body):
         """POSTs `body` to one of the API's functions with `token`."""
         request = urllib.request.Request(
