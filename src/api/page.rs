@@ -2,7 +2,10 @@
 //! function, so `sam deploy` ships it and the local stack serves it on the API's own origin.
 //!
 //! Its Content-Security-Policy allows only its own inline script (by hash, computed here once)
-//! and calls to its own origin: even a message that smuggled markup in could run nothing.
+//! and calls to its own origin, and to the real-time channel where one is configured
+//! (`REALTIME_WS_URL`, `REALTIME_HTTP_HOST`): even a message that smuggled markup in could run
+//! nothing. The channel's address reaches the page in a `<meta name="realtime">`; without it
+//! the page polls.
 
 use std::sync::OnceLock;
 
@@ -14,6 +17,68 @@ use sha2::{Digest, Sha256};
 
 /// The page.
 pub const HTML: &str = include_str!("../../web/index.html");
+
+/// Where the page subscribes: the WebSocket URL and the host named in its authorization.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RealtimeAddress {
+    pub ws_url: String,
+    pub http_host: String,
+}
+
+impl RealtimeAddress {
+    /// From the environment; `None` unless both are set and the URL is a WebSocket one.
+    fn from_env() -> Option<Self> {
+        let get = |name| {
+            std::env::var(name)
+                .ok()
+                .filter(|v: &String| !v.trim().is_empty())
+        };
+        let address = Self {
+            ws_url: get("REALTIME_WS_URL")?,
+            http_host: get("REALTIME_HTTP_HOST")?,
+        };
+        let origin = address.origin()?;
+        let safe = |text: &str| !text.contains(['"', '\'', ';', ' ', '<', '>']);
+        (safe(&origin) && safe(&address.http_host)).then_some(address)
+    }
+
+    /// The URL's scheme, host and port, for the policy.
+    fn origin(&self) -> Option<String> {
+        let url = reqwest::Url::parse(&self.ws_url).ok()?;
+        matches!(url.scheme(), "ws" | "wss").then_some(())?;
+        let host = url.host_str()?;
+        Some(match url.port() {
+            Some(port) => format!("{}://{host}:{port}", url.scheme()),
+            None => format!("{}://{host}", url.scheme()),
+        })
+    }
+}
+
+/// The page with its real-time address, if any, in a `<meta>` its script reads.
+pub fn page_with(realtime: Option<&RealtimeAddress>) -> String {
+    let Some(realtime) = realtime else {
+        return HTML.to_owned();
+    };
+    let json = serde_json::to_string(realtime).unwrap_or_default();
+    let attribute = json
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;");
+    HTML.replacen(
+        "<title>",
+        &format!("<meta name=\"realtime\" content=\"{attribute}\">\n<title>"),
+        1,
+    )
+}
+
+/// The policy, with the hash of the page's one inline script, and the real-time channel's
+/// origin among those it may connect to.
+pub fn content_security_policy_with(html: &str, realtime: Option<&RealtimeAddress>) -> String {
+    let connect = realtime
+        .and_then(RealtimeAddress::origin)
+        .map_or_else(|| "'self'".to_owned(), |origin| format!("'self' {origin}"));
+    content_security_policy(html).replace("connect-src 'self'", &format!("connect-src {connect}"))
+}
 
 /// The policy, with the hash of the page's one inline script.
 pub fn content_security_policy(html: &str) -> String {
@@ -29,15 +94,21 @@ pub fn content_security_policy(html: &str) -> String {
     )
 }
 
-/// The page's policy, hashed once per container.
-fn policy() -> &'static str {
-    static POLICY: OnceLock<String> = OnceLock::new();
-    POLICY.get_or_init(|| content_security_policy(HTML))
+/// The page and its policy, made once per container.
+fn served() -> &'static (String, String) {
+    static SERVED: OnceLock<(String, String)> = OnceLock::new();
+    SERVED.get_or_init(|| {
+        let realtime = RealtimeAddress::from_env();
+        let html = page_with(realtime.as_ref());
+        let policy = content_security_policy_with(&html, realtime.as_ref());
+        (html, policy)
+    })
 }
 
 /// The page as an answer.
 pub fn respond() -> Response<Body> {
-    let mut response = Response::new(Body::Text(HTML.to_owned()));
+    let (html, policy) = served();
+    let mut response = Response::new(Body::Text(html.clone()));
     *response.status_mut() = StatusCode::OK;
     let headers = response.headers_mut();
     let set = |headers: &mut lambda_http::http::HeaderMap, name, value: &str| {
@@ -47,7 +118,7 @@ pub fn respond() -> Response<Body> {
     };
     set(headers, header::CONTENT_TYPE, "text/html; charset=utf-8");
     set(headers, header::CACHE_CONTROL, "no-cache");
-    set(headers, header::CONTENT_SECURITY_POLICY, policy());
+    set(headers, header::CONTENT_SECURITY_POLICY, policy);
     set(headers, header::REFERRER_POLICY, "no-referrer");
     set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     response
@@ -66,6 +137,28 @@ mod tests {
             "{policy}"
         );
         assert!(policy.contains("connect-src 'self'"));
+    }
+
+    #[test]
+    fn a_real_time_address_reaches_the_page_and_its_policy_and_the_script_is_unchanged() {
+        let realtime = RealtimeAddress {
+            ws_url: "wss://abc.appsync-realtime-api.eu-west-1.amazonaws.com/event/realtime".into(),
+            http_host: "abc.appsync-api.eu-west-1.amazonaws.com".into(),
+        };
+        let html = page_with(Some(&realtime));
+        assert!(
+            html.contains(r#"<meta name="realtime" content="{&quot;ws_url&quot;:&quot;wss://abc."#)
+        );
+        let policy = content_security_policy_with(&html, Some(&realtime));
+        assert!(policy.contains(
+            "connect-src 'self' wss://abc.appsync-realtime-api.eu-west-1.amazonaws.com;"
+        ));
+        assert_eq!(
+            content_security_policy(&html),
+            content_security_policy(HTML),
+            "the script's hash"
+        );
+        assert!(content_security_policy_with(HTML, None).contains("connect-src 'self';"));
     }
 
     #[test]

@@ -33,9 +33,12 @@ def browser():
 class Watched:
     """A page with its console errors and dialogs collected."""
 
-    def __init__(self, browser, width):
+    def __init__(self, browser, width, realtime=True):
         self.context = browser.new_context(viewport=dict(zip(("width", "height"), WIDTHS[width])))
         self.page = self.context.new_page()
+        if not realtime:
+            # The real-time channel unreachable: the page must fall back to polling.
+            self.page.route_web_socket("**/event/realtime", lambda socket: socket.close())
         self.errors, self.dialogs = [], []
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
@@ -127,9 +130,10 @@ def test_the_page_works_from_the_keyboard_alone(stack, browser):
     watched.close()
 
 
-def test_a_throttled_api_slows_the_polling_and_the_page_carries_on(stack, browser):
-    watched = Watched(browser, "desktop")
+def test_without_the_real_time_channel_a_throttled_api_slows_the_polling_and_the_page_carries_on(stack, browser):
+    watched = Watched(browser, "desktop", realtime=False)
     alice, bob = start_conversation(watched, stack[0])
+    expect(bob).not_to_have_attribute("data-realtime", "on")
     send(alice, "before the 429")
     expect(texts(bob)).to_have_text(["before the 429"], timeout=WAIT)
     stack.emulator("POST", "/_emulator/faults", {
@@ -141,6 +145,7 @@ def test_a_throttled_api_slows_the_polling_and_the_page_carries_on(stack, browse
     send(alice, "after the 429")
     expect(texts(bob)).to_have_text(["before the 429", "after the 429"], timeout=30_000)
     expect(bob.get_by_role("alert")).to_have_text("", timeout=WAIT)
+    assert bob.get_attribute("data-realtime") != "on", "all of it came by polling"
     # Chrome reports each 429 answer on the console itself; anything else is a fault.
     assert not watched.unexpected_errors(allowed=["status of 429"]), watched.errors
     watched.close()
@@ -167,5 +172,23 @@ def test_one_person_signs_in_picks_a_thread_and_the_token_is_refreshed_before_it
     send(me, "back again")
     expect(texts(me)).to_have_text(["back again"], timeout=WAIT)
     assert short not in page.url and users["user1_token"] not in page.url
+    assert not watched.unexpected_errors(), watched.errors
+    watched.close()
+
+
+def test_with_the_real_time_channel_typing_and_messages_arrive_pushed_not_polled(stack, browser):
+    watched = Watched(browser, "desktop")
+    alice, bob = start_conversation(watched, stack[0])
+    for pane in (alice, bob):
+        expect(pane).to_have_attribute("data-realtime", "on", timeout=WAIT)
+    # Subscribed and caught up: Bob's next poll is a minute away, so what he sees sooner was pushed.
+    expect(bob).to_have_attribute("data-poll-delay", "60000", timeout=WAIT)
+    alice.get_by_label("Message", exact=True).press_sequentially("Hel")
+    expect(bob.locator(".typing")).to_have_text("Alice is typing…", timeout=5_000)
+    send(alice, "pushed, not polled")
+    expect(texts(bob)).to_have_text(["pushed, not polled"], timeout=5_000)
+    expect(bob.locator(".typing")).to_have_text("")
+    assert int(bob.get_attribute("data-pushed")) >= 1
+    watched.page.screenshot(path=str(SHOTS / "page-realtime.png"), full_page=True)
     assert not watched.unexpected_errors(), watched.errors
     watched.close()
