@@ -1,7 +1,8 @@
 //! `POST /acs_events?code=<webhook secret>`: ACS's Event Grid deliveries in, real-time events
 //! out, on each thread's channel.
 //!
-//! The secret is checked first, in constant time (401, which Event Grid does not retry). The
+//! The secret is checked first, in constant time (401, which Event Grid does not retry), and
+//! where configured the delivery's Entra ID token (`realtime::entra`). The
 //! handshake is answered with its code. Each change is published once per container and never
 //! older than what was published before it (see `realtime::publish`); a publish that fails
 //! answers 503, so Event Grid delivers again, and nothing of that delivery is recorded as sent.
@@ -29,6 +30,13 @@ pub async fn handle(state: &AppState, request: &Request) -> Result<Answer, ApiEr
     let given = query.first("code").unwrap_or_default();
     if !same_secret(given, &secret.webhook_secret) {
         return Err(ApiError::WebhookUnauthorized);
+    }
+    if let Some(entra) = &realtime.entra {
+        let authorization = request
+            .headers()
+            .get(lambda_http::http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok());
+        entra.check(authorization).await?;
     }
     let body: &[u8] = match request.body() {
         Body::Text(text) => text.as_bytes(),

@@ -11,6 +11,7 @@ use lambda_http::{Body, Response};
 use serde_json::json;
 
 use crate::acs::AcsError;
+use crate::realtime::entra::EntraError;
 use crate::realtime::eventgrid::DeliveryError;
 use crate::realtime::publish::PublishError;
 use crate::secrets::SecretError;
@@ -76,6 +77,9 @@ pub enum ApiError {
     /// The real-time channel refused or missed a publish; Event Grid retries a 503.
     #[error(transparent)]
     Publish(#[from] PublishError),
+    /// A delivery's Entra ID token refused, or the tenant's keys unreadable.
+    #[error(transparent)]
+    Entra(#[from] EntraError),
 }
 
 struct Answer {
@@ -155,6 +159,12 @@ impl ApiError {
             ),
             Self::WebhookUnauthorized => explained(S::UNAUTHORIZED, "webhook_unauthorized"),
             Self::BadDelivery(_) => explained(S::BAD_REQUEST, "bad_delivery"),
+            Self::Entra(EntraError::KeysUnavailable(_)) => summarised(
+                S::SERVICE_UNAVAILABLE,
+                "realtime_unavailable",
+                "the delivery's token could not be checked; deliver again later",
+            ),
+            Self::Entra(_) => explained(S::UNAUTHORIZED, "webhook_unauthorized"),
             Self::Publish(_) => summarised(
                 S::SERVICE_UNAVAILABLE,
                 "realtime_unavailable",

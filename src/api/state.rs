@@ -13,6 +13,7 @@ use crate::acs::identity::AccessToken;
 use crate::acs::{AcsError, AcsHttp, BearerToken, ChatClient, IdentityClient, ThreadId, UserId};
 use crate::config::{Config, ConfigError};
 use crate::realtime::RealtimeSecret;
+use crate::realtime::entra::Entra;
 use crate::realtime::publish::{Publisher, Sent};
 use crate::secrets::SecretStore;
 
@@ -50,11 +51,13 @@ pub struct Realtime {
     pub secret: SecretStore<RealtimeSecret>,
     pub publisher: Option<Publisher>,
     pub sent: Sent,
+    /// Deliveries must also carry an Entra ID token, when configured.
+    pub entra: Option<Entra>,
 }
 
 impl Realtime {
-    /// From `REALTIME_SECRET_ID`, `REALTIME_PUBLISH_URL` and `REALTIME_CONNECT_ADDR`; `None`
-    /// without the secret.
+    /// From `REALTIME_SECRET_ID`, `REALTIME_PUBLISH_URL`, `REALTIME_CONNECT_ADDR` and the
+    /// optional `REALTIME_ENTRA_*`; `None` without the secret.
     pub fn from_env(publishes: bool) -> Result<Option<Self>, ConfigError> {
         let lookup = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let Some(secret_id) = lookup("REALTIME_SECRET_ID") else {
@@ -73,6 +76,7 @@ impl Realtime {
             ),
             publisher,
             sent: Sent::default(),
+            entra: Entra::from_lookup(lookup)?,
         }))
     }
 }

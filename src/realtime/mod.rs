@@ -4,11 +4,13 @@
 //! - [`channel`]: a thread's channel name and back (channel segments allow only letters,
 //!   digits and dashes, 50 at most, so a thread id is carried hex-encoded).
 //! - [`eventgrid`]: reading a delivery, and what clients are sent for each event.
+//! - [`entra`]: the optional Entra ID bearer token on deliveries.
 //! - [`publish`]: the HTTP publisher, and which versions were already sent.
 //! - [`RealtimeSecret`]: the webhook secret Event Grid presents and the key our functions
 //!   publish with, from one Secrets Manager secret.
 
 pub mod channel;
+pub mod entra;
 pub mod eventgrid;
 pub mod publish;
 

@@ -647,6 +647,7 @@ pub async fn realtime_for(
         ),
         publisher,
         sent: Default::default(),
+        entra: None,
     };
     (realtime, keys)
 }
