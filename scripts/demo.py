@@ -1,16 +1,22 @@
 """A two-user conversation through the HTTP API, every step printed and checked.
 
-Usage: python scripts/demo.py --base http://127.0.0.1:9000 [--trusted]
+Usage: python scripts/demo.py --base http://127.0.0.1:9000 [--trusted] [--realtime FILE]
 With --trusted it sends the original app's requests exactly, with no Authorization header.
+With --realtime (the local stack's realtime.json), Bob also subscribes to the thread's
+real-time channel and sees Alice's message arrive pushed, without a poll.
 Exits non-zero at the first answer that is not what the API promises.
 """
 
 import argparse
+import asyncio
 import json
+import time
 import sys
 import urllib.error
 import urllib.parse
 import urllib.request
+
+from realtime_client import Subscriber
 
 
 class Api:
@@ -69,6 +75,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--base", default="http://127.0.0.1:9000")
     parser.add_argument("--trusted", action="store_true")
+    parser.add_argument("--realtime", help="the local stack's realtime.json")
     args = parser.parse_args()
     api = Api(args.base, args.trusted)
     mode = "trusted mode, no Authorization header" if args.trusted else "each user sends its own token"
@@ -162,6 +169,25 @@ def main():
         expect(fresh["user_id"], alice, "the refreshed identity")
         alice_token = fresh["token"]
         print(f"   new token {short(alice_token, 16)}, expires {fresh['expires_on']}")
+
+    if args.realtime:
+        step("Real time: Bob subscribes to the thread's channel; Alice writes; no one polls")
+        with open(args.realtime) as file:
+            realtime = json.load(file)
+
+        async def pushed():
+            async with Subscriber(realtime, bob_token) as subscriber:
+                answer = await subscriber.subscribe(thread)
+                expect(answer["type"], "subscribe_success", "Bob's subscription")
+                message = await asyncio.to_thread(send, alice, alice_token, "Pushed to you, Bob")
+                sent = time.perf_counter()
+                events = await subscriber.events(lambda got: any(e.get("message_id") == message for e in got), quiet=0)
+                return next(e for e in events if e.get("message_id") == message), time.perf_counter() - sent
+
+        event, took = asyncio.run(pushed())
+        print(f"   Bob's WebSocket: {event['kind']} from {NAMES.get(event['sender'])}: {event['text']!r}"
+              f" ({took * 1000:.0f} ms after send_message answered)")
+        expect(event["text"], "Pushed to you, Bob", "the pushed message")
 
     step("POST /remove_user: Bob leaves the thread")
     left = api.call("POST", "/remove_user", bob_token, {"thread_id": thread, "user_id": bob, "remove_user_id": bob})

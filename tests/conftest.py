@@ -5,6 +5,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# The scripts' helpers (the real-time client) are the tests' too.
+sys.path.insert(0, str(ROOT / "scripts"))
 
 
 def free_port():

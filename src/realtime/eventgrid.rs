@@ -86,7 +86,8 @@ fn version(data: &Value) -> Option<u64> {
 }
 
 impl Update {
-    fn new(kind: &'static str, thread_id: ThreadId, event_id: &str) -> Self {
+    /// An update of `kind` with only its thread and event id.
+    pub(crate) fn new(kind: &'static str, thread_id: ThreadId, event_id: &str) -> Self {
         Self {
             kind,
             thread_id,

@@ -165,21 +165,16 @@ mod tests {
     use crate::acs::ThreadId;
 
     fn update(message: Option<(&str, u64)>, event_id: &str) -> Update {
+        let kind = if message.is_some() {
+            "message"
+        } else {
+            "topic"
+        };
+        let thread = ThreadId::parse("19:a@thread.v2").unwrap();
         Update {
-            kind: if message.is_some() {
-                "message"
-            } else {
-                "topic"
-            },
-            thread_id: ThreadId::parse("19:a@thread.v2").unwrap(),
             message_id: message.map(|(id, _)| id.to_owned()),
             version: message.map(|(_, v)| v),
-            sender: None,
-            sender_display_name: None,
-            text: None,
-            created_on: None,
-            participant: None,
-            event_id: event_id.to_owned(),
+            ..Update::new(kind, thread, event_id)
         }
     }
 

@@ -160,16 +160,9 @@ pub async fn spawn_app_with(mode: AuthMode, secret: impl FnOnce(&mut Value)) -> 
             .unwrap();
     }
     let secrets = secrets_client();
-    let secret_id = format!("acs-chat-api-test-{}", uuid::Uuid::new_v4());
     let mut value = serde_json::json!({"connectionString": emulator.connection_string().expose()});
     secret(&mut value);
-    secrets
-        .create_secret()
-        .name(&secret_id)
-        .secret_string(value.to_string())
-        .send()
-        .await
-        .unwrap();
+    let secret_id = store_secret(&secrets, "acs-chat-api-test", &value).await;
     let state = state_for(&emulator, &secrets, &secret_id, mode);
     TestApp {
         emulator,
@@ -608,6 +601,23 @@ impl Channels {
     }
 }
 
+/// Stores `value` as a new secret named `prefix` and a fresh suffix; its id.
+async fn store_secret(
+    secrets: &aws_sdk_secretsmanager::Client,
+    prefix: &str,
+    value: &Value,
+) -> String {
+    let secret_id = format!("{prefix}-{}", uuid::Uuid::new_v4());
+    secrets
+        .create_secret()
+        .name(&secret_id)
+        .secret_string(value.to_string())
+        .send()
+        .await
+        .unwrap();
+    secret_id
+}
+
 /// The two values of a real-time secret made for a test.
 pub struct RealtimeKeys {
     pub webhook_secret: String,
@@ -624,16 +634,9 @@ pub async fn realtime_for(
         webhook_secret: format!("webhook-{}", uuid::Uuid::new_v4()),
         publish_key: format!("publish-{}", uuid::Uuid::new_v4()),
     };
-    let secret_id = format!("acs-chat-api-realtime-{}", uuid::Uuid::new_v4());
     let value =
         serde_json::json!({"webhookSecret": keys.webhook_secret, "publishKey": keys.publish_key});
-    secrets
-        .create_secret()
-        .name(&secret_id)
-        .secret_string(value.to_string())
-        .send()
-        .await
-        .unwrap();
+    let secret_id = store_secret(secrets, "acs-chat-api-realtime", &value).await;
     let url = channels.url();
     let publisher = acs_chat_api::realtime::publish::from_lookup(|name| {
         (name == "REALTIME_PUBLISH_URL").then(|| url.clone())

@@ -48,6 +48,17 @@ async fn webhook(app: &TestApp, channels: &Channels) -> (TinyServer, RealtimeKey
     (server, keys)
 }
 
+/// [`webhook`], subscribed to the emulator's deliveries (the handshake passed).
+async fn subscribed_webhook(app: &TestApp, channels: &Channels) -> (TinyServer, RealtimeKeys) {
+    let (server, keys) = webhook(app, channels).await;
+    let url = format!(
+        "http://{}/acs_events?code={}",
+        server.addr, keys.webhook_secret
+    );
+    assert_eq!(subscribe(app, &url).await.status(), 201, "the handshake");
+    (server, keys)
+}
+
 fn form_urlencoded_pairs(query: &str) -> HashMap<String, String> {
     query
         .split('&')
@@ -97,12 +108,7 @@ async fn events_on(channels: &Channels, channel: &str, count: usize) -> Vec<Valu
 async fn a_send_an_edit_and_a_delete_reach_the_thread_s_channel_once_each_in_version_order() {
     let app = spawn_app().await;
     let channels = Channels::start().await;
-    let (server, keys) = webhook(&app, &channels).await;
-    let url = format!(
-        "http://{}/acs_events?code={}",
-        server.addr, keys.webhook_secret
-    );
-    assert_eq!(subscribe(&app, &url).await.status(), 201, "the handshake");
+    let (_server, keys) = subscribed_webhook(&app, &channels).await;
     switch(&app, json!({"duplicate": true, "reorder": true})).await;
     let (alice, bob) = app.users().await;
     let thread = app.thread(&alice, &bob).await;
@@ -173,12 +179,7 @@ async fn a_delivery_with_a_wrong_secret_gets_401_and_publishes_nothing() {
 async fn a_publish_that_fails_answers_503_and_the_redelivery_publishes_it_once() {
     let app = spawn_app().await;
     let channels = Channels::start().await;
-    let (server, keys) = webhook(&app, &channels).await;
-    let url = format!(
-        "http://{}/acs_events?code={}",
-        server.addr, keys.webhook_secret
-    );
-    assert_eq!(subscribe(&app, &url).await.status(), 201);
+    let (_server, _keys) = subscribed_webhook(&app, &channels).await;
     channels.fail_next(2);
     let (alice, bob) = app.users().await;
     let thread = app.thread(&alice, &bob).await;
