@@ -183,7 +183,7 @@ def main():
         rows.append((name, ready, peak / 1024))
 
     print(f"\nrelease binaries on this machine (x86_64), {STARTS} starts, {INVOCATIONS} invocations each:")
-    print(f"{'function':<18} {'start->ready ms':>16} {'peak RSS MiB':>13}   (budgets: 15 ms, 30 MiB)")
+    print(f"{'function':<18} {'start->ready ms':>16} {'peak RSS MiB':>13}   (budgets: 10 ms, 16 MB)")
     for name, ready, rss in rows:
         print(f"{name:<18} {ready:>16.1f} {rss:>13.1f}")
 
