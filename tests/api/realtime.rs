@@ -279,3 +279,44 @@ async fn a_typing_notice_acs_took_is_pushed_with_the_caller_s_identity() {
     assert_eq!(events[0]["sender"], alice.id.as_str());
     assert_eq!(channels.publishes()[0].0, keys.publish_key);
 }
+
+#[tokio::test]
+async fn every_authorizer_event_file_gets_the_decision_beside_it() {
+    let (app, _channels, _keys) = spawn_app().await.with_realtime().await;
+    let (user1, user2) = app.users().await;
+    let outsider = app.outsider().await;
+    let thread = app.thread(&user1, &user2).await;
+    let values = [
+        ("{{user2_token}}", user2.token.clone()),
+        ("{{outsider_token}}", outsider.token.clone()),
+        (
+            "{{thread_channel}}",
+            channel::of(&ThreadId::parse(&thread).unwrap()),
+        ),
+    ];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events/realtime_auth");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.to_string_lossy().ends_with(".expected.json") {
+            continue;
+        }
+        let text = values.iter().fold(
+            std::fs::read_to_string(&path).unwrap(),
+            |text, (name, value)| text.replace(name, value),
+        );
+        let expected: Value = serde_json::from_str(
+            &std::fs::read_to_string(path.with_extension("expected.json")).unwrap(),
+        )
+        .unwrap();
+        let decision = authorize(&app.state, serde_json::from_str(&text).unwrap()).await;
+        assert_eq!(
+            serde_json::to_value(decision).unwrap(),
+            expected,
+            "{}",
+            path.display()
+        );
+        seen += 1;
+    }
+    assert_eq!(seen, 4);
+}
