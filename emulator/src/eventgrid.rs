@@ -233,11 +233,10 @@ pub fn message_change(thread_id: &str, message: &Message, event_type: &'static s
         data["messageBody"] = json!(text);
         data["metadata"] = message.metadata.clone().unwrap_or_else(|| json!({}));
     }
-    if let Some(at) = message.edited_on {
-        data["editTime"] = json!(rfc3339(at));
-    }
-    if let Some(at) = message.deleted_on {
-        data["deleteTime"] = json!(rfc3339(at));
+    match (message.deleted_on, message.edited_on) {
+        (Some(at), _) => data["deleteTime"] = json!(rfc3339(at)),
+        (None, Some(at)) => data["editTime"] = json!(rfc3339(at)),
+        (None, None) => {}
     }
     Change {
         event_type,
@@ -249,21 +248,24 @@ pub fn message_change(thread_id: &str, message: &Message, event_type: &'static s
 /// A thread-level event: participant added or removed, properties updated, thread deleted.
 pub fn thread_change(
     thread_id: &str,
+    created_on: OffsetDateTime,
     event_type: &'static str,
     actor_role: &'static str,
     actor: &str,
     details: Value,
 ) -> Change {
     let now = OffsetDateTime::now_utc();
-    let actor_key = match actor_role {
-        "addedBy" => "addedByCommunicationIdentifier",
-        "removedBy" => "removedByCommunicationIdentifier",
-        "deletedBy" => "deletedByCommunicationIdentifier",
-        _ => "editedByCommunicationIdentifier",
+    // Who did it, and when, under the names each event type's documented sample uses.
+    let (actor_key, time_key) = match actor_role {
+        "addedBy" => ("addedByCommunicationIdentifier", "time"),
+        "removedBy" => ("removedByCommunicationIdentifier", "time"),
+        "deletedBy" => ("deletedByCommunicationIdentifier", "deleteTime"),
+        _ => ("editedByCommunicationIdentifier", "editTime"),
     };
     let mut data = json!({
         actor_key: identifier(actor),
-        "time": rfc3339(now),
+        time_key: rfc3339(now),
+        "createTime": rfc3339(created_on),
         "version": epoch_ms(now),
         "transactionId": uuid::Uuid::new_v4().to_string(),
         "threadId": thread_id,

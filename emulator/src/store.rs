@@ -294,6 +294,11 @@ impl Store {
 
     // ---- threads ----------------------------------------------------------------------------
 
+    /// When a thread was made, deleted or not, for the events about it.
+    pub fn thread_created_on(&self, thread_id: &str) -> Option<OffsetDateTime> {
+        self.threads.get(thread_id).map(|t| t.created_on)
+    }
+
     /// A live thread the caller is in: a deleted one is gone for everyone.
     fn thread(&self, caller: &str, thread_id: &str) -> Result<&Thread, Failure> {
         let thread = self

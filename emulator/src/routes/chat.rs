@@ -127,6 +127,9 @@ pub fn serve(shared: &Shared, call: &Call, route: Route<'_>) -> Result<Reply, Fa
             store.update_topic(caller, thread_id, &topic)?;
             shared.events.publish(eventgrid::thread_change(
                 thread_id,
+                store
+                    .thread_created_on(thread_id)
+                    .unwrap_or_else(OffsetDateTime::now_utc),
                 "Microsoft.Communication.ChatThreadPropertiesUpdated",
                 "editedBy",
                 caller,
@@ -138,6 +141,9 @@ pub fn serve(shared: &Shared, call: &Call, route: Route<'_>) -> Result<Reply, Fa
             store.delete_thread(caller, thread_id)?;
             shared.events.publish(eventgrid::thread_change(
                 thread_id,
+                store
+                    .thread_created_on(thread_id)
+                    .unwrap_or_else(OffsetDateTime::now_utc),
                 "Microsoft.Communication.ChatThreadDeleted",
                 "deletedBy",
                 caller,
@@ -154,6 +160,7 @@ pub fn serve(shared: &Shared, call: &Call, route: Route<'_>) -> Result<Reply, Fa
             store.remove_participant(caller, thread_id, &removed)?;
             shared.events.publish(eventgrid::thread_change(
                 thread_id,
+                store.thread_created_on(thread_id).unwrap_or_else(OffsetDateTime::now_utc),
                 "Microsoft.Communication.ChatThreadParticipantRemoved",
                 "removedBy",
                 caller,
@@ -203,6 +210,9 @@ pub fn serve(shared: &Shared, call: &Call, route: Route<'_>) -> Result<Reply, Fa
             for participant in added.iter().filter(|p| !refused.contains(&p.id)) {
                 shared.events.publish(eventgrid::thread_change(
                     thread_id,
+                    store
+                        .thread_created_on(thread_id)
+                        .unwrap_or_else(OffsetDateTime::now_utc),
                     "Microsoft.Communication.ChatThreadParticipantAdded",
                     "addedBy",
                     caller,
