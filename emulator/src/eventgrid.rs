@@ -215,9 +215,16 @@ fn epoch_ms(at: OffsetDateTime) -> i64 {
     i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or_default()
 }
 
-/// `ChatMessageReceivedInThread`, `...EditedInThread` or `...DeletedInThread` for `message`
-/// as it now is.
-pub fn message_change(thread_id: &str, message: &Message, event_type: &'static str) -> Change {
+/// A message event ACS publishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageEvent {
+    Received,
+    Edited,
+    Deleted,
+}
+
+/// The event for `message` as it now is.
+pub fn message_change(thread_id: &str, message: &Message, event: MessageEvent) -> Change {
     let sender = message.sender.clone().unwrap_or_default();
     let mut data = json!({
         "messageId": message.id.to_string(),
@@ -239,29 +246,69 @@ pub fn message_change(thread_id: &str, message: &Message, event_type: &'static s
         (None, None) => {}
     }
     Change {
-        event_type,
+        event_type: match event {
+            MessageEvent::Received => "Microsoft.Communication.ChatMessageReceivedInThread",
+            MessageEvent::Edited => "Microsoft.Communication.ChatMessageEditedInThread",
+            MessageEvent::Deleted => "Microsoft.Communication.ChatMessageDeletedInThread",
+        },
         subject: thread_subject(thread_id, "sender", &sender),
         data,
     }
 }
 
-/// A thread-level event: participant added or removed, properties updated, thread deleted.
+/// A thread-level event ACS publishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadEvent {
+    ParticipantAdded,
+    ParticipantRemoved,
+    PropertiesUpdated,
+    Deleted,
+}
+
+impl ThreadEvent {
+    /// Its event type, the subject's word for who did it, and the data's names for who and
+    /// when, as each event type's documented sample has them.
+    fn names(self) -> (&'static str, &'static str, &'static str, &'static str) {
+        match self {
+            Self::ParticipantAdded => (
+                "Microsoft.Communication.ChatThreadParticipantAdded",
+                "addedBy",
+                "addedByCommunicationIdentifier",
+                "time",
+            ),
+            Self::ParticipantRemoved => (
+                "Microsoft.Communication.ChatThreadParticipantRemoved",
+                "removedBy",
+                "removedByCommunicationIdentifier",
+                "time",
+            ),
+            Self::PropertiesUpdated => (
+                "Microsoft.Communication.ChatThreadPropertiesUpdated",
+                "editedBy",
+                "editedByCommunicationIdentifier",
+                "editTime",
+            ),
+            Self::Deleted => (
+                "Microsoft.Communication.ChatThreadDeleted",
+                "deletedBy",
+                "deletedByCommunicationIdentifier",
+                "deleteTime",
+            ),
+        }
+    }
+}
+
+/// A thread-level event by `actor` on a thread made at `created_on`, with the fields that
+/// event adds (`details`, an object).
 pub fn thread_change(
     thread_id: &str,
     created_on: OffsetDateTime,
-    event_type: &'static str,
-    actor_role: &'static str,
+    event: ThreadEvent,
     actor: &str,
     details: Value,
 ) -> Change {
     let now = OffsetDateTime::now_utc();
-    // Who did it, and when, under the names each event type's documented sample uses.
-    let (actor_key, time_key) = match actor_role {
-        "addedBy" => ("addedByCommunicationIdentifier", "time"),
-        "removedBy" => ("removedByCommunicationIdentifier", "time"),
-        "deletedBy" => ("deletedByCommunicationIdentifier", "deleteTime"),
-        _ => ("editedByCommunicationIdentifier", "editTime"),
-    };
+    let (event_type, role, actor_key, time_key) = event.names();
     let mut data = json!({
         actor_key: identifier(actor),
         time_key: rfc3339(now),
@@ -275,7 +322,7 @@ pub fn thread_change(
     }
     Change {
         event_type,
-        subject: thread_subject(thread_id, actor_role, actor),
+        subject: thread_subject(thread_id, role, actor),
         data,
     }
 }

@@ -9,7 +9,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::request::Call;
 use super::{Route, Shared};
-use crate::eventgrid;
+use crate::eventgrid::{self, MessageEvent, ThreadEvent};
 use crate::reply::{self, Reply};
 use crate::store::{Failure, Listing, NewMessage, NewParticipant, Store};
 use crate::wire;
@@ -125,30 +125,27 @@ pub fn serve(shared: &Shared, call: &Call, route: Route<'_>) -> Result<Reply, Fa
             let request: UpdateThread = call.json_body()?;
             let topic = request.topic.unwrap_or_default();
             store.update_topic(caller, thread_id, &topic)?;
-            shared.events.publish(eventgrid::thread_change(
+            let details = json!({"properties": {"topic": topic}, "metadata": {}});
+            thread_event(
+                shared,
+                &store,
                 thread_id,
-                store
-                    .thread_created_on(thread_id)
-                    .unwrap_or_else(OffsetDateTime::now_utc),
-                "Microsoft.Communication.ChatThreadPropertiesUpdated",
-                "editedBy",
+                ThreadEvent::PropertiesUpdated,
                 caller,
-                json!({"properties": {"topic": topic}, "metadata": {}}),
-            ));
+                details,
+            );
             Ok(reply::empty(StatusCode::NO_CONTENT))
         }
         Route::DeleteThread { thread_id } => {
             store.delete_thread(caller, thread_id)?;
-            shared.events.publish(eventgrid::thread_change(
+            thread_event(
+                shared,
+                &store,
                 thread_id,
-                store
-                    .thread_created_on(thread_id)
-                    .unwrap_or_else(OffsetDateTime::now_utc),
-                "Microsoft.Communication.ChatThreadDeleted",
-                "deletedBy",
+                ThreadEvent::Deleted,
                 caller,
                 json!({}),
-            ));
+            );
             Ok(reply::empty(StatusCode::NO_CONTENT))
         }
         Route::RemoveParticipant { thread_id } => {
@@ -158,14 +155,15 @@ pub fn serve(shared: &Shared, call: &Call, route: Route<'_>) -> Result<Reply, Fa
                 .or(removed.communication_user.map(|u| u.id))
                 .ok_or_else(|| Failure::BadRequest("Identifier format is invalid ().".into()))?;
             store.remove_participant(caller, thread_id, &removed)?;
-            shared.events.publish(eventgrid::thread_change(
+            let details = json!({"participantRemoved": {"communicationIdentifier": wire::identifier(&removed)}});
+            thread_event(
+                shared,
+                &store,
                 thread_id,
-                store.thread_created_on(thread_id).unwrap_or_else(OffsetDateTime::now_utc),
-                "Microsoft.Communication.ChatThreadParticipantRemoved",
-                "removedBy",
+                ThreadEvent::ParticipantRemoved,
                 caller,
-                json!({"participantRemoved": {"communicationIdentifier": wire::identifier(&removed)}}),
-            ));
+                details,
+            );
             Ok(reply::empty(StatusCode::NO_CONTENT))
         }
         Route::UpdateMessage {
@@ -180,12 +178,14 @@ pub fn serve(shared: &Shared, call: &Call, route: Route<'_>) -> Result<Reply, Fa
                 request.content,
                 request.metadata,
             )?;
-            let message = store.get_message(caller, thread_id, message_id)?;
-            shared.events.publish(eventgrid::message_change(
+            message_event(
+                shared,
+                &store,
+                caller,
                 thread_id,
-                message,
-                "Microsoft.Communication.ChatMessageEditedInThread",
-            ));
+                message_id,
+                MessageEvent::Edited,
+            )?;
             Ok(reply::empty(StatusCode::NO_CONTENT))
         }
         Route::SendTyping { thread_id } => {
@@ -208,19 +208,18 @@ pub fn serve(shared: &Shared, call: &Call, route: Route<'_>) -> Result<Reply, Fa
             let added = participants(request.participants)?;
             let refused = store.add_participants(caller, thread_id, added.clone())?;
             for participant in added.iter().filter(|p| !refused.contains(&p.id)) {
-                shared.events.publish(eventgrid::thread_change(
+                let details = json!({"participantAdded": {
+                    "communicationIdentifier": wire::identifier(&participant.id),
+                    "displayName": participant.display_name,
+                }});
+                thread_event(
+                    shared,
+                    &store,
                     thread_id,
-                    store
-                        .thread_created_on(thread_id)
-                        .unwrap_or_else(OffsetDateTime::now_utc),
-                    "Microsoft.Communication.ChatThreadParticipantAdded",
-                    "addedBy",
+                    ThreadEvent::ParticipantAdded,
                     caller,
-                    json!({"participantAdded": {
-                        "communicationIdentifier": wire::identifier(&participant.id),
-                        "displayName": participant.display_name,
-                    }}),
-                ));
+                    details,
+                );
             }
             let body = if refused.is_empty() {
                 json!({})
@@ -267,12 +266,14 @@ pub fn serve(shared: &Shared, call: &Call, route: Route<'_>) -> Result<Reply, Fa
             message_id,
         } => {
             store.delete_message(caller, thread_id, message_id)?;
-            let message = store.get_message(caller, thread_id, message_id)?;
-            shared.events.publish(eventgrid::message_change(
+            message_event(
+                shared,
+                &store,
+                caller,
                 thread_id,
-                message,
-                "Microsoft.Communication.ChatMessageDeletedInThread",
-            ));
+                message_id,
+                MessageEvent::Deleted,
+            )?;
             Ok(reply::empty(StatusCode::NO_CONTENT))
         }
         Route::ListReadReceipts { thread_id } => {
@@ -348,15 +349,49 @@ fn send_message(
             metadata: request.metadata,
         },
     )?;
-    let message = store.get_message(caller, thread_id, &id.to_string())?;
-    shared.events.publish(eventgrid::message_change(
+    message_event(
+        shared,
+        store,
+        caller,
         thread_id,
-        message,
-        "Microsoft.Communication.ChatMessageReceivedInThread",
-    ));
+        &id.to_string(),
+        MessageEvent::Received,
+    )?;
     let location = format!("chat/threads/{}/messages/{id}", encode_segment(thread_id));
     let response = reply::json(StatusCode::CREATED, &json!({"id": id}));
     Ok(with_location(shared, call, response, &location))
+}
+
+/// Publishes a thread-level event about `thread_id`, which the store holds.
+fn thread_event(
+    shared: &Shared,
+    store: &Store,
+    thread_id: &str,
+    event: ThreadEvent,
+    actor: &str,
+    details: Value,
+) {
+    let created_on = store
+        .thread_created_on(thread_id)
+        .unwrap_or_else(OffsetDateTime::now_utc);
+    let change = eventgrid::thread_change(thread_id, created_on, event, actor, details);
+    shared.events.publish(change);
+}
+
+/// Publishes a message event for a message as it now is.
+fn message_event(
+    shared: &Shared,
+    store: &Store,
+    caller: &str,
+    thread_id: &str,
+    message_id: &str,
+    event: MessageEvent,
+) -> Result<(), Failure> {
+    let message = store.get_message(caller, thread_id, message_id)?;
+    shared
+        .events
+        .publish(eventgrid::message_change(thread_id, message, event));
+    Ok(())
 }
 
 /// Adds the absolute `Location` of a created resource, on the host the client called.
