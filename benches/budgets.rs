@@ -5,23 +5,16 @@
 //! and its sequential ACS round trips, against the emulator in this process.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-// The API tests' helpers, shared rather than copied; the benchmark uses only some of them.
-#[allow(dead_code)]
-#[path = "../tests/api/helpers.rs"]
-mod helpers;
-
 use std::time::{Duration, Instant};
 
 use acs_chat_api::acs::chat::{ChatClient, ChatMessage, Page};
 use acs_chat_api::acs::identity::Scope;
 use acs_chat_api::acs::{AcsHttp, BearerToken, IdentityClient, ThreadId, UserId};
-use acs_chat_api::api::messages::view;
-use acs_chat_api::api::{self, Function};
+use acs_chat_api::api::Function;
+use acs_chat_api::chat::view::view;
 use acs_emulator::{Fault, FaultKind};
-use helpers::{TestApp, get, post, spawn_app};
 use serde_json::json;
+use support::{TestApp, get, post, spawn_app};
 
 /// Latency added to every emulator call for the side-by-side run, as a cross-cloud round trip.
 const LATENCY_MS: u64 = 20;
@@ -42,8 +35,8 @@ async fn wall(runs: u32, work: impl AsyncFn()) -> Duration {
 /// The original Flask app's way and ours, against the same emulator with the same latency on
 /// every call: create_users (it made two identities and then two tokens, one call after
 /// another) and get_messages (it listed the whole thread every time).
-async fn side_by_side(app: &TestApp, thread: &str, reader: &helpers::User) {
-    let http = AcsHttp::new(helpers::fast_retry()).unwrap();
+async fn side_by_side(app: &TestApp, thread: &str, reader: &support::User) {
+    let http = AcsHttp::new(support::fast_retry()).unwrap();
     let identity = IdentityClient::new(http.clone(), &app.emulator.connection_string());
     let chat = ChatClient::new(http, app.emulator.endpoint());
     let (token, thread_id) = (
@@ -121,7 +114,7 @@ const DECODE_RUNS: u32 = 500;
 
 /// Per listed message, the CPU of the three steps of a history answer, on a full page as the
 /// emulator serves it: decoding ACS's JSON, making the API's view, and writing the answer.
-async fn decoding(app: &TestApp, thread: &str, reader: &helpers::User) {
+async fn decoding(app: &TestApp, thread: &str, reader: &support::User) {
     let mut url = app.emulator.endpoint();
     url.set_path(&format!("chat/threads/{thread}/messages"));
     url.set_query(Some("maxPageSize=200&api-version=2024-03-07"));
@@ -185,7 +178,7 @@ async fn measure(
     let mut rounds = Vec::with_capacity(RUNS);
     let mut attempts_max = 0;
     for _ in 0..RUNS {
-        let (response, timing) = api::handle_timed(&app.state, function, request().await).await;
+        let (response, timing, _) = function.handle(&app.state, request().await).await;
         assert!(
             response.status().is_success(),
             "{name}: {:?}",

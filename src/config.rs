@@ -1,8 +1,12 @@
-//! Configuration from the environment, read once per container at init.
+//! Everything a function reads from its environment, read once per container at init, in one
+//! place: no other module reads the process environment.
 //!
 //! A missing or malformed setting fails the init (Lambda reports it and retries a cold start)
-//! rather than every request.
+//! rather than every request. A setting a function has no use for is not required of it:
+//! [`AppState::init`](crate::api::AppState::init) asks for what its endpoint needs.
 
+use std::fmt;
+use std::net::SocketAddr;
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
@@ -28,6 +32,88 @@ pub enum ConfigError {
     Invalid(&'static str, String),
 }
 
+/// How the functions log (Lambda's advanced logging controls set these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogSettings {
+    /// `AWS_LAMBDA_LOG_LEVEL` (TRACE to FATAL), else `RUST_LOG` (a plain level), else info.
+    pub level: tracing::Level,
+    /// `AWS_LAMBDA_LOG_FORMAT=Text`: plain lines instead of JSON.
+    pub text: bool,
+}
+
+/// Where and as whom the AWS SDKs call: what Lambda puts in every function's environment.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AwsSettings {
+    /// `AWS_REGION`, else `AWS_DEFAULT_REGION`.
+    pub region: String,
+    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`: the execution
+    /// role's credentials.
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+    /// `AWS_ENDPOINT_URL_SECRETS_MANAGER`, else `AWS_ENDPOINT_URL`: another Secrets Manager
+    /// (moto, ministack), as every AWS SDK allows.
+    pub secrets_manager_endpoint: Option<String>,
+}
+
+impl fmt::Debug for AwsSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AwsSettings")
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"REDACTED")
+            .field("secrets_manager_endpoint", &self.secrets_manager_endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The real-time channel's settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RealtimeSettings {
+    /// `REALTIME_SECRET_ID`: the secret with the webhook secret and the publish key.
+    pub secret_id: Option<String>,
+    /// `REALTIME_PUBLISH_URL`: AppSync Events' HTTP endpoint,
+    /// `https://{id}.appsync-api.{region}.amazonaws.com/event`.
+    pub publish_url: Option<Url>,
+    /// `REALTIME_CONNECT_ADDR`, the local stack only: the address its host name is reached at,
+    /// as a local AppSync Events serves every API on one port and tells them apart by host.
+    pub connect_addr: Option<SocketAddr>,
+    /// `REALTIME_ENTRA_TENANT_ID` with `REALTIME_ENTRA_AUDIENCE` (and `REALTIME_ENTRA_KEYS_URL`
+    /// where the keys are not at the public cloud's address): deliveries must also carry an
+    /// Entra ID token.
+    pub entra: Option<EntraSettings>,
+    /// `REALTIME_WS_URL` with `REALTIME_HTTP_HOST`: where the page subscribes.
+    pub page: Option<RealtimeAddress>,
+}
+
+/// Which Entra ID tokens a delivery may carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntraSettings {
+    pub tenant: String,
+    pub audience: String,
+    pub keys_url: Url,
+}
+
+/// Where the page subscribes: the WebSocket URL and the host named in its authorization.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RealtimeAddress {
+    pub ws_url: String,
+    pub http_host: String,
+}
+
+impl RealtimeAddress {
+    /// The URL's scheme, host and port, for the page's policy.
+    pub fn origin(&self) -> Option<String> {
+        let url = Url::parse(&self.ws_url).ok()?;
+        matches!(url.scheme(), "ws" | "wss").then_some(())?;
+        let host = url.host_str()?;
+        Some(match url.port() {
+            Some(port) => format!("{}://{host}:{port}", url.scheme()),
+            None => format!("{}://{host}", url.scheme()),
+        })
+    }
+}
+
 /// Everything a function reads from its environment.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -48,6 +134,11 @@ pub struct Config {
     /// `METRICS_NAMESPACE`: the CloudWatch namespace of the per-request metrics (default
     /// `acs-chat-api`).
     pub metrics_namespace: String,
+    pub log: LogSettings,
+    /// `None` when the region or the credentials are not set: outside Lambda, a function that
+    /// needs no AWS service runs without them.
+    pub aws: Option<AwsSettings>,
+    pub realtime: RealtimeSettings,
 }
 
 /// Minutes of the tokens trusted mode mints per request: short, as they are never shown.
@@ -98,8 +189,110 @@ impl Config {
             retry,
             request_budget,
             metrics_namespace: get("METRICS_NAMESPACE").unwrap_or_else(|| "acs-chat-api".into()),
+            log: log_settings(&get),
+            aws: aws_settings(&get),
+            realtime: realtime_settings(&get)?,
         })
     }
+
+    /// The AWS settings, for a function that calls an AWS service.
+    pub fn aws(&self) -> Result<&AwsSettings, ConfigError> {
+        self.aws.as_ref().ok_or(ConfigError::Missing(
+            "AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+        ))
+    }
+}
+
+fn log_settings(get: &impl Fn(&str) -> Option<String>) -> LogSettings {
+    let level = [get("AWS_LAMBDA_LOG_LEVEL"), get("RUST_LOG")]
+        .into_iter()
+        .flatten()
+        .find_map(|name| match name.to_ascii_lowercase().as_str() {
+            "fatal" => Some(tracing::Level::ERROR),
+            other => other.parse().ok(),
+        })
+        .unwrap_or(tracing::Level::INFO);
+    let text = get("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("text"));
+    LogSettings { level, text }
+}
+
+fn aws_settings(get: &impl Fn(&str) -> Option<String>) -> Option<AwsSettings> {
+    Some(AwsSettings {
+        region: get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION"))?,
+        access_key_id: get("AWS_ACCESS_KEY_ID")?,
+        secret_access_key: get("AWS_SECRET_ACCESS_KEY")?,
+        session_token: get("AWS_SESSION_TOKEN"),
+        secrets_manager_endpoint: get("AWS_ENDPOINT_URL_SECRETS_MANAGER")
+            .or_else(|| get("AWS_ENDPOINT_URL")),
+    })
+}
+
+fn url(name: &'static str, raw: Option<String>) -> Result<Option<Url>, ConfigError> {
+    raw.map(|raw| Url::parse(&raw).map_err(|e| ConfigError::Invalid(name, e.to_string())))
+        .transpose()
+}
+
+fn realtime_settings(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<RealtimeSettings, ConfigError> {
+    let connect_addr = get("REALTIME_CONNECT_ADDR")
+        .map(|addr| {
+            addr.parse()
+                .map_err(|_| ConfigError::Invalid("REALTIME_CONNECT_ADDR", addr.clone()))
+        })
+        .transpose()?;
+    let entra = match (
+        get("REALTIME_ENTRA_TENANT_ID"),
+        get("REALTIME_ENTRA_AUDIENCE"),
+    ) {
+        (None, None) => None,
+        (Some(tenant), Some(audience)) => {
+            if !tenant
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+            {
+                return Err(ConfigError::Invalid(
+                    "REALTIME_ENTRA_TENANT_ID",
+                    "a tenant id or domain".into(),
+                ));
+            }
+            let keys_url = get("REALTIME_ENTRA_KEYS_URL").unwrap_or_else(|| {
+                format!("https://login.microsoftonline.com/{tenant}/discovery/v2.0/keys")
+            });
+            let keys_url = url("REALTIME_ENTRA_KEYS_URL", Some(keys_url))?
+                .ok_or(ConfigError::Missing("REALTIME_ENTRA_KEYS_URL"))?;
+            Some(EntraSettings {
+                tenant,
+                audience,
+                keys_url,
+            })
+        }
+        (None, Some(_)) => return Err(ConfigError::Missing("REALTIME_ENTRA_TENANT_ID")),
+        (Some(_), None) => return Err(ConfigError::Missing("REALTIME_ENTRA_AUDIENCE")),
+    };
+    let page = match (get("REALTIME_WS_URL"), get("REALTIME_HTTP_HOST")) {
+        (Some(ws_url), Some(http_host)) => {
+            let address = RealtimeAddress { ws_url, http_host };
+            let safe = |text: &str| !text.contains(['"', '\'', ';', ' ', '<', '>']);
+            match address.origin() {
+                Some(origin) if safe(&origin) && safe(&address.http_host) => Some(address),
+                _ => {
+                    return Err(ConfigError::Invalid(
+                        "REALTIME_WS_URL",
+                        "a ws:// or wss:// URL, with REALTIME_HTTP_HOST a plain host".into(),
+                    ));
+                }
+            }
+        }
+        _ => None,
+    };
+    Ok(RealtimeSettings {
+        secret_id: get("REALTIME_SECRET_ID"),
+        publish_url: url("REALTIME_PUBLISH_URL", get("REALTIME_PUBLISH_URL"))?,
+        connect_addr,
+        entra,
+        page,
+    })
 }
 
 /// A whole number within `range`, or `default` when the setting is unset.
@@ -144,6 +337,8 @@ mod tests {
             "https://x.communication.azure.com/"
         );
         assert_eq!(config.secret_id, None);
+        assert_eq!(config.log.level, tracing::Level::INFO);
+        assert!(config.aws.is_none() && config.realtime == RealtimeSettings::default());
     }
 
     #[test]
@@ -154,6 +349,8 @@ mod tests {
             ("ACS_TOKEN_LIFETIME_MINUTES", "59"),
             ("ACS_TIMEOUT_MS", "soon"),
             ("ACS_REQUEST_BUDGET_MS", "60000"),
+            ("REALTIME_PUBLISH_URL", "not a url"),
+            ("REALTIME_CONNECT_ADDR", "somewhere"),
         ];
         for (name, value) in cases {
             let error = config(&[(name, value)]).unwrap_err();
@@ -162,6 +359,46 @@ mod tests {
                 "{name}: {error}"
             );
         }
+        assert_eq!(
+            config(&[("REALTIME_ENTRA_AUDIENCE", "api://x")]).unwrap_err(),
+            ConfigError::Missing("REALTIME_ENTRA_TENANT_ID")
+        );
+        assert_eq!(
+            config(&[("REALTIME_ENTRA_TENANT_ID", "t")]).unwrap_err(),
+            ConfigError::Missing("REALTIME_ENTRA_AUDIENCE")
+        );
+        let odd_tenant = [
+            ("REALTIME_ENTRA_TENANT_ID", "a/b?c"),
+            ("REALTIME_ENTRA_AUDIENCE", "api://x"),
+        ];
+        assert!(matches!(
+            config(&odd_tenant),
+            Err(ConfigError::Invalid("REALTIME_ENTRA_TENANT_ID", _))
+        ));
+        let unsafe_page = config(&[
+            ("REALTIME_WS_URL", "wss://x.example/event/realtime"),
+            ("REALTIME_HTTP_HOST", "x.example\" onload=\"x"),
+        ]);
+        assert!(matches!(
+            unsafe_page,
+            Err(ConfigError::Invalid("REALTIME_WS_URL", _))
+        ));
+    }
+
+    #[test]
+    fn entra_s_keys_default_to_the_public_cloud_s_address_for_the_tenant() {
+        let entra = config(&[
+            ("REALTIME_ENTRA_TENANT_ID", "contoso.onmicrosoft.com"),
+            ("REALTIME_ENTRA_AUDIENCE", "api://x"),
+        ])
+        .unwrap()
+        .realtime
+        .entra
+        .unwrap();
+        assert_eq!(
+            entra.keys_url.as_str(),
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/discovery/v2.0/keys"
+        );
     }
 
     #[test]
@@ -169,5 +406,50 @@ mod tests {
         let config = config(&[("ACS_AUTH_MODE", "trusted"), ("ACS_TIMEOUT_MS", "2500")]).unwrap();
         assert_eq!(config.auth_mode, AuthMode::Trusted);
         assert_eq!(config.retry.timeout, Duration::from_millis(2500));
+    }
+
+    #[test]
+    fn lambda_s_log_level_wins_and_fatal_reads_as_error() {
+        let level = |pairs: &[(&str, &str)]| config(pairs).unwrap().log.level;
+        let lambda_and_rust = [("AWS_LAMBDA_LOG_LEVEL", "DEBUG"), ("RUST_LOG", "error")];
+        assert_eq!(level(&lambda_and_rust), tracing::Level::DEBUG);
+        assert_eq!(
+            level(&[("AWS_LAMBDA_LOG_LEVEL", "FATAL")]),
+            tracing::Level::ERROR
+        );
+        assert_eq!(level(&[("RUST_LOG", "warn")]), tracing::Level::WARN);
+        let unknown_then_rust = [("AWS_LAMBDA_LOG_LEVEL", "chatty"), ("RUST_LOG", "trace")];
+        assert_eq!(level(&unknown_then_rust), tracing::Level::TRACE);
+        assert!(
+            config(&[("AWS_LAMBDA_LOG_FORMAT", "Text")])
+                .unwrap()
+                .log
+                .text
+        );
+    }
+
+    #[test]
+    fn aws_settings_need_the_region_and_credentials_lambda_provides_and_never_print_the_key() {
+        assert!(
+            config(&[("AWS_REGION", "eu-west-1")])
+                .unwrap()
+                .aws
+                .is_none()
+        );
+        let aws = config(&[
+            ("AWS_DEFAULT_REGION", "eu-west-1"),
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "secret-that-must-not-show"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+        ])
+        .unwrap()
+        .aws
+        .unwrap();
+        assert_eq!(aws.region, "eu-west-1");
+        assert_eq!(
+            aws.secrets_manager_endpoint.as_deref(),
+            Some("http://127.0.0.1:5000")
+        );
+        assert!(!format!("{aws:?}").contains("secret-that-must-not-show"));
     }
 }

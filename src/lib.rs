@@ -2,16 +2,25 @@
 //!
 //! Layout:
 //! - [`acs`]: the ACS core: connection string, HMAC signing, token reading, the Identity and
-//!   Chat clients, error decoding and retries. It speaks ACS REST with reqwest and rustls.
-//! - [`secrets`]: the connection string from AWS Secrets Manager, cached per container.
-//! - [`config`]: settings from the environment, read once at init.
-//! - [`api`]: the six endpoints as plain async handlers, their errors, and the Lambda wiring
-//!   (`src/bin/<function>.rs` only call [`api::run`]).
+//!   Chat clients, error decoding and retries. It speaks ACS REST with reqwest and rustls, and
+//!   knows nothing of Lambda.
+//! - [`chat`]: the chat rules that need no HTTP: what people write, what a message looks like
+//!   to callers, the history, "what is new for me", and sending exactly once.
+//! - [`realtime`]: real-time push: Event Grid deliveries in, AppSync Events channels out, and
+//!   who may subscribe.
+//! - [`secrets`]: secrets from AWS Secrets Manager, cached per container; [`aws`]: the AWS SDKs
+//!   on our one HTTP client.
+//! - [`config`]: every setting, read once at init; [`timestamp`]: how times are written.
+//! - [`api`]: the functions: one module per endpoint under [`api::endpoints`] and the one table
+//!   of them, and what they share (`src/bin/<function>.rs` only call [`api::run`]).
 pub mod acs;
 pub mod api;
+pub mod aws;
+pub mod chat;
 pub mod config;
 pub mod realtime;
 pub mod secrets;
+pub mod timestamp;
 
 pub use acs::{AcsError, AcsHttp, ChatClient, ConnectionString, IdentityClient, RetryPolicy};
-pub use api::{AppState, Function};
+pub use api::{AppState, Endpoint, Function};

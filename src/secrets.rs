@@ -5,12 +5,11 @@
 use std::sync::Arc;
 
 use aws_sdk_secretsmanager::Client;
-use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
+use aws_types::SdkConfig;
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
 use crate::acs::{ConnectionString, UserId};
-use crate::config::ConfigError;
 
 /// Why the secret could not be had. Messages never include the secret's value.
 #[derive(Debug, thiserror::Error)]
@@ -78,54 +77,20 @@ pub struct SecretStore<T = AdminSecret> {
 }
 
 impl SecretStore<AdminSecret> {
-    /// A store reading `secret_id` with what Lambda puts in every function's environment: the
-    /// region and the execution role's credentials. `AWS_ENDPOINT_URL_SECRETS_MANAGER` (or
-    /// `AWS_ENDPOINT_URL`) points it elsewhere, as the AWS SDKs all allow. Reading these directly
-    /// instead of through aws-config's provider chain keeps each function smaller and its cold
-    /// start shorter.
-    pub fn from_env(secret_id: String) -> Result<Self, ConfigError> {
-        Self::from_lookup(secret_id, |name| std::env::var(name).ok())
-    }
-
-    /// [`from_env`](Self::from_env) with settings read through `lookup`.
-    pub fn from_lookup(
-        secret_id: String,
-        lookup: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, ConfigError> {
-        Ok(Self::new(client_from_lookup(lookup)?, secret_id))
-    }
-
-    /// A store reading `secret_id` through a client configured by the caller.
-    pub fn new(client: Client, secret_id: String) -> Self {
+    /// The admin secret, `secret_id`, read through `client`.
+    pub fn admin(client: Client, secret_id: String) -> Self {
         SecretStore::reading(client, secret_id, parse_secret)
     }
 }
 
-/// A Secrets Manager client from the environment, as [`SecretStore::from_env`] describes.
-pub fn client_from_env() -> Result<Client, ConfigError> {
-    client_from_lookup(|name| std::env::var(name).ok())
-}
-
-fn client_from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Client, ConfigError> {
-    let get = |name: &str| lookup(name).filter(|v| !v.is_empty());
-    let region = get("AWS_REGION")
-        .or_else(|| get("AWS_DEFAULT_REGION"))
-        .ok_or(ConfigError::Missing("AWS_REGION"))?;
-    let credentials = Credentials::new(
-        get("AWS_ACCESS_KEY_ID").ok_or(ConfigError::Missing("AWS_ACCESS_KEY_ID"))?,
-        get("AWS_SECRET_ACCESS_KEY").ok_or(ConfigError::Missing("AWS_SECRET_ACCESS_KEY"))?,
-        get("AWS_SESSION_TOKEN"),
-        None,
-        "environment",
-    );
-    let mut config = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(region))
-        .credentials_provider(credentials);
-    if let Some(url) = get("AWS_ENDPOINT_URL_SECRETS_MANAGER").or_else(|| get("AWS_ENDPOINT_URL")) {
+/// A Secrets Manager client on the container's shared AWS settings, at `endpoint` when another
+/// Secrets Manager stands in (moto, ministack).
+pub fn client(sdk: &SdkConfig, endpoint: Option<&str>) -> Client {
+    let mut config = aws_sdk_secretsmanager::config::Builder::from(sdk);
+    if let Some(url) = endpoint {
         config = config.endpoint_url(url);
     }
-    Ok(Client::from_conf(config.build()))
+    Client::from_conf(config.build())
 }
 
 impl<T> SecretStore<T> {
@@ -181,32 +146,6 @@ mod tests {
     use super::*;
 
     const CS: &str = "endpoint=https://x.communication.azure.com/;accesskey=YWJj";
-
-    #[test]
-    fn needs_the_region_and_credentials_lambda_provides() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| v.to_string())
-            }
-        };
-        let missing = SecretStore::from_lookup("s".into(), env(&[("AWS_REGION", "eu-west-1")]));
-        assert!(matches!(
-            missing,
-            Err(ConfigError::Missing("AWS_ACCESS_KEY_ID"))
-        ));
-        let complete = SecretStore::from_lookup(
-            "s".into(),
-            env(&[
-                ("AWS_DEFAULT_REGION", "eu-west-1"),
-                ("AWS_ACCESS_KEY_ID", "a"),
-                ("AWS_SECRET_ACCESS_KEY", "b"),
-            ]),
-        );
-        assert!(complete.is_ok());
-    }
 
     #[test]
     fn reads_a_bare_connection_string() {

@@ -18,7 +18,7 @@ use super::token::BearerToken;
 pub const API_VERSION: &str = "2024-03-07";
 
 /// Largest page ACS serves for messages.
-pub const MAX_PAGE_SIZE: u32 = 200;
+pub const ACS_MAX_PAGE_SIZE: u32 = 200;
 
 /// An identifier as ACS puts it in participant and sender fields.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,18 +115,62 @@ pub struct MessageContent {
     pub initiator_communication_identifier: Option<CommunicationIdentifier>,
 }
 
+/// What kind of message ACS listed: a user's text or HTML, or one of its system events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum MessageKind {
+    Text,
+    Html,
+    TopicUpdated,
+    ParticipantAdded,
+    ParticipantRemoved,
+    /// A kind this client does not know (ACS may add more); never shown as a user message.
+    #[serde(other)]
+    Other,
+}
+
+impl MessageKind {
+    /// Whether people wrote it: text or HTML, not a system event.
+    pub fn is_chat(self) -> bool {
+        matches!(self, Self::Text | Self::Html)
+    }
+}
+
+/// A number ACS sends as a string (`"sequenceId": "5"`, `"version": "1593107077683"`).
+mod number_in_string {
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse()
+            .map_err(|_| D::Error::custom("not a whole number in a string"))
+    }
+
+    pub mod option {
+        use super::*;
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Option<u64>, D::Error> {
+            let text = <Option<std::borrow::Cow<'de, str>>>::deserialize(deserializer)?;
+            Ok(text.and_then(|t| t.parse().ok()))
+        }
+    }
+}
+
 /// A message as listed: chat text or a system event.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChatMessage {
     pub id: MessageId,
-    /// `text`, `html`, `topicUpdated`, `participantAdded`, `participantRemoved`.
     #[serde(rename = "type")]
-    pub kind: String,
-    /// Position in the thread; a string on the wire.
-    pub sequence_id: String,
-    #[serde(default)]
-    pub version: String,
+    pub kind: MessageKind,
+    /// Position in the thread.
+    #[serde(with = "number_in_string")]
+    pub sequence_id: u64,
+    /// Epoch ms of its last change, when ACS gave a usable one; see [`ChatMessage::version`].
+    #[serde(default, rename = "version", with = "number_in_string::option")]
+    pub listed_version: Option<u64>,
     pub content: Option<MessageContent>,
     pub sender_display_name: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
@@ -149,16 +193,20 @@ impl ChatMessage {
         decode_json(raw.get().as_bytes())
     }
 
-    /// The sequence id as a number; `None` if ACS sent something else.
-    pub fn sequence(&self) -> Option<u64> {
-        self.sequence_id.parse().ok()
+    /// Its last change, in epoch ms: `version`, or its id (its creation time) when ACS sent
+    /// no usable version. ACS lists messages by it, newest first.
+    pub fn version(&self) -> u64 {
+        self.listed_version.unwrap_or_else(|| self.id.number())
+    }
+
+    /// True until it is first edited or deleted: its version is still its creation time.
+    pub fn is_unchanged(&self) -> bool {
+        self.version() == self.id.number()
     }
 
     /// True for a live text or HTML message from a user, false for system events and deletions.
     pub fn is_user_message(&self) -> bool {
-        matches!(self.kind.as_str(), "text" | "html")
-            && self.deleted_on.is_none()
-            && self.text().is_some()
+        self.kind.is_chat() && self.deleted_on.is_none() && self.text().is_some()
     }
 
     /// The message text, if it has any.
@@ -187,7 +235,7 @@ pub struct SendMessage<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sender_display_name: Option<&'a str>,
     #[serde(rename = "type")]
-    pub kind: &'a str,
+    pub kind: MessageKind,
     /// Strings to store with the message.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<&'a str, &'a str>,
@@ -351,8 +399,10 @@ impl ChatClient {
                 }
             }
             None => {
-                url.query_pairs_mut()
-                    .append_pair("maxPageSize", &max_page_size.min(MAX_PAGE_SIZE).to_string());
+                url.query_pairs_mut().append_pair(
+                    "maxPageSize",
+                    &max_page_size.min(ACS_MAX_PAGE_SIZE).to_string(),
+                );
             }
         }
         Ok(url)
@@ -607,7 +657,7 @@ impl ChatClient {
         {
             let mut query = url.query_pairs_mut();
             if let Some(size) = max_page_size {
-                query.append_pair("maxPageSize", &size.min(MAX_PAGE_SIZE).to_string());
+                query.append_pair("maxPageSize", &size.min(ACS_MAX_PAGE_SIZE).to_string());
             }
             if let Some(start) = start_time {
                 let formatted = start
@@ -627,7 +677,7 @@ impl ChatClient {
         thread_id: &ThreadId,
     ) -> Result<Vec<ChatMessage>, AcsError> {
         let first: Page<ChatMessage> = self
-            .list_messages(token, thread_id, Some(MAX_PAGE_SIZE), None)
+            .list_messages(token, thread_id, Some(ACS_MAX_PAGE_SIZE), None)
             .await?;
         self.follow(token, first).await
     }
@@ -786,7 +836,8 @@ mod tests {
             "createdOn":"2020-06-25T17:44:37.6830000Z",
             "senderCommunicationIdentifier":{"rawId":"8:acs:a_b","communicationUser":{"id":"8:acs:a_b"}}}"#;
         let message: ChatMessage = serde_json::from_str(json).unwrap();
-        assert_eq!(message.sequence(), Some(5));
+        assert_eq!((message.sequence_id, message.version()), (5, 1593107077683));
+        assert_eq!(message.kind, MessageKind::Text);
         assert_eq!(message.sender_id(), Some("8:acs:a_b"));
         assert_eq!(message.text(), Some("lunch?"));
         assert!(message.is_user_message());

@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::collections::hash_map::RandomState;
 use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderMap;
@@ -156,17 +157,30 @@ pub struct AcsHttp {
 impl AcsHttp {
     /// Builds the shared client. Call once per process: it owns the connection pool.
     pub fn new(policy: RetryPolicy) -> Result<Self, AcsError> {
-        let client = reqwest::Client::builder()
+        Self::with_resolve(policy, None)
+    }
+
+    /// [`new`](Self::new), reaching `resolve`'s host at its address instead of through DNS.
+    pub fn with_resolve(
+        policy: RetryPolicy,
+        resolve: Option<(&str, SocketAddr)>,
+    ) -> Result<Self, AcsError> {
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(policy.timeout.min(Duration::from_secs(5)))
             .pool_idle_timeout(Duration::from_secs(50))
             .tcp_nodelay(true)
-            .user_agent(concat!("acs-chat-api/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("acs-chat-api/", env!("CARGO_PKG_VERSION")));
+        if let Some((host, addr)) = resolve {
+            builder = builder.resolve(host, addr);
+        }
+        let client = builder
             .build()
             .map_err(|e| AcsError::Connection(e.without_url().to_string()))?;
         Ok(Self { client, policy })
     }
 
-    /// The underlying client, for building requests.
+    /// The underlying client, for building requests; every other HTTP call of the container
+    /// (AWS, the real-time channel, Entra's keys) goes through it too.
     pub fn client(&self) -> &reqwest::Client {
         &self.client
     }

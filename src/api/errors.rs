@@ -11,6 +11,7 @@ use lambda_http::{Body, Response};
 use serde_json::json;
 
 use crate::acs::AcsError;
+use crate::chat::text::TextError;
 use crate::realtime::entra::EntraError;
 use crate::realtime::eventgrid::DeliveryError;
 use crate::realtime::publish::PublishError;
@@ -33,6 +34,12 @@ pub enum ApiError {
     InvalidId {
         field: &'static str,
         form: &'static str,
+    },
+    /// Text a person wrote (a message, a topic, a name) that cannot be taken as it is.
+    #[error("{field} {error}")]
+    InvalidText {
+        field: &'static str,
+        error: TextError,
     },
     #[error("unknown query parameter {0:?}")]
     UnknownQueryParameter(String),
@@ -65,6 +72,9 @@ pub enum ApiError {
     AdminAcs(AcsError),
     #[error(transparent)]
     Secret(#[from] SecretError),
+    /// An answer that could not be written as JSON: a bug of ours, never the caller's.
+    #[error("the answer could not be written: {0}")]
+    Unserialisable(String),
     /// The deployment lacks a setting this request needs.
     #[error("misconfigured: {0}")]
     Misconfigured(&'static str),
@@ -112,6 +122,11 @@ impl ApiError {
             Self::InvalidField { .. } | Self::InvalidId { .. } => {
                 explained(S::BAD_REQUEST, "invalid_field")
             }
+            Self::InvalidText {
+                error: TextError::TooLarge(_),
+                ..
+            } => explained(S::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::InvalidText { .. } => explained(S::BAD_REQUEST, "invalid_field"),
             Self::UnknownQueryParameter(_) => explained(S::BAD_REQUEST, "unknown_query_parameter"),
             Self::TooLarge { .. } => explained(S::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::HistoryTooLarge => explained(S::PAYLOAD_TOO_LARGE, "history_too_large"),
@@ -147,6 +162,11 @@ impl ApiError {
             }
             // A 401 or 403 on our admin key is our fault, not the caller's: a 502.
             Self::Acs(other) | Self::AdminAcs(other) => upstream_failure(other),
+            Self::Unserialisable(_) => summarised(
+                S::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "the service failed to write its answer",
+            ),
             Self::Misconfigured(_) => summarised(
                 S::INTERNAL_SERVER_ERROR,
                 "misconfigured",

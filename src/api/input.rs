@@ -2,9 +2,9 @@
 //! endpoint's `parse` is built from these, so it is pure and testable without ACS.
 
 use std::collections::HashMap;
-use std::str::FromStr;
-
 use std::fmt;
+use std::ops::RangeInclusive;
+use std::str::FromStr;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -15,97 +15,32 @@ use serde_json::{Map, Value};
 
 use super::errors::ApiError;
 use crate::acs::IdError;
+use crate::chat::send::{ClientKey, NotAKey};
+use crate::chat::text::{DisplayName, MessageText, TextError, Topic};
 
 /// Largest request body accepted; a message itself is held to ACS's 28 KB separately.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-/// ACS's limit on a message's content.
-pub const MAX_MESSAGE_BYTES: usize = 28 * 1024;
-/// Longest thread topic accepted.
-pub const MAX_TOPIC_CHARS: usize = 256;
-
-/// Longest display name accepted.
-pub const MAX_DISPLAY_NAME_CHARS: usize = 256;
-
-/// The required `message` text: not only white space, and within ACS's 28 KB.
-pub fn message_text(body: &JsonBody) -> Result<String, ApiError> {
-    let message = body.required("message")?;
-    if message.len() > MAX_MESSAGE_BYTES {
-        return Err(ApiError::TooLarge {
-            what: "message",
-            limit: MAX_MESSAGE_BYTES,
-        });
-    }
-    Ok(message.to_owned())
-}
-
-/// A thread topic: trimmed, 1 to 256 characters.
-pub fn topic(raw: &str) -> Result<String, ApiError> {
-    let topic = raw.trim();
-    if topic.is_empty() || topic.chars().count() > MAX_TOPIC_CHARS {
-        return Err(ApiError::InvalidField {
-            field: "topic",
-            reason: "must be 1 to 256 characters",
-        });
-    }
-    Ok(topic.to_owned())
-}
-
-/// The optional `display_name`: trimmed, 1 to 256 characters when given.
-pub fn display_name(body: &JsonBody) -> Result<Option<String>, ApiError> {
-    let Some(raw) = body.optional("display_name")? else {
-        return Ok(None);
-    };
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > MAX_DISPLAY_NAME_CHARS {
-        return Err(ApiError::InvalidField {
-            field: "display_name",
-            reason: "must be 1 to 256 characters",
-        });
-    }
-    Ok(Some(name.to_owned()))
-}
 
 /// An opaque page cursor as the API hands it out: the base64url of ACS's own cursor.
 pub fn encode_page(cursor: &str) -> String {
     URL_SAFE_NO_PAD.encode(cursor)
 }
 
-/// The `page` query parameter, decoded; `what` names the endpoint that handed it out.
-pub fn page_cursor(query: &Query, reason: &'static str) -> Result<Option<String>, ApiError> {
-    query
-        .optional("page")
-        .map(|raw| {
-            URL_SAFE_NO_PAD
-                .decode(raw)
-                .ok()
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .ok_or(ApiError::InvalidField {
-                    field: "page",
-                    reason,
-                })
-        })
-        .transpose()
-}
-
-/// A whole-number query parameter within `range`, `default` when absent.
-pub fn bounded_number(
-    query: &Query,
-    name: &'static str,
-    range: std::ops::RangeInclusive<u32>,
-    default: u32,
-    reason: &'static str,
-) -> Result<u32, ApiError> {
-    match query.optional(name) {
-        None => Ok(default),
-        Some(raw) => raw
-            .parse()
-            .ok()
-            .filter(|n| range.contains(n))
-            .ok_or(ApiError::InvalidField {
-                field: name,
-                reason,
-            }),
-    }
+/// The request's `Idempotency-Key`, if it has one.
+pub fn idempotency_key(request: &Request) -> Result<Option<ClientKey>, ApiError> {
+    let Some(value) = request.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    let refused = |reason| ApiError::InvalidField {
+        field: "Idempotency-Key",
+        reason,
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| refused("must be visible ASCII"))?;
+    ClientKey::parse(text)
+        .map(Some)
+        .map_err(|NotAKey| refused("must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -"))
 }
 
 /// An id named by `field`, of the kind `T` (a `UserId`, `ThreadId` or `MessageId`).
@@ -190,6 +125,48 @@ impl JsonBody {
         id(field, self.required(field)?)
     }
 
+    /// The required `message`: missing or only white space is a missing field.
+    pub fn message(&self) -> Result<MessageText, ApiError> {
+        self.required_text("message", MessageText::parse)
+    }
+
+    /// A required `topic`: missing or only white space is a missing field.
+    pub fn topic(&self) -> Result<Topic, ApiError> {
+        self.required_text("topic", Topic::parse)
+    }
+
+    fn required_text<T>(
+        &self,
+        field: &'static str,
+        parse: fn(&str) -> Result<T, TextError>,
+    ) -> Result<T, ApiError> {
+        parse(self.optional(field)?.unwrap_or_default()).map_err(|error| match error {
+            TextError::Blank => ApiError::MissingField(field),
+            error => ApiError::InvalidText { field, error },
+        })
+    }
+
+    /// An optional `topic`.
+    pub fn optional_topic(&self) -> Result<Option<Topic>, ApiError> {
+        self.text("topic", Topic::parse)
+    }
+
+    /// The optional `display_name`.
+    pub fn display_name(&self) -> Result<Option<DisplayName>, ApiError> {
+        self.text("display_name", DisplayName::parse)
+    }
+
+    /// An optional text field read by `parse`; given but blank is refused, not absent.
+    fn text<T>(
+        &self,
+        field: &'static str,
+        parse: fn(&str) -> Result<T, TextError>,
+    ) -> Result<Option<T>, ApiError> {
+        self.optional(field)?
+            .map(|raw| parse(raw).map_err(|error| ApiError::InvalidText { field, error }))
+            .transpose()
+    }
+
     /// An optional id field.
     pub fn optional_id<T: FromStr<Err = IdError>>(
         &self,
@@ -232,6 +209,56 @@ impl Query {
     /// A required id parameter.
     pub fn id<T: FromStr<Err = IdError>>(&self, name: &'static str) -> Result<T, ApiError> {
         id(name, self.required(name)?)
+    }
+
+    /// A whole-number parameter, if given; `reason` says what it must be.
+    pub fn number<T: FromStr>(
+        &self,
+        name: &'static str,
+        reason: &'static str,
+    ) -> Result<Option<T>, ApiError> {
+        self.optional(name)
+            .map(|raw| {
+                raw.parse().map_err(|_| ApiError::InvalidField {
+                    field: name,
+                    reason,
+                })
+            })
+            .transpose()
+    }
+
+    /// A whole-number parameter within `range`, `default` when absent.
+    pub fn bounded(
+        &self,
+        name: &'static str,
+        range: RangeInclusive<u32>,
+        default: u32,
+        reason: &'static str,
+    ) -> Result<u32, ApiError> {
+        match self.number(name, reason)? {
+            None => Ok(default),
+            Some(n) if range.contains(&n) => Ok(n),
+            Some(_) => Err(ApiError::InvalidField {
+                field: name,
+                reason,
+            }),
+        }
+    }
+
+    /// The `page` parameter, decoded; `reason` names the endpoint that handed it out.
+    pub fn page(&self, reason: &'static str) -> Result<Option<String>, ApiError> {
+        self.optional("page")
+            .map(|raw| {
+                URL_SAFE_NO_PAD
+                    .decode(raw)
+                    .ok()
+                    .and_then(|bytes| String::from_utf8(bytes).ok())
+                    .ok_or(ApiError::InvalidField {
+                        field: "page",
+                        reason,
+                    })
+            })
+            .transpose()
     }
 }
 

@@ -1,4 +1,6 @@
-//! What a function builds once per container and shares with every invocation.
+//! What a function builds once per container and shares with every invocation: only what its
+//! endpoint needs ([`Needs`]), so a function that never calls ACS never loads the certificate
+//! store, and one that never reads a secret has no Secrets Manager client.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -7,14 +9,12 @@ use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
-use super::Function;
+use super::endpoint::Needs;
 use super::errors::ApiError;
 use crate::acs::identity::AccessToken;
 use crate::acs::{AcsError, AcsHttp, BearerToken, ChatClient, IdentityClient, ThreadId, UserId};
 use crate::config::{Config, ConfigError};
-use crate::realtime::RealtimeSecret;
-use crate::realtime::entra::Entra;
-use crate::realtime::publish::{Publisher, Sent};
+use crate::realtime::Realtime;
 use crate::secrets::SecretStore;
 
 /// Why a function could not start.
@@ -30,8 +30,9 @@ pub enum InitError {
 #[derive(Debug)]
 pub struct AppState {
     pub config: Config,
-    /// `None` in the page function, which never calls ACS: building the client loads the
-    /// certificate store, the largest part of a function's start-up.
+    /// The container's one HTTP client and ACS's retry policy on it; `None` in a function that
+    /// makes no call at all (the page): building it loads the certificate store, the largest
+    /// part of a function's start-up.
     http: Option<AcsHttp>,
     chat: Option<ChatClient>,
     secrets: Option<SecretStore>,
@@ -39,102 +40,68 @@ pub struct AppState {
     minted: Mutex<HashMap<UserId, AccessToken>>,
     /// When this container last forwarded a typing notification, per user and thread.
     typing: Mutex<HashMap<(UserId, ThreadId), Instant>>,
-    /// The real-time channel, in the functions that publish or authorize on it, when
+    /// The real-time channel, in the functions on the real-time path, when
     /// `REALTIME_SECRET_ID` is set.
     pub realtime: Option<Realtime>,
 }
 
-/// What the functions on the real-time path hold: the secret, the publisher (not in the
-/// authorizer) and what this container has already published.
-#[derive(Debug)]
-pub struct Realtime {
-    pub secret: SecretStore<RealtimeSecret>,
-    pub publisher: Option<Publisher>,
-    pub sent: Sent,
-    /// Deliveries must also carry an Entra ID token, when configured.
-    pub entra: Option<Entra>,
-}
-
-impl Realtime {
-    /// From `REALTIME_SECRET_ID`, `REALTIME_PUBLISH_URL`, `REALTIME_CONNECT_ADDR` and the
-    /// optional `REALTIME_ENTRA_*`; `None` without the secret.
-    pub fn from_env(publishes: bool) -> Result<Option<Self>, ConfigError> {
-        let lookup = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let Some(secret_id) = lookup("REALTIME_SECRET_ID") else {
-            return Ok(None);
-        };
-        let publisher = if publishes {
-            crate::realtime::publish::from_lookup(lookup)?
-        } else {
-            None
-        };
-        Ok(Some(Self {
-            secret: SecretStore::reading(
-                crate::secrets::client_from_env()?,
-                secret_id,
-                crate::realtime::parse_secret,
-            ),
-            publisher,
-            sent: Sent::default(),
-            entra: Entra::from_lookup(lookup)?,
-        }))
-    }
-}
-
 impl AppState {
-    /// Builds the state from the environment; the secret is fetched later, on first use.
-    pub fn init(function: Function, config: Config) -> Result<Self, InitError> {
-        if function == Function::Page {
-            return Ok(Self::built(config, None, None));
-        }
-        let realtime = match function {
-            Function::AcsEvents | Function::SendTyping => Realtime::from_env(true)?,
+    /// Builds what `needs` asks for from `config`; secrets are fetched later, on first use.
+    pub fn init(needs: Needs, config: Config) -> Result<Self, InitError> {
+        let reads_admin_key = needs.reads_admin_key(config.auth_mode);
+        let calls_out = needs.chat || reads_admin_key || needs.realtime();
+        let http = calls_out.then(|| http_client(&config)).transpose()?;
+        let sdk = match (&http, reads_admin_key || needs.realtime()) {
+            (Some(http), true) => Some(crate::aws::sdk_config(config.aws()?, http.client())),
             _ => None,
         };
-        if function == Function::AcsEvents {
-            return Ok(Self::built(config, None, None).with_realtime(realtime));
-        }
-        let secrets = if function.needs_admin_key(config.auth_mode) {
+        let secrets_client = || {
+            let endpoint = config.aws()?.secrets_manager_endpoint.as_deref();
+            let sdk = sdk.as_ref().ok_or(ConfigError::Missing("AWS_REGION"))?;
+            Ok::<_, ConfigError>(crate::secrets::client(sdk, endpoint))
+        };
+        let secrets = if reads_admin_key {
             let secret_id = config
                 .secret_id
                 .clone()
                 .ok_or(ConfigError::Missing("ACS_SECRET_ID"))?;
-            Some(SecretStore::from_env(secret_id)?)
+            Some(SecretStore::admin(secrets_client()?, secret_id))
         } else {
             None
         };
-        let needs_acs = function != Function::CreateUsers;
-        if needs_acs && config.acs_endpoint.is_none() {
-            return Err(ConfigError::Missing("ACS_ENDPOINT").into());
-        }
-        Ok(Self::new(config, secrets)?.with_realtime(realtime))
-    }
-
-    /// Builds the state with a secret store made by the caller (tests point it at moto).
-    pub fn new(config: Config, secrets: Option<SecretStore>) -> Result<Self, InitError> {
-        let http = AcsHttp::new(config.retry.clone())?;
-        Ok(Self::built(config, Some(http), secrets))
-    }
-
-    /// The same state on the real-time path.
-    pub fn with_realtime(self, realtime: Option<Realtime>) -> Self {
-        Self { realtime, ..self }
-    }
-
-    fn built(config: Config, http: Option<AcsHttp>, secrets: Option<SecretStore>) -> Self {
-        let chat = http.clone().and_then(|http| {
-            let endpoint = config.acs_endpoint.clone()?;
-            Some(ChatClient::new(http, endpoint))
-        });
-        Self {
+        let chat = match (&http, needs.chat) {
+            (Some(http), true) => {
+                let endpoint = config
+                    .acs_endpoint
+                    .clone()
+                    .ok_or(ConfigError::Missing("ACS_ENDPOINT"))?;
+                Some(ChatClient::new(http.clone(), endpoint))
+            }
+            _ => None,
+        };
+        let realtime = match (&http, &config.realtime.secret_id) {
+            (Some(http), Some(secret_id)) if needs.realtime() => Some(Realtime::new(
+                needs.publishes,
+                needs.webhook,
+                &config.realtime,
+                SecretStore::reading(
+                    secrets_client()?,
+                    secret_id.clone(),
+                    crate::realtime::parse_secret,
+                ),
+                http.client(),
+            )?),
+            _ => None,
+        };
+        Ok(Self {
             config,
             http,
             chat,
             secrets,
             minted: Mutex::default(),
             typing: Mutex::default(),
-            realtime: None,
-        }
+            realtime,
+        })
     }
 
     /// The chat client, on the configured ACS endpoint.
@@ -148,6 +115,13 @@ impl AppState {
         self.secrets
             .as_ref()
             .ok_or(ApiError::Misconfigured("ACS_SECRET_ID is not set"))
+    }
+
+    /// The real-time channel, where the function publishes or takes deliveries.
+    pub fn realtime(&self) -> Result<&Realtime, ApiError> {
+        self.realtime
+            .as_ref()
+            .ok_or(ApiError::Misconfigured("REALTIME_SECRET_ID is not set"))
     }
 
     fn minted(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, AccessToken>> {
@@ -222,6 +196,17 @@ impl AppState {
     }
 }
 
+/// The container's one HTTP client, with ACS's retry policy. On the local stack, the real-time
+/// service's host name is reached at `REALTIME_CONNECT_ADDR`, as it is not in DNS.
+fn http_client(config: &Config) -> Result<AcsHttp, InitError> {
+    let realtime = &config.realtime;
+    let resolve = match (&realtime.publish_url, realtime.connect_addr) {
+        (Some(url), Some(addr)) => url.host_str().map(|host| (host, addr)),
+        _ => None,
+    };
+    Ok(AcsHttp::with_resolve(config.retry.clone(), resolve)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,22 +215,31 @@ mod tests {
     const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.token-text-that-must-not-show.c2ln";
     const AWS_SECRET: &str = "aws-secret-that-must-not-show";
 
+    fn config(pairs: &[(&str, &str)]) -> Config {
+        Config::from_lookup(|name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
+        .unwrap()
+    }
+
     #[test]
     fn formatting_state_callers_and_errors_never_shows_a_token_or_a_key() {
-        let config = Config::from_lookup(|name| match name {
-            "ACS_ENDPOINT" => Some("https://x.communication.azure.com".into()),
-            "ACS_SECRET_ID" => Some("acs-secret".into()),
-            _ => None,
-        })
-        .unwrap();
-        let secrets = SecretStore::from_lookup("acs-secret".into(), |name| match name {
-            "AWS_REGION" => Some("us-east-1".into()),
-            "AWS_ACCESS_KEY_ID" => Some("AKIDEXAMPLE".into()),
-            "AWS_SECRET_ACCESS_KEY" => Some(AWS_SECRET.into()),
-            _ => None,
-        })
-        .unwrap();
-        let state = AppState::new(config, Some(secrets)).unwrap();
+        let config = config(&[
+            ("ACS_ENDPOINT", "https://x.communication.azure.com"),
+            ("ACS_SECRET_ID", "acs-secret"),
+            ("REALTIME_SECRET_ID", "realtime-secret"),
+            (
+                "REALTIME_PUBLISH_URL",
+                "https://x.appsync-api.us-east-1.amazonaws.com/event",
+            ),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", AWS_SECRET),
+        ]);
+        let state = AppState::init(Needs::EVERYTHING, config).unwrap();
         let user = UserId::parse("8:acs:res_alice").unwrap();
         let minted = AccessToken {
             token: BearerToken::new(TOKEN),
@@ -289,13 +283,28 @@ mod tests {
     }
 
     #[test]
-    fn the_page_function_starts_without_an_acs_client_and_says_so_if_asked_for_one() {
-        let config = Config::from_lookup(|name| {
-            (name == "ACS_ENDPOINT").then(|| "https://x.communication.azure.com".into())
-        })
-        .unwrap();
-        let state = AppState::init(Function::Page, config).unwrap();
+    fn a_function_that_needs_nothing_starts_without_an_http_client_and_says_so_if_asked() {
+        let config = config(&[("ACS_ENDPOINT", "https://x.communication.azure.com")]);
+        let state = AppState::init(Needs::NOTHING, config).unwrap();
         assert!(state.http.is_none() && state.chat.is_none() && state.secrets.is_none());
         assert!(matches!(state.chat(), Err(ApiError::Misconfigured(_))));
+    }
+
+    #[test]
+    fn a_function_is_refused_at_start_without_the_settings_its_needs_name() {
+        let chat = config(&[]);
+        assert!(matches!(
+            AppState::init(Needs::CHAT, chat),
+            Err(InitError::Config(ConfigError::Missing("ACS_ENDPOINT")))
+        ));
+        let issuer = Needs {
+            admin_key: crate::api::AdminKey::Always,
+            ..Needs::NOTHING
+        };
+        let without_aws = config(&[("ACS_SECRET_ID", "s")]);
+        assert!(matches!(
+            AppState::init(issuer, without_aws),
+            Err(InitError::Config(ConfigError::Missing(_)))
+        ));
     }
 }

@@ -1,6 +1,6 @@
-//! The `add_user` Lambda function: wiring only; the handler is `acs_chat_api::api::add_user`.
+//! The `add_user` function: wiring only; the endpoint is `api::endpoints::add_user`.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    acs_chat_api::api::run(acs_chat_api::api::Function::AddUser).await
+    acs_chat_api::api::run::<acs_chat_api::api::endpoints::AddUser>().await
 }

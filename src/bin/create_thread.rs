@@ -1,6 +1,6 @@
-//! The `create_thread` Lambda function: wiring only; the handler is `acs_chat_api::api::create_thread`.
+//! The `create_thread` function: wiring only; the endpoint is `api::endpoints::create_thread`.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    acs_chat_api::api::run(acs_chat_api::api::Function::CreateThread).await
+    acs_chat_api::api::run::<acs_chat_api::api::endpoints::CreateThread>().await
 }

@@ -1,6 +1,6 @@
-//! The `create_users` Lambda function: wiring only; the handler is `acs_chat_api::api::create_users`.
+//! The `create_users` function: wiring only; the endpoint is `api::endpoints::create_users`.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    acs_chat_api::api::run(acs_chat_api::api::Function::CreateUsers).await
+    acs_chat_api::api::run::<acs_chat_api::api::endpoints::CreateUsers>().await
 }

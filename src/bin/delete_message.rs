@@ -1,6 +1,6 @@
-//! The `delete_message` Lambda function: wiring only; the handler is `acs_chat_api::api::delete_message`.
+//! The `delete_message` function: wiring only; the endpoint is `api::endpoints::delete_message`.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    acs_chat_api::api::run(acs_chat_api::api::Function::DeleteMessage).await
+    acs_chat_api::api::run::<acs_chat_api::api::endpoints::DeleteMessage>().await
 }

@@ -1,6 +1,6 @@
-//! The `delete_thread` Lambda function: wiring only; the handler is `acs_chat_api::api::delete_thread`.
+//! The `delete_thread` function: wiring only; the endpoint is `api::endpoints::delete_thread`.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    acs_chat_api::api::run(acs_chat_api::api::Function::DeleteThread).await
+    acs_chat_api::api::run::<acs_chat_api::api::endpoints::DeleteThread>().await
 }

@@ -1,6 +1,6 @@
-//! The `delete_user` Lambda function: wiring only; the handler is `acs_chat_api::api::delete_user`.
+//! The `delete_user` function: wiring only; the endpoint is `api::endpoints::delete_user`.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    acs_chat_api::api::run(acs_chat_api::api::Function::DeleteUser).await
+    acs_chat_api::api::run::<acs_chat_api::api::endpoints::DeleteUser>().await
 }

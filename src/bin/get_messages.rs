@@ -1,6 +1,6 @@
-//! The `get_messages` Lambda function: wiring only; the handler is `acs_chat_api::api::get_messages`.
+//! The `get_messages` function: wiring only; the endpoint is `api::endpoints::get_messages`.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    acs_chat_api::api::run(acs_chat_api::api::Function::GetMessages).await
+    acs_chat_api::api::run::<acs_chat_api::api::endpoints::GetMessages>().await
 }

@@ -1,6 +1,6 @@
-//! The `get_participants` Lambda function: wiring only; the handler is `acs_chat_api::api::get_participants`.
+//! The `get_participants` function: wiring only; the endpoint is `api::endpoints::get_participants`.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    acs_chat_api::api::run(acs_chat_api::api::Function::GetParticipants).await
+    acs_chat_api::api::run::<acs_chat_api::api::endpoints::GetParticipants>().await
 }

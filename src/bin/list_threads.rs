@@ -1,6 +1,6 @@
-//! The `list_threads` Lambda function: wiring only; the handler is `acs_chat_api::api::list_threads`.
+//! The `list_threads` function: wiring only; the endpoint is `api::endpoints::list_threads`.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    acs_chat_api::api::run(acs_chat_api::api::Function::ListThreads).await
+    acs_chat_api::api::run::<acs_chat_api::api::endpoints::ListThreads>().await
 }

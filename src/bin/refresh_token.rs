@@ -1,6 +1,6 @@
-//! The `refresh_token` Lambda function: wiring only; the handler is `acs_chat_api::api::refresh_token`.
+//! The `refresh_token` function: wiring only; the endpoint is `api::endpoints::refresh_token`.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    acs_chat_api::api::run(acs_chat_api::api::Function::RefreshToken).await
+    acs_chat_api::api::run::<acs_chat_api::api::endpoints::RefreshToken>().await
 }

@@ -1,6 +1,6 @@
-//! The `remove_user` Lambda function: wiring only; the handler is `acs_chat_api::api::remove_user`.
+//! The `remove_user` function: wiring only; the endpoint is `api::endpoints::remove_user`.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    acs_chat_api::api::run(acs_chat_api::api::Function::RemoveUser).await
+    acs_chat_api::api::run::<acs_chat_api::api::endpoints::RemoveUser>().await
 }

@@ -1,6 +1,6 @@
-//! The `send_message` Lambda function: wiring only; the handler is `acs_chat_api::api::send_message`.
+//! The `send_message` function: wiring only; the endpoint is `api::endpoints::send_message`.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    acs_chat_api::api::run(acs_chat_api::api::Function::SendMessage).await
+    acs_chat_api::api::run::<acs_chat_api::api::endpoints::SendMessage>().await
 }

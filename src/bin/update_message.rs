@@ -1,6 +1,6 @@
-//! The `update_message` Lambda function: wiring only; the handler is `acs_chat_api::api::update_message`.
+//! The `update_message` function: wiring only; the endpoint is `api::endpoints::update_message`.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    acs_chat_api::api::run(acs_chat_api::api::Function::UpdateMessage).await
+    acs_chat_api::api::run::<acs_chat_api::api::endpoints::UpdateMessage>().await
 }

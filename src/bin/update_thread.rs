@@ -1,6 +1,6 @@
-//! The `update_thread` Lambda function: wiring only; the handler is `acs_chat_api::api::update_thread`.
+//! The `update_thread` function: wiring only; the endpoint is `api::endpoints::update_thread`.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    acs_chat_api::api::run(acs_chat_api::api::Function::UpdateThread).await
+    acs_chat_api::api::run::<acs_chat_api::api::endpoints::UpdateThread>().await
 }

@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use reqwest::Url;
 use serde::Deserialize;
 use tokio::sync::Mutex;
+
+use crate::config::EntraSettings;
 
 /// Leeway for clocks that disagree, in seconds.
 const SKEW: i64 = 300;
@@ -154,54 +155,22 @@ pub fn verify(
 /// The check as a webhook runs it: the tenant's keys fetched and kept.
 #[derive(Debug)]
 pub struct Entra {
-    tenant: String,
-    audience: String,
-    keys_url: Url,
+    settings: EntraSettings,
     http: reqwest::Client,
     keys: Mutex<(Keys, Option<Instant>)>,
 }
 
+/// How long a fetch of the keys may take.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+
 impl Entra {
-    /// From `REALTIME_ENTRA_TENANT_ID` and `REALTIME_ENTRA_AUDIENCE` (both, or neither), and
-    /// `REALTIME_ENTRA_KEYS_URL` where the keys are not at the public cloud's address.
-    pub fn from_lookup(
-        lookup: impl Fn(&str) -> Option<String>,
-    ) -> Result<Option<Self>, crate::config::ConfigError> {
-        use crate::config::ConfigError;
-        let (tenant, audience) = match (
-            lookup("REALTIME_ENTRA_TENANT_ID"),
-            lookup("REALTIME_ENTRA_AUDIENCE"),
-        ) {
-            (None, None) => return Ok(None),
-            (Some(tenant), Some(audience)) => (tenant, audience),
-            (None, Some(_)) => return Err(ConfigError::Missing("REALTIME_ENTRA_TENANT_ID")),
-            (Some(_), None) => return Err(ConfigError::Missing("REALTIME_ENTRA_AUDIENCE")),
-        };
-        if !tenant
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-        {
-            return Err(ConfigError::Invalid(
-                "REALTIME_ENTRA_TENANT_ID",
-                "a tenant id or domain".into(),
-            ));
-        }
-        let keys_url = lookup("REALTIME_ENTRA_KEYS_URL").unwrap_or_else(|| {
-            format!("https://login.microsoftonline.com/{tenant}/discovery/v2.0/keys")
-        });
-        let keys_url = Url::parse(&keys_url)
-            .map_err(|e| ConfigError::Invalid("REALTIME_ENTRA_KEYS_URL", e.to_string()))?;
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()
-            .map_err(|e| ConfigError::Invalid("REALTIME_ENTRA_KEYS_URL", e.to_string()))?;
-        Ok(Some(Self {
-            tenant,
-            audience,
-            keys_url,
+    /// The check `settings` describe, fetching keys through the container's client.
+    pub fn new(settings: EntraSettings, http: reqwest::Client) -> Self {
+        Self {
+            settings,
             http,
             keys: Mutex::new((Keys::new(), None)),
-        }))
+        }
     }
 
     /// Checks a delivery's `Authorization` header.
@@ -216,7 +185,13 @@ impl Entra {
             *keys = (self.fetch().await?, Some(Instant::now()));
         }
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        verify(token, &keys.0, &self.tenant, &self.audience, now)
+        verify(
+            token,
+            &keys.0,
+            &self.settings.tenant,
+            &self.settings.audience,
+            now,
+        )
     }
 
     async fn fetch(&self) -> Result<Keys, EntraError> {
@@ -224,7 +199,8 @@ impl Entra {
             |e: reqwest::Error| EntraError::KeysUnavailable(e.without_url().to_string());
         let response = self
             .http
-            .get(self.keys_url.clone())
+            .get(self.settings.keys_url.clone())
+            .timeout(FETCH_TIMEOUT)
             .send()
             .await
             .map_err(unavailable)?;
@@ -367,34 +343,6 @@ mod tests {
         assert_eq!(check(""), Err(EntraError::Malformed));
     }
 
-    #[test]
-    fn the_settings_come_in_pairs() {
-        let lookup = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| v.to_string())
-            }
-        };
-        assert!(Entra::from_lookup(lookup(&[])).unwrap().is_none());
-        assert!(Entra::from_lookup(lookup(&[("REALTIME_ENTRA_TENANT_ID", TENANT)])).is_err());
-        const BOTH: &[(&str, &str)] = &[
-            ("REALTIME_ENTRA_TENANT_ID", TENANT),
-            ("REALTIME_ENTRA_AUDIENCE", AUDIENCE),
-        ];
-        let entra = Entra::from_lookup(lookup(BOTH)).unwrap().unwrap();
-        assert_eq!(
-            entra.keys_url.as_str(),
-            format!("https://login.microsoftonline.com/{TENANT}/discovery/v2.0/keys")
-        );
-        const ODD: &[(&str, &str)] = &[
-            ("REALTIME_ENTRA_TENANT_ID", "a/b?c"),
-            ("REALTIME_ENTRA_AUDIENCE", AUDIENCE),
-        ];
-        assert!(Entra::from_lookup(lookup(ODD)).is_err());
-    }
-
     /// A JWKS endpoint serving whatever `jwks` holds, counting its fetches.
     async fn jwks_server(
         jwks: std::sync::Arc<std::sync::Mutex<String>>,
@@ -428,14 +376,12 @@ mod tests {
             json!({"keys": [old.jwk()]}).to_string(),
         ));
         let (url, fetches) = jwks_server(jwks.clone()).await;
-        let entra = Entra::from_lookup(|name| match name {
-            "REALTIME_ENTRA_TENANT_ID" => Some(TENANT.into()),
-            "REALTIME_ENTRA_AUDIENCE" => Some(AUDIENCE.into()),
-            "REALTIME_ENTRA_KEYS_URL" => Some(url.clone()),
-            _ => None,
-        })
-        .unwrap()
-        .unwrap();
+        let settings = EntraSettings {
+            tenant: TENANT.into(),
+            audience: AUDIENCE.into(),
+            keys_url: url.parse().unwrap(),
+        };
+        let entra = Entra::new(settings, reqwest::Client::new());
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let current = || {
             let mut claims = claims();

@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::acs::ThreadId;
+use crate::acs::{ThreadId, UserId};
+use crate::chat::text::DisplayName;
 
 /// Event Grid's handshake event, sent once when the subscription is made.
 pub const VALIDATION: &str = "Microsoft.EventGrid.SubscriptionValidationEvent";
@@ -40,10 +41,48 @@ pub enum DeliveryError {
     Incomplete(String, &'static str),
 }
 
+/// What changed, as clients are told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpdateKind {
+    /// A message was sent.
+    Message,
+    Edited,
+    Deleted,
+    ParticipantAdded,
+    ParticipantRemoved,
+    /// The thread was renamed.
+    Topic,
+    ThreadDeleted,
+    /// Someone is typing (from `send_typing`: ACS sends Event Grid no typing events).
+    Typing,
+}
+
+impl UpdateKind {
+    /// The kind an ACS event type is, if clients are sent it.
+    fn of(event_type: &str) -> Option<Self> {
+        Some(match event_type.strip_prefix("Microsoft.Communication.")? {
+            "ChatMessageReceivedInThread" => Self::Message,
+            "ChatMessageEditedInThread" => Self::Edited,
+            "ChatMessageDeletedInThread" => Self::Deleted,
+            "ChatThreadParticipantAdded" => Self::ParticipantAdded,
+            "ChatThreadParticipantRemoved" => Self::ParticipantRemoved,
+            "ChatThreadPropertiesUpdated" => Self::Topic,
+            "ChatThreadDeleted" => Self::ThreadDeleted,
+            _ => return None,
+        })
+    }
+
+    /// Whether it is about one message, which has versions.
+    pub fn is_message(self) -> bool {
+        matches!(self, Self::Message | Self::Edited | Self::Deleted)
+    }
+}
+
 /// An event for the thread's subscribers.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Update {
-    pub kind: &'static str,
+    pub kind: UpdateKind,
     pub thread_id: ThreadId,
     /// For message events: the message, and its version (epoch ms of its last change).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -87,7 +126,7 @@ fn version(data: &Value) -> Option<u64> {
 
 impl Update {
     /// An update of `kind` with only its thread and event id.
-    pub(crate) fn new(kind: &'static str, thread_id: ThreadId, event_id: &str) -> Self {
+    pub(crate) fn new(kind: UpdateKind, thread_id: ThreadId, event_id: &str) -> Self {
         Self {
             kind,
             thread_id,
@@ -102,17 +141,19 @@ impl Update {
         }
     }
 
+    /// Someone typing in a thread, as the identity ACS accepted the notice from.
+    pub fn typing(thread_id: ThreadId, sender: &UserId, name: Option<&DisplayName>) -> Self {
+        Self {
+            sender: Some(sender.to_string()),
+            sender_display_name: name.map(|n| n.as_str().to_owned()),
+            ..Self::new(UpdateKind::Typing, thread_id, "")
+        }
+    }
+
     /// The update for one event; `Ok(None)` for event types clients are not sent.
     fn of(event: &GridEvent) -> Result<Option<Self>, DeliveryError> {
-        let kind = match event.event_type.strip_prefix("Microsoft.Communication.") {
-            Some("ChatMessageReceivedInThread") => "message",
-            Some("ChatMessageEditedInThread") => "edited",
-            Some("ChatMessageDeletedInThread") => "deleted",
-            Some("ChatThreadParticipantAdded") => "participant_added",
-            Some("ChatThreadParticipantRemoved") => "participant_removed",
-            Some("ChatThreadPropertiesUpdated") => "topic",
-            Some("ChatThreadDeleted") => "thread_deleted",
-            _ => return Ok(None),
+        let Some(kind) = UpdateKind::of(&event.event_type) else {
+            return Ok(None);
         };
         let data = &event.data;
         let lacks = |what| DeliveryError::Incomplete(event.event_type.clone(), what);
@@ -121,7 +162,7 @@ impl Update {
             .ok_or_else(|| lacks("threadId"))?;
         let mut update = Self::new(kind, thread_id, &event.id);
         match kind {
-            "message" | "edited" | "deleted" => {
+            UpdateKind::Message | UpdateKind::Edited | UpdateKind::Deleted => {
                 update.message_id =
                     Some(text(data, "messageId").ok_or_else(|| lacks("messageId"))?);
                 update.version = Some(version(data).ok_or_else(|| lacks("version"))?);
@@ -129,22 +170,24 @@ impl Update {
                 update.sender_display_name =
                     text(data, "senderDisplayName").filter(|name| !name.is_empty());
                 update.created_on = text(data, "composeTime");
-                if kind != "deleted" {
+                if kind != UpdateKind::Deleted {
                     update.text = text(data, "messageBody");
                 }
             }
-            "participant_added" => {
+            UpdateKind::ParticipantAdded => {
                 update.participant = data
                     .get("participantAdded")
                     .and_then(|p| identifier(p, "communicationIdentifier"));
             }
-            "participant_removed" => {
+            UpdateKind::ParticipantRemoved => {
                 update.participant = data
                     .get("participantRemoved")
                     .and_then(|p| identifier(p, "communicationIdentifier"));
             }
-            "topic" => update.text = data.get("properties").and_then(|p| text(p, "topic")),
-            _ => {}
+            UpdateKind::Topic => {
+                update.text = data.get("properties").and_then(|p| text(p, "topic"));
+            }
+            UpdateKind::ThreadDeleted | UpdateKind::Typing => {}
         }
         Ok(Some(update))
     }
@@ -210,7 +253,7 @@ mod tests {
         let update = &updates[0];
         assert_eq!(
             (update.kind, update.version, update.text.as_deref()),
-            ("message", Some(1_700_000_000_001), Some("hi"))
+            (UpdateKind::Message, Some(1_700_000_000_001), Some("hi"))
         );
         assert_eq!(update.sender.as_deref(), Some("8:acs:a"));
         assert_eq!(update.event_id, "e-1");
@@ -227,7 +270,7 @@ mod tests {
         };
         assert_eq!(
             (updates[0].kind, updates[0].text.clone()),
-            ("deleted", None)
+            (UpdateKind::Deleted, None)
         );
         let body = delivery(
             "Microsoft.Communication.UserDisconnected",

@@ -6,9 +6,12 @@
 //! - [`eventgrid`]: reading a delivery, and what clients are sent for each event.
 //! - [`entra`]: the optional Entra ID bearer token on deliveries.
 //! - [`publish`]: the HTTP publisher, and which versions were already sent.
+//! - [`authorizer`]: who may connect, subscribe and publish.
 //! - [`RealtimeSecret`]: the webhook secret Event Grid presents and the key our functions
 //!   publish with, from one Secrets Manager secret.
+//! - [`Realtime`]: what a function on the real-time path holds.
 
+pub mod authorizer;
 pub mod channel;
 pub mod entra;
 pub mod eventgrid;
@@ -16,7 +19,70 @@ pub mod publish;
 
 use serde::Deserialize;
 
-use crate::secrets::SecretError;
+use crate::config::{ConfigError, RealtimeSettings};
+use crate::secrets::{SecretError, SecretStore};
+use entra::Entra;
+use eventgrid::Update;
+use publish::{PublishError, Publisher, Sent};
+
+/// What the functions on the real-time path hold: the secret, the publisher (where the
+/// function publishes), what this container has already published, and the Entra check of
+/// deliveries (where configured).
+#[derive(Debug)]
+pub struct Realtime {
+    pub secret: SecretStore<RealtimeSecret>,
+    pub publisher: Option<Publisher>,
+    pub sent: Sent,
+    pub entra: Option<Entra>,
+}
+
+impl Realtime {
+    /// The part of a function that `publishes`, or takes deliveries (`webhook`), from
+    /// `settings`, calling out through `http`.
+    pub fn new(
+        publishes: bool,
+        webhook: bool,
+        settings: &RealtimeSettings,
+        secret: SecretStore<RealtimeSecret>,
+        http: &reqwest::Client,
+    ) -> Result<Self, ConfigError> {
+        let publisher = if publishes {
+            let url = settings
+                .publish_url
+                .clone()
+                .ok_or(ConfigError::Missing("REALTIME_PUBLISH_URL"))?;
+            Some(Publisher::new(http.clone(), url))
+        } else {
+            None
+        };
+        let entra = match (&settings.entra, webhook) {
+            (Some(entra), true) => Some(Entra::new(entra.clone(), http.clone())),
+            _ => None,
+        };
+        Ok(Self {
+            secret,
+            publisher,
+            sent: Sent::default(),
+            entra,
+        })
+    }
+
+    /// Publishes `updates` to `channel` with the publish key: the one path every publish takes.
+    pub async fn publish(&self, channel: &str, updates: &[&Update]) -> Result<(), PublishError> {
+        let publisher = self.publisher.as_ref().ok_or(PublishError::Unreachable(
+            "REALTIME_PUBLISH_URL is not set".into(),
+        ))?;
+        let events = updates
+            .iter()
+            .map(serde_json::to_string)
+            .collect::<Result<Vec<String>, _>>()
+            .map_err(|e| PublishError::Unwritable(e.to_string()))?;
+        let secret = self.secret.get().await?;
+        publisher
+            .publish(channel, &events, &secret.publish_key)
+            .await
+    }
+}
 
 /// What the real-time secret holds. Neither value is ever printed.
 #[derive(Clone, Deserialize)]

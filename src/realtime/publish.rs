@@ -6,7 +6,6 @@
 //! with a version at or below the one they hold is dropped).
 
 use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -14,7 +13,7 @@ use reqwest::Url;
 use serde::Deserialize;
 
 use super::eventgrid::Update;
-use crate::config::ConfigError;
+use crate::secrets::SecretError;
 
 /// Events AppSync Events takes in one publish.
 const BATCH: usize = 5;
@@ -30,42 +29,20 @@ pub enum PublishError {
     Refused(u16),
     #[error("the channel API refused {0} of the events")]
     Failed(usize),
+    #[error("the publish key is unavailable: {0}")]
+    Key(#[from] SecretError),
+    #[error("an event could not be written: {0}")]
+    Unwritable(String),
 }
 
-/// Where and how to publish.
+/// How long one publish may take.
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Where and how to publish: AppSync Events' HTTP endpoint, through the container's client.
 #[derive(Debug)]
 pub struct Publisher {
     client: reqwest::Client,
     url: Url,
-}
-
-/// `REALTIME_PUBLISH_URL` (the API's HTTP endpoint, `https://{id}.appsync-api.{region}.amazonaws.com/event`)
-/// and, for the local stack only, `REALTIME_CONNECT_ADDR`: the address to reach that host at,
-/// as a local AppSync Events serves every API on one port and tells them apart by host name.
-pub fn from_lookup(
-    lookup: impl Fn(&str) -> Option<String>,
-) -> Result<Option<Publisher>, ConfigError> {
-    let Some(raw) = lookup("REALTIME_PUBLISH_URL").filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    let url = Url::parse(&raw)
-        .map_err(|e| ConfigError::Invalid("REALTIME_PUBLISH_URL", e.to_string()))?;
-    let mut builder = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .tcp_nodelay(true);
-    if let Some(addr) = lookup("REALTIME_CONNECT_ADDR").filter(|v| !v.is_empty()) {
-        let addr: SocketAddr = addr
-            .parse()
-            .map_err(|_| ConfigError::Invalid("REALTIME_CONNECT_ADDR", addr.clone()))?;
-        let host = url
-            .host_str()
-            .ok_or_else(|| ConfigError::Invalid("REALTIME_PUBLISH_URL", "no host".into()))?;
-        builder = builder.resolve(host, addr);
-    }
-    let client = builder
-        .build()
-        .map_err(|e| ConfigError::Invalid("REALTIME_PUBLISH_URL", e.to_string()))?;
-    Ok(Some(Publisher { client, url }))
 }
 
 #[derive(Deserialize)]
@@ -75,6 +52,10 @@ struct Published {
 }
 
 impl Publisher {
+    pub fn new(client: reqwest::Client, url: Url) -> Self {
+        Self { client, url }
+    }
+
     /// Publishes `events` (JSON texts) to `channel`, authorized by `key`.
     pub async fn publish(
         &self,
@@ -86,6 +67,7 @@ impl Publisher {
             let response = self
                 .client
                 .post(self.url.clone())
+                .timeout(TIMEOUT)
                 .header(reqwest::header::AUTHORIZATION, key)
                 .json(&serde_json::json!({"channel": channel, "events": batch}))
                 .send()
@@ -163,12 +145,13 @@ impl Sent {
 mod tests {
     use super::*;
     use crate::acs::ThreadId;
+    use crate::realtime::eventgrid::UpdateKind;
 
     fn update(message: Option<(&str, u64)>, event_id: &str) -> Update {
         let kind = if message.is_some() {
-            "message"
+            UpdateKind::Message
         } else {
-            "topic"
+            UpdateKind::Topic
         };
         let thread = ThreadId::parse("19:a@thread.v2").unwrap();
         Update {
@@ -210,20 +193,5 @@ mod tests {
         sent.record(&topic);
         assert!(!sent.is_new(&topic));
         assert!(sent.is_new(&update(None, "e2")));
-    }
-
-    #[test]
-    fn without_a_publish_url_there_is_no_publisher_and_a_bad_one_is_refused() {
-        assert!(from_lookup(|_| None).unwrap().is_none());
-        let bad = from_lookup(|name| (name == "REALTIME_PUBLISH_URL").then(|| "not a url".into()));
-        assert!(bad.is_err());
-        let local = from_lookup(|name| match name {
-            "REALTIME_PUBLISH_URL" => {
-                Some("http://abc.appsync-api.us-east-1.localhost:4566/event".into())
-            }
-            "REALTIME_CONNECT_ADDR" => Some("127.0.0.1:4566".into()),
-            _ => None,
-        });
-        assert!(local.unwrap().is_some());
     }
 }

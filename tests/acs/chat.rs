@@ -1,5 +1,5 @@
 use acs_chat_api::acs::chat::{
-    ChatMessage, ChatParticipant, CommunicationIdentifier, Page, SendMessage,
+    ChatMessage, ChatParticipant, CommunicationIdentifier, MessageKind, Page, SendMessage,
 };
 use acs_chat_api::acs::{AcsError, BearerToken, MessageId, ThreadId, UserId};
 
@@ -10,7 +10,7 @@ fn text(content: &str) -> SendMessage<'_> {
     SendMessage {
         content,
         sender_display_name: None,
-        kind: "text",
+        kind: MessageKind::Text,
         metadata: Default::default(),
     }
 }
@@ -140,10 +140,13 @@ async fn messages_list_newest_first_across_pages_with_system_messages_first_in_t
         .list_all_messages(&bob.token, &thread)
         .await
         .unwrap();
-    let sequences: Vec<u64> = all.iter().filter_map(|m| m.sequence()).collect();
+    let sequences: Vec<u64> = all.iter().map(|m| m.sequence_id).collect();
     assert_eq!(sequences, [7, 6, 5, 4, 3, 2, 1]);
-    let kinds: Vec<&str> = all.iter().rev().take(2).map(|m| m.kind.as_str()).collect();
-    assert_eq!(kinds, ["participantAdded", "topicUpdated"]);
+    let kinds: Vec<MessageKind> = all.iter().rev().take(2).map(|m| m.kind).collect();
+    assert_eq!(
+        kinds,
+        [MessageKind::ParticipantAdded, MessageKind::TopicUpdated]
+    );
     let texts: Vec<&str> = all.iter().rev().filter_map(|m| m.text()).collect();
     assert_eq!(texts, ["m0", "m1", "m2", "m3", "m4"]);
     let user_messages: Vec<&str> = all

@@ -3,7 +3,7 @@ use acs_chat_api::acs::identity::Scope;
 use acs_chat_api::acs::{AcsHttp, BearerToken, ChatClient, IdentityClient, ThreadId, UserId};
 use acs_emulator::{Config, Emulator, Route};
 
-pub use crate::common::fast_retry as fast_policy;
+pub use support::fast_retry as fast_policy;
 
 /// An emulator and the core's clients pointed at it, with retries short enough for tests.
 pub struct TestAcs {

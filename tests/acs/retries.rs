@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use acs_chat_api::acs::AcsError;
-use acs_chat_api::acs::chat::SendMessage;
+use acs_chat_api::acs::chat::{MessageKind, SendMessage};
 use acs_chat_api::acs::identity::Scope;
 use acs_emulator::{ANY, Fault, FaultKind, Route};
 
@@ -14,7 +14,7 @@ fn hello() -> SendMessage<'static> {
     SendMessage {
         content: "hello",
         sender_display_name: None,
-        kind: "text",
+        kind: MessageKind::Text,
         metadata: Default::default(),
     }
 }

@@ -1,11 +1,11 @@
 //! A chat people live in: identities that outlive their first token, an inbox, leaving,
 //! editing, deleting, typing, names, and several devices in sync.
 
-use acs_chat_api::api::Function;
+use acs_chat_api::api::{Function, Method};
 use acs_emulator::{ANY, Route};
 use serde_json::{Value, json};
 
-use crate::helpers::{
+use support::{
     Answer, TestApp, User, assert_error, get, post, spawn_app, spawn_conversation, texts,
 };
 
@@ -75,11 +75,11 @@ async fn a_conversation_outlives_its_first_token() {
         "user_id": old.id, "user1_id": old.id, "user2_id": bob.id, "remove_user_id": old.id,
         "thread_id": thread, "message": "x", "message_id": "1", "topic": "t",
     });
-    for function in Function::ALL {
+    for &function in Function::ALL {
         let request = match function {
             Function::CreateUsers | Function::Page | Function::AcsEvents => continue,
             Function::ListThreads => get(&[("user_id", &old.id)], Some(&old.token)),
-            _ if function.method() == "GET" => get(
+            _ if function.spec().method == Method::Get => get(
                 &[("user_id", &old.id), ("thread_id", &thread)],
                 Some(&old.token),
             ),
@@ -504,8 +504,7 @@ async fn each_endpoint_takes_the_sequential_round_trips_it_is_budgeted() {
     let message = app.send(&thread, &alice, "counted").await;
     let carol = app.outsider().await;
     let rounds = async |function: Function, request| {
-        let (response, timing) =
-            acs_chat_api::api::handle_timed(&app.state, function, request).await;
+        let (response, timing, _) = function.handle(&app.state, request).await;
         assert_eq!(
             response.status(),
             200,

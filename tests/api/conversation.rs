@@ -1,8 +1,8 @@
 use acs_chat_api::api::Function;
 use serde_json::json;
 
-use crate::helpers::{get, post, spawn_app, spawn_conversation, texts};
 use acs_emulator::{ANY, Route};
+use support::{get, post, spawn_app, spawn_conversation, texts};
 
 #[tokio::test]
 async fn create_users_returns_two_distinct_users_with_tokens_and_expiry_in_one_round_trip() {
@@ -187,12 +187,9 @@ async fn create_users_makes_both_identities_in_one_round_trip() {
     let app = spawn_app().await;
     app.users().await; // the secret is fetched on first use; measure a warm call
     for _ in 0..20 {
-        let (response, timing) = acs_chat_api::api::handle_timed(
-            &app.state,
-            Function::CreateUsers,
-            post(json!(null), None),
-        )
-        .await;
+        let (response, timing, _) = Function::CreateUsers
+            .handle(&app.state, post(json!(null), None))
+            .await;
         assert_eq!(response.status(), 200);
         assert_eq!(
             (timing.upstream.rounds, timing.upstream.attempts),

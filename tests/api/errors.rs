@@ -2,7 +2,7 @@ use acs_chat_api::api::Function;
 use acs_emulator::{ANY, Fault, FaultKind, Route};
 use serde_json::json;
 
-use crate::helpers::{assert_error, get, post, request, spawn_app, spawn_conversation};
+use support::{assert_error, get, post, request, spawn_app, spawn_conversation};
 
 #[tokio::test]
 async fn chat_endpoints_refuse_a_missing_malformed_or_expired_token() {

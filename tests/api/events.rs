@@ -9,19 +9,20 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use acs_chat_api::api::{self, Function};
-use acs_chat_api::config::AuthMode;
+use acs_chat_api::api::Function;
 use acs_emulator::Fault;
 use serde_json::Value;
 
-use crate::helpers::{Channels, TestApp, realtime_for, record_answer, spawn_app, state_for};
+use support::app::{Setup, serve};
+use support::channels::Channels;
+use support::{TestApp, spawn_app};
 
 const ANY: &str = "{{*}}";
 
 fn event_files() -> Vec<(Function, PathBuf)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
     let mut files = Vec::new();
-    for function in Function::ALL {
+    for &function in Function::ALL {
         let dir = root.join(function.name());
         let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -99,15 +100,17 @@ async fn run_event(function: Function, event_path: &Path) -> Result<(), String> 
     let app = spawn_app().await;
     let mut values = world(&app).await;
     let channels = Channels::start().await;
-    let (realtime, keys) = realtime_for(&app.secrets, &channels).await;
+    let (setup, keys) = app.realtime_setup(&channels).await;
     values.insert("webhook_secret", keys.webhook_secret);
     let expected: Value = serde_json::from_str(&fill(&expected_text, &values)).unwrap();
 
-    let state = match expected["setup"]["secret_id"].as_str() {
-        Some(secret_id) => state_for(&app.emulator, &app.secrets, secret_id, AuthMode::Token),
-        None => state_for(&app.emulator, &app.secrets, &app.secret_id, AuthMode::Token),
-    }
-    .with_realtime(Some(realtime));
+    let state = app.state_with(&match expected["setup"]["secret_id"].as_str() {
+        Some(secret_id) => Setup {
+            secret_id: secret_id.to_owned(),
+            ..setup
+        },
+        None => setup,
+    });
     if let Some(fault) = expected["setup"].get("fault") {
         let fault: Fault = serde_json::from_value(fault.clone()).unwrap();
         app.emulator.faults().add(fault);
@@ -116,27 +119,22 @@ async fn run_event(function: Function, event_path: &Path) -> Result<(), String> 
     let event_text = std::fs::read_to_string(event_path).unwrap();
     let request = lambda_http::request::from_str(&fill(&event_text, &values))
         .map_err(|e| format!("not an API Gateway event: {e}"))?;
-    let response = api::handle(&state, function, request).await;
-    record_answer(function, &response);
+    let answer = serve(&state, function, request).await;
 
-    let status = response.status().as_u16();
+    let status = answer.status;
     if Some(u64::from(status)) != expected["status"].as_u64() {
         return Err(format!("status {status}, expected {}", expected["status"]));
     }
     if let Some(needle) = expected["body_contains"].as_str() {
-        let text = String::from_utf8_lossy(response.body().as_ref());
+        let text = answer.body.as_str().unwrap_or_default();
         if !text.contains(needle) {
             return Err(format!("body does not contain {needle:?}"));
         }
-    } else {
-        let body: Value = serde_json::from_slice(response.body().as_ref())
-            .map_err(|e| format!("body is not JSON: {e}"))?;
-        if let Some(diff) = mismatch("body", &expected["body"], &body) {
-            return Err(diff);
-        }
+    } else if let Some(diff) = mismatch("body", &expected["body"], &answer.body) {
+        return Err(diff);
     }
     for (name, value) in expected["headers"].as_object().into_iter().flatten() {
-        let got = response.headers().get(name).and_then(|v| v.to_str().ok());
+        let got = answer.headers.get(name).and_then(|v| v.to_str().ok());
         if got != value.as_str() {
             return Err(format!("header {name}: expected {value}, got {got:?}"));
         }

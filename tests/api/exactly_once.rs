@@ -1,10 +1,10 @@
 //! `send_message` stores each message once, whatever is lost on the way and however often the
 //! client retries.
 
-use acs_chat_api::api::{self, Function};
+use acs_chat_api::api::Function;
 use acs_emulator::{ANY, Fault, FaultKind, Route};
 
-use crate::helpers::{assert_error, send_request, spawn_conversation};
+use support::{assert_error, send_request, spawn_conversation};
 
 const SEND: Route = Route::SendMessage { thread_id: ANY };
 const LIST: Route = Route::ListMessages { thread_id: ANY };
@@ -104,8 +104,7 @@ async fn a_send_costs_one_round_trip_and_a_client_key_adds_a_look_before_and_aft
     let (app, alice, _, thread) = spawn_conversation().await;
     let rounds = async |key| {
         let request = send_request(&thread, &alice, "counted", key);
-        let (response, timing) =
-            api::handle_timed(&app.state, Function::SendMessage, request).await;
+        let (response, timing, _) = Function::SendMessage.handle(&app.state, request).await;
         assert_eq!(response.status(), 200);
         timing.upstream.rounds
     };

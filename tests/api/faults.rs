@@ -3,14 +3,12 @@
 
 use acs_chat_api::acs::AccessKey;
 use acs_chat_api::api::Function;
-use acs_chat_api::config::AuthMode;
 use acs_emulator::{ANY, Fault, FaultKind, Route};
 use serde_json::json;
 
-use crate::helpers::{
-    Outage, assert_error, moto_endpoint, post, secrets_client_at, send_request, spawn_app,
-    spawn_conversation, state_for,
-};
+use support::app::{Setup, serve};
+use support::outage::Outage;
+use support::{assert_error, moto, post, send_request, spawn_app, spawn_conversation};
 
 const SEND: Route = Route::SendMessage { thread_id: ANY };
 
@@ -27,14 +25,14 @@ async fn throttling_and_brief_unavailability_are_retried_within_the_request() {
     let answer = app
         .call(
             Function::GetAllMessages,
-            crate::helpers::get(
+            support::get(
                 &[("thread_id", &thread), ("user_id", &bob.id)],
                 Some(&bob.token),
             ),
         )
         .await;
     assert_eq!(answer.status, 200, "{:?}", answer.body);
-    assert_eq!(crate::helpers::texts(&answer.body), ["after a 429"]);
+    assert_eq!(support::texts(&answer.body), ["after a 429"]);
     assert_eq!(
         app.count(SEND),
         2,
@@ -45,15 +43,14 @@ async fn throttling_and_brief_unavailability_are_retried_within_the_request() {
 #[tokio::test]
 async fn secrets_manager_down_is_503_and_the_function_recovers_when_it_is_back() {
     let app = spawn_app().await;
-    let outage = Outage::forward_to(&moto_endpoint()).await;
-    let secrets = secrets_client_at(&format!("http://{}", outage.addr));
-    let state = state_for(&app.emulator, &secrets, &app.secret_id, AuthMode::Token);
+    let outage = Outage::forward_to(&moto::endpoint()).await;
+    let state = app.state_with(&Setup {
+        secrets_endpoint: format!("http://{}", outage.addr),
+        ..app.setup.clone()
+    });
     let create = async || {
-        let response =
-            acs_chat_api::api::handle(&state, Function::CreateUsers, post(json!(null), None)).await;
-        let status = response.status().as_u16();
-        let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
-        (status, body)
+        let answer = serve(&state, Function::CreateUsers, post(json!(null), None)).await;
+        (answer.status, answer.body)
     };
     outage.set_up(false);
     let (status, body) = create().await;

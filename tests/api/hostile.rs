@@ -8,7 +8,7 @@ use lambda_http::http::HeaderValue;
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, User, get, post, request, spawn_conversation};
+use support::{TestApp, User, get, post, request, spawn_conversation};
 
 /// One hostile request and what it must get.
 struct Case {
@@ -454,9 +454,9 @@ fn cases(alice: &User, bob: &User, thread: &str, expired: &str, revoked: &User) 
         }
     }
 
-    for function in Function::ALL {
+    for &function in Function::ALL {
         for method in ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] {
-            if method == function.method() {
+            if method == function.spec().method.as_str() {
                 continue;
             }
             cases.push(Case::new(
@@ -474,7 +474,7 @@ async fn world_state(app: &TestApp, thread: &str, reader: &User) -> Vec<String> 
     app.raw_history(thread, reader)
         .await
         .iter()
-        .map(|m| format!("{} {} {:?} {:?}", m.id, m.version, m.text(), m.deleted_on))
+        .map(|m| format!("{} {} {:?} {:?}", m.id, m.version(), m.text(), m.deleted_on))
         .collect()
 }
 

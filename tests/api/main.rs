@@ -1,10 +1,7 @@
-//! The six handlers, called directly (no Lambda), against the emulator and a Secrets Manager
-//! served by moto (`scripts/test` starts it and sets `AWS_ENDPOINT_URL_SECRETS_MANAGER`).
+//! The functions' handlers, called directly (no Lambda), against the emulator and a Secrets
+//! Manager served by moto (`scripts/test` starts it and sets `AWS_ENDPOINT_URL_SECRETS_MANAGER`).
 // Helpers outside #[test] functions panic on purpose: a failed setup is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "../common/mod.rs"]
-mod common;
 
 mod chat_life;
 mod conversation;
@@ -12,7 +9,6 @@ mod errors;
 mod events;
 mod exactly_once;
 mod faults;
-mod helpers;
 mod hostile;
 mod observability;
 mod realtime;

@@ -4,12 +4,13 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use acs_chat_api::api::{Function, logging};
+use acs_chat_api::api::Function;
+use acs_chat_api::api::telemetry::logging;
 use acs_emulator::{ANY, Fault, FaultKind, Route};
 use serde_json::Value;
 use tracing::instrument::WithSubscriber;
 
-use crate::helpers::{send_request, spawn_conversation};
+use support::{send_request, spawn_conversation};
 
 /// Log lines written in the functions' own format, kept in memory.
 #[derive(Clone, Default)]

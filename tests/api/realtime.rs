@@ -2,69 +2,33 @@
 //! (served over HTTP here, as the webhook is), which publishes to a stand-in for AppSync
 //! Events; and the authorizer's decisions for tokens, threads and the publish key.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use acs_chat_api::acs::ThreadId;
-use acs_chat_api::api::realtime_auth::{AuthorizerRequest, AuthorizerResponse, authorize};
-use acs_chat_api::api::{self, AppState, Function};
-use acs_chat_api::config::AuthMode;
+use acs_chat_api::api::endpoints::realtime_auth::authorize;
+use acs_chat_api::api::{AppState, Function};
+use acs_chat_api::realtime::authorizer::{AuthorizerRequest, AuthorizerResponse};
 use acs_chat_api::realtime::channel;
-use lambda_http::{Body, RequestExt};
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    Channels, RealtimeKeys, Received, TestApp, TinyServer, post, realtime_for, spawn_app, state_for,
-};
+use support::channels::Channels;
+use support::stub::{self, Stub};
+use support::{RealtimeKeys, TestApp, post, spawn_app};
 
 /// `acs_events` served over HTTP, with its own state (as its own function has).
-async fn webhook(app: &TestApp, channels: &Channels) -> (TinyServer, RealtimeKeys) {
-    let (realtime, keys) = realtime_for(&app.secrets, channels).await;
-    let state = state_for(&app.emulator, &app.secrets, &app.secret_id, AuthMode::Token);
-    let state = Arc::new(state.with_realtime(Some(realtime)));
-    let server = TinyServer::start(Arc::new(move |received: Received| {
-        let state = state.clone();
-        Box::pin(async move {
-            let query: HashMap<String, String> = received
-                .target
-                .split_once('?')
-                .map(|(_, query)| form_urlencoded_pairs(query))
-                .unwrap_or_default();
-            let request = lambda_http::http::Request::builder()
-                .method("POST")
-                .uri(received.target.as_str())
-                .body(Body::Text(
-                    String::from_utf8_lossy(&received.body).into_owned(),
-                ))
-                .unwrap()
-                .with_query_string_parameters(query);
-            let response = api::handle(&state, Function::AcsEvents, request).await;
-            let body = String::from_utf8_lossy(response.body().as_ref()).into_owned();
-            (response.status().as_u16(), body)
-        })
-    }))
-    .await;
+async fn webhook(app: &TestApp, channels: &Channels) -> (Stub, RealtimeKeys) {
+    let (setup, keys) = app.realtime_setup(channels).await;
+    let server = stub::function(Arc::new(app.state_with(&setup)), Function::AcsEvents).await;
     (server, keys)
 }
 
 /// [`webhook`], subscribed to the emulator's deliveries (the handshake passed).
-async fn subscribed_webhook(app: &TestApp, channels: &Channels) -> (TinyServer, RealtimeKeys) {
+async fn subscribed_webhook(app: &TestApp, channels: &Channels) -> (Stub, RealtimeKeys) {
     let (server, keys) = webhook(app, channels).await;
-    let url = format!(
-        "http://{}/acs_events?code={}",
-        server.addr, keys.webhook_secret
-    );
+    let url = format!("{}/acs_events?code={}", server.url(), keys.webhook_secret);
     assert_eq!(subscribe(app, &url).await.status(), 201, "the handshake");
     (server, keys)
-}
-
-fn form_urlencoded_pairs(query: &str) -> HashMap<String, String> {
-    query
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
 }
 
 async fn subscribe(app: &TestApp, url: &str) -> reqwest::Response {
@@ -162,7 +126,7 @@ async fn a_delivery_with_a_wrong_secret_gets_401_and_publishes_nothing() {
     let channels = Channels::start().await;
     let (server, _) = webhook(&app, &channels).await;
     for code in ["wrong", ""] {
-        let url = format!("http://{}/acs_events?code={code}", server.addr);
+        let url = format!("{}/acs_events?code={code}", server.url());
         let answer = subscribe(&app, &url).await;
         assert_eq!(answer.status(), 400);
         let body: Value = answer.json().await.unwrap();

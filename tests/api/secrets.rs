@@ -3,23 +3,23 @@ use acs_chat_api::config::AuthMode;
 use acs_emulator::{ANY, Fault, FaultKind, Route};
 use serde_json::json;
 
-use crate::helpers::{assert_error, post, spawn_app, spawn_app_with, state_for};
+use support::app::{Setup, serve};
+use support::{assert_error, post, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn a_missing_secret_is_503_and_says_nothing_of_why() {
     let app = spawn_app().await;
-    let state = state_for(
-        &app.emulator,
-        &app.secrets,
-        "no-such-secret",
-        AuthMode::Token,
+    let state = app.state_with(&Setup {
+        secret_id: "no-such-secret".into(),
+        ..app.setup.clone()
+    });
+    let answer = serve(&state, Function::CreateUsers, post(json!(null), None)).await;
+    assert_error(&answer, 503, "secret_unavailable");
+    assert!(
+        !answer.body.to_string().contains("no-such-secret"),
+        "{:?}",
+        answer.body
     );
-    let response =
-        acs_chat_api::api::handle(&state, Function::CreateUsers, post(json!(null), None)).await;
-    assert_eq!(response.status(), 503);
-    let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
-    assert_eq!(body["error"]["code"], "secret_unavailable");
-    assert!(!body.to_string().contains("no-such-secret"), "{body}");
 }
 
 #[tokio::test]

@@ -4,8 +4,8 @@ use acs_chat_api::api::Function;
 use acs_chat_api::config::AuthMode;
 use serde_json::json;
 
-use crate::helpers::{TestApp, assert_error, get, post, spawn_app_with, texts};
 use acs_emulator::{ANY, Route};
+use support::{TestApp, assert_error, get, post, spawn_app_with, texts};
 
 async fn trusted_app() -> TestApp {
     // The service identity is made first, so the secret can name it as a deployment would.

@@ -3,15 +3,11 @@
 // Helpers outside #[test] functions panic on purpose: a failed setup is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use acs_chat_api::acs::chat::{ChatParticipant, SendMessage};
+use acs_chat_api::acs::chat::{ChatParticipant, MessageKind, SendMessage};
 use acs_chat_api::acs::identity::Scope;
 use acs_chat_api::acs::{AcsHttp, ChatClient, ConnectionString, IdentityClient, RetryPolicy};
-use acs_chat_api::api::{self, AppState, Function};
-use acs_chat_api::config::{AuthMode, Config};
-use lambda_http::{Body, RequestExt};
-
-#[path = "../common/mod.rs"]
-mod common;
+use acs_chat_api::api::{AppState, Function, Needs};
+use acs_chat_api::config::Config;
 
 fn live_connection_string() -> Option<ConnectionString> {
     match std::env::var("ACS_LIVE_CONNECTION_STRING") {
@@ -25,19 +21,6 @@ fn live_connection_string() -> Option<ConnectionString> {
     }
 }
 
-fn get(thread: &str, user: &str, token: &str) -> lambda_http::Request {
-    let query = [("thread_id", thread), ("user_id", user)]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect::<std::collections::HashMap<_, _>>();
-    lambda_http::http::Request::builder()
-        .method("GET")
-        .header("authorization", format!("Bearer {token}"))
-        .body(Body::Empty)
-        .unwrap()
-        .with_query_string_parameters(query)
-}
-
 async fn texts(
     state: &AppState,
     function: Function,
@@ -45,9 +28,10 @@ async fn texts(
     user: &str,
     token: &str,
 ) -> Vec<String> {
-    let response = api::handle(state, function, get(thread, user, token)).await;
-    assert_eq!(response.status(), 200, "{:?}", response.body());
-    common::texts(&serde_json::from_slice(response.body().as_ref()).unwrap())
+    let request = support::get(&[("thread_id", thread), ("user_id", user)], Some(token));
+    let answer = support::app::serve(state, function, request).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    support::texts(&answer.body)
 }
 
 #[tokio::test]
@@ -88,7 +72,7 @@ async fn a_conversation_against_real_acs() {
     let text = |content| SendMessage {
         content,
         sender_display_name: None,
-        kind: "text",
+        kind: MessageKind::Text,
         metadata: Default::default(),
     };
     let own = chat
@@ -102,16 +86,9 @@ async fn a_conversation_against_real_acs() {
         .await;
     eprintln!("ACS answer to a read receipt for the caller's own message: {own_receipt:?}");
 
-    let config = Config {
-        acs_endpoint: Some(connection.endpoint().clone()),
-        secret_id: None,
-        auth_mode: AuthMode::Token,
-        token_lifetime_minutes: 60,
-        retry: RetryPolicy::default(),
-        request_budget: std::time::Duration::from_secs(25),
-        metrics_namespace: "acs-chat-api-live".into(),
-    };
-    let state = AppState::new(config, None).unwrap();
+    let endpoint = connection.endpoint().to_string();
+    let config = Config::from_lookup(|name| (name == "ACS_ENDPOINT").then(|| endpoint.clone()));
+    let state = AppState::init(Needs::CHAT, config.unwrap()).unwrap();
     let (thread_id, bob_id, bob_token) = (
         thread.as_str(),
         bob.user_id.as_str(),

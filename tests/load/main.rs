@@ -7,19 +7,12 @@
 //! full run (50 pairs × 20 messages each way) is `bash scripts/load`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../common/mod.rs"]
-mod common;
-// The API tests' helpers, shared rather than copied; this run uses only some of them.
-#[allow(dead_code)]
-#[path = "../api/helpers.rs"]
-mod helpers;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use acs_chat_api::api::Function;
 use acs_emulator::{ANY, Fault, FaultKind, Route};
-use helpers::{TestApp, User, get, send_request, spawn_app};
+use support::{TestApp, User, get, send_request, spawn_app};
 use tokio::sync::Mutex;
 
 fn setting(name: &str, default: usize) -> usize {
@@ -117,7 +110,7 @@ impl Client<'_> {
                 )
             })
             .await;
-        common::texts(&body)
+        support::texts(&body)
     }
 }
 

@@ -1,0 +1,241 @@
+//! The shape every function has: an [`Endpoint`] type that names itself and what it needs
+//! ([`Spec`]), reads its request, checks who is calling, and acts; and the one generic path
+//! ([`handle`], [`run`]) that serves it. A binary calls `run::<ItsEndpoint>()`, so it links that
+//! endpoint alone.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::time::Instant;
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::Value;
+use tracing::Instrument;
+
+use super::errors::{self, ApiError};
+use super::state::AppState;
+use super::telemetry::{RequestIds, Timing, logging, metrics};
+use crate::acs::http::measure_upstream;
+use crate::config::{AuthMode, Config};
+
+/// The one method a function's routes take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+        }
+    }
+}
+
+/// When a function reads the admin key (the connection string).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminKey {
+    Never,
+    /// The token issuer, and those that act on an identity itself.
+    Always,
+    /// Only in trusted mode, to mint tokens for callers who bring none.
+    WhenTrusted,
+}
+
+/// What a function builds at start, and so what its deployment gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// Calls ACS Chat with callers' tokens (`ACS_ENDPOINT`).
+    pub chat: bool,
+    pub admin_key: AdminKey,
+    /// Publishes to the real-time channel (the publish key).
+    pub publishes: bool,
+    /// Takes Event Grid's deliveries (the webhook secret).
+    pub webhook: bool,
+    /// Decides who may use the real-time channel (the publish key).
+    pub authorizes: bool,
+}
+
+impl Needs {
+    /// A chat endpoint: the caller's token, or a minted one in trusted mode.
+    pub const CHAT: Self = Self {
+        chat: true,
+        admin_key: AdminKey::WhenTrusted,
+        publishes: false,
+        webhook: false,
+        authorizes: false,
+    };
+
+    /// Nothing: no ACS, no secret.
+    pub const NOTHING: Self = Self {
+        chat: false,
+        admin_key: AdminKey::Never,
+        publishes: false,
+        webhook: false,
+        authorizes: false,
+    };
+
+    /// Every part at once, for a test that drives every endpoint with one state.
+    pub const EVERYTHING: Self = Self {
+        chat: true,
+        admin_key: AdminKey::Always,
+        publishes: true,
+        webhook: true,
+        authorizes: true,
+    };
+
+    /// Whether it reads the admin key in `mode`.
+    pub fn reads_admin_key(self, mode: AuthMode) -> bool {
+        match self.admin_key {
+            AdminKey::Never => false,
+            AdminKey::Always => true,
+            AdminKey::WhenTrusted => mode == AuthMode::Trusted,
+        }
+    }
+
+    /// Whether it reads the real-time secret.
+    pub fn realtime(self) -> bool {
+        self.publishes || self.webhook || self.authorizes
+    }
+}
+
+/// A function as the deployment knows it: its name (binary, route, `events/` folder and SAM
+/// `Binary` are this one word), its routes and method, and what it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spec {
+    pub name: &'static str,
+    /// Its paths on the HTTP API; none for the real-time API's authorizer.
+    pub routes: &'static [&'static str],
+    pub method: Method,
+    pub needs: Needs,
+}
+
+/// An HTTP endpoint: what it reads from a request, who must be calling, and what it does then.
+/// [`handle`] runs the three in order, so input is refused before any credential is checked,
+/// and a caller refused before ACS is called.
+pub trait Endpoint: Sized + Send {
+    const SPEC: Spec;
+
+    /// What a checked credential yields: an ACS [`Caller`](super::Caller), or `()` where
+    /// anyone may call.
+    type Caller: Send;
+
+    /// Reads and checks the request: pure, so every refusal is a plain unit test.
+    fn parse(request: &Request) -> Result<Self, ApiError>;
+
+    /// Checks that the request's credentials are those of whom this request must come from.
+    fn who(
+        &self,
+        state: &AppState,
+        request: &Request,
+    ) -> impl Future<Output = Result<Self::Caller, ApiError>> + Send;
+
+    /// Does the work as `caller`.
+    fn act(
+        self,
+        state: &AppState,
+        caller: Self::Caller,
+    ) -> impl Future<Output = Result<Answer, ApiError>> + Send;
+}
+
+/// A 200 answer, serialised once: a list of messages goes straight from its views to text,
+/// with no `serde_json::Value` tree built in between.
+pub struct Answer(Response<Body>);
+
+impl Answer {
+    /// `body` as JSON.
+    pub fn json<T: serde::Serialize>(body: &T) -> Result<Self, ApiError> {
+        let text =
+            serde_json::to_string(body).map_err(|e| ApiError::Unserialisable(e.to_string()))?;
+        Ok(Self(errors::json_text(StatusCode::OK, text)))
+    }
+
+    /// A response made by the endpoint itself (the page).
+    pub fn response(response: Response<Body>) -> Self {
+        Self(response)
+    }
+}
+
+impl From<Value> for Answer {
+    fn from(value: Value) -> Self {
+        Self(errors::json_text(StatusCode::OK, value.to_string()))
+    }
+}
+
+/// Parses, checks who is calling, acts.
+async fn serve<E: Endpoint>(state: &AppState, request: &Request) -> Result<Answer, ApiError> {
+    let input = E::parse(request)?;
+    let caller = input.who(state, request).await?;
+    input.act(state, caller).await
+}
+
+/// Serves one request for `E`, timed and traced: checks the method, runs the endpoint, and
+/// turns any error into its JSON answer. Never fails: every outcome is a response.
+pub async fn handle<E: Endpoint>(
+    state: &AppState,
+    request: Request,
+) -> (Response<Body>, Timing, RequestIds) {
+    let ids = RequestIds::of(&request);
+    let span = tracing::info_span!(
+        "request",
+        function = E::SPEC.name,
+        request_id = ids.api_gateway.as_deref().unwrap_or_default(),
+        lambda_request_id = %ids.lambda,
+    );
+    let started = Instant::now();
+    let deadline = started + state.config.request_budget;
+    let work = async {
+        let allow = E::SPEC.method.as_str();
+        let outcome = if request.method().as_str() == allow {
+            serve::<E>(state, &request).await
+        } else {
+            Err(ApiError::MethodNotAllowed { allow })
+        };
+        match outcome {
+            Ok(Answer(response)) => response,
+            Err(error) => error.into_response(),
+        }
+    };
+    let work = measure_upstream(Some(deadline), Some(ids.lambda.clone()), work);
+    let (response, upstream) = work.instrument(span.clone()).await;
+    let timing = Timing {
+        total: started.elapsed(),
+        upstream,
+    };
+    span.in_scope(|| {
+        tracing::info!(
+            status = response.status().as_u16(),
+            total_ms = timing.total.as_secs_f64() * 1e3,
+            upstream_ms = upstream.waited.as_secs_f64() * 1e3,
+            acs_attempts = upstream.attempts,
+            "handled"
+        )
+    });
+    (response, timing, ids)
+}
+
+/// Runs `E` as a Lambda function: logging, state built once, then the event loop, with one
+/// metrics record per request.
+pub async fn run<E: Endpoint>() -> Result<(), lambda_http::Error> {
+    let config = Config::from_env()?;
+    logging::init(config.log);
+    let state = AppState::init(E::SPEC.needs, config)?;
+    lambda_http::run(lambda_http::service_fn(|request| {
+        let state = &state;
+        async move {
+            let (response, timing, ids) = handle::<E>(state, request).await;
+            let record = metrics::Record {
+                namespace: &state.config.metrics_namespace,
+                function: E::SPEC.name,
+                status: response.status().as_u16(),
+                timing,
+                ids: &ids,
+            };
+            println!("{}", record.emf(time::OffsetDateTime::now_utc()));
+            Ok::<_, Infallible>(response)
+        }
+    }))
+    .await
+}

@@ -1,0 +1,85 @@
+//! The one table of functions. Each file of `endpoints/` is one function (its binary, its
+//! route, its `events/` folder and its SAM `Binary` are the same word): an [`Endpoint`] type
+//! that names itself, reads its request, checks who calls, and acts. The list below is the only
+//! place the functions are listed; a test holds Cargo.toml's binaries and router,
+//! `template.yaml`, `openapi.yaml` and `events/` to it.
+
+use lambda_http::{Body, Request, Response};
+
+use super::endpoint::{Endpoint, Spec, handle};
+use super::state::AppState;
+use super::telemetry::{RequestIds, Timing};
+
+macro_rules! functions {
+    ($($variant:ident => $module:ident :: $endpoint:ident,)*) => {
+        $(pub mod $module;)*
+        pub mod realtime_auth;
+
+        $(pub use $module::$endpoint;)*
+
+        /// The HTTP functions, by name, for what needs them all at once: the tests, which
+        /// drive every endpoint with one state, and the checks of the table against the
+        /// deployment. A function's own binary never names this: it runs its endpoint alone.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Function {
+            $($variant,)*
+        }
+
+        impl Function {
+            /// Every HTTP function: the original app's six in its README's order, then the
+            /// rest of a chat's life, the page, and the Event Grid webhook.
+            pub const ALL: &[Function] = &[$(Self::$variant,)*];
+
+            /// What the table says of it.
+            pub fn spec(self) -> &'static Spec {
+                match self {
+                    $(Self::$variant => &<$endpoint as Endpoint>::SPEC,)*
+                }
+            }
+
+            pub fn name(self) -> &'static str {
+                self.spec().name
+            }
+
+            /// Serves `request` as this function does.
+            pub async fn handle(
+                self,
+                state: &AppState,
+                request: Request,
+            ) -> (Response<Body>, Timing, RequestIds) {
+                // Boxed: the many-way future passes the compiler's depth limit otherwise.
+                match self {
+                    $(Self::$variant => Box::pin(handle::<$endpoint>(state, request)).await,)*
+                }
+            }
+        }
+
+        /// Every function of the deployment, the real-time API's authorizer included.
+        pub fn specs() -> Vec<&'static Spec> {
+            let mut specs: Vec<&'static Spec> = Function::ALL.iter().map(|f| f.spec()).collect();
+            specs.push(&realtime_auth::SPEC);
+            specs
+        }
+    };
+}
+
+functions! {
+    CreateUsers => create_users::CreateUsers,
+    CreateThread => create_thread::CreateThread,
+    AddUser => add_user::AddUser,
+    SendMessage => send_message::SendMessage,
+    GetMessages => get_messages::GetMessages,
+    GetAllMessages => get_all_messages::GetAllMessages,
+    RefreshToken => refresh_token::RefreshToken,
+    DeleteUser => delete_user::DeleteUser,
+    ListThreads => list_threads::ListThreads,
+    GetParticipants => get_participants::GetParticipants,
+    RemoveUser => remove_user::RemoveUser,
+    UpdateMessage => update_message::UpdateMessage,
+    DeleteMessage => delete_message::DeleteMessage,
+    SendTyping => send_typing::SendTyping,
+    UpdateThread => update_thread::UpdateThread,
+    DeleteThread => delete_thread::DeleteThread,
+    Page => page::Page,
+    AcsEvents => acs_events::AcsEvents,
+}

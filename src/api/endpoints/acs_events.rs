@@ -1,0 +1,126 @@
+//! `POST /acs_events?code=<webhook secret>`: ACS's Event Grid deliveries in, real-time events
+//! out, on each thread's channel.
+//!
+//! The secret is checked first, in constant time (401, which Event Grid does not retry), and
+//! where configured the delivery's Entra ID token (`realtime::entra`). The
+//! handshake is answered with its code. Each change is published once per container and never
+//! older than what was published before it (see `realtime::publish`); a publish that fails
+//! answers 503, so Event Grid delivers again, and nothing of that delivery is recorded as sent.
+
+use std::collections::BTreeMap;
+
+use lambda_http::{Body, Request, RequestExt};
+use serde_json::json;
+
+use crate::api::endpoint::{Method, Needs, Spec};
+use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::realtime::eventgrid::{self, Delivery, Update};
+use crate::realtime::{channel, same_secret};
+
+/// The webhook's body limit: Event Grid sends at most 1 MB a delivery.
+const MAX_BODY: usize = 1024 * 1024;
+
+/// A delivery as it came: read only once its sender has proved to be Event Grid.
+#[derive(Debug)]
+pub struct AcsEvents {
+    /// The `code` query parameter: the webhook secret, if the sender knows it.
+    code: String,
+    /// The `Authorization` header, for the Entra ID check.
+    authorization: Option<String>,
+    body: Vec<u8>,
+}
+
+impl Endpoint for AcsEvents {
+    const SPEC: Spec = Spec {
+        name: "acs_events",
+        routes: &["/acs_events"],
+        method: Method::Post,
+        needs: Needs {
+            webhook: true,
+            publishes: true,
+            ..Needs::NOTHING
+        },
+    };
+
+    type Caller = ();
+
+    fn parse(request: &Request) -> Result<Self, ApiError> {
+        let body = match request.body() {
+            Body::Text(text) => text.as_bytes().to_vec(),
+            Body::Binary(bytes) => bytes.clone(),
+            _ => Vec::new(),
+        };
+        Ok(Self {
+            code: request
+                .query_string_parameters_ref()
+                .and_then(|query| query.first("code"))
+                .unwrap_or_default()
+                .to_owned(),
+            authorization: request
+                .headers()
+                .get(lambda_http::http::header::AUTHORIZATION)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned),
+            body,
+        })
+    }
+
+    /// The webhook secret, in constant time (401, which Event Grid does not retry), then the
+    /// Entra ID token where one is required.
+    async fn who(&self, state: &AppState, _: &Request) -> Result<(), ApiError> {
+        let realtime = state.realtime()?;
+        let secret = realtime.secret.get().await?;
+        if !same_secret(&self.code, &secret.webhook_secret) {
+            return Err(ApiError::WebhookUnauthorized);
+        }
+        if let Some(entra) = &realtime.entra {
+            entra.check(self.authorization.as_deref()).await?;
+        }
+        Ok(())
+    }
+
+    async fn act(self, state: &AppState, (): ()) -> Result<Answer, ApiError> {
+        let realtime = state.realtime()?;
+        if self.body.len() > MAX_BODY {
+            return Err(ApiError::TooLarge {
+                what: "the delivery",
+                limit: MAX_BODY,
+            });
+        }
+        let updates = match eventgrid::read(&self.body)? {
+            Delivery::Validation(code) => {
+                tracing::info!("answered Event Grid's subscription handshake");
+                return Ok(json!({"validationResponse": code}).into());
+            }
+            Delivery::Changes(updates, ignored) => {
+                if ignored > 0 {
+                    tracing::info!(ignored, "events of other types left out");
+                }
+                updates
+            }
+        };
+        let fresh: Vec<&Update> = updates
+            .iter()
+            .filter(|update| realtime.sent.is_new(update))
+            .collect();
+        let mut by_thread: BTreeMap<String, Vec<&Update>> = BTreeMap::new();
+        for update in &fresh {
+            by_thread
+                .entry(channel::of(&update.thread_id))
+                .or_default()
+                .push(update);
+        }
+        for (channel, updates) in &by_thread {
+            realtime.publish(channel, updates).await?;
+            for update in updates {
+                realtime.sent.record(update);
+            }
+        }
+        tracing::info!(
+            delivered = updates.len(),
+            published = fresh.len(),
+            "events passed on"
+        );
+        Ok(json!({"published": fresh.len(), "duplicates": updates.len() - fresh.len()}).into())
+    }
+}

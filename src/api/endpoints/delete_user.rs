@@ -1,0 +1,77 @@
+//! `POST /delete_user` `{"user_id"}`: deletes the caller's own identity, and with it every
+//! token it holds: the "forget me" a real product needs. ACS proves the caller's token first,
+//! so that a token which only reads right cannot delete anyone. Two sequential round trips.
+
+use lambda_http::Request;
+use serde_json::json;
+
+use crate::api::caller::{self, Caller, Who};
+use crate::api::input::JsonBody;
+use crate::api::endpoint::{AdminKey, Method, Needs, Spec};
+use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::acs::UserId;
+
+/// A valid `delete_user` request.
+#[derive(Debug)]
+pub struct DeleteUser {
+    pub user_id: UserId,
+}
+
+impl Endpoint for DeleteUser {
+    const SPEC: Spec = Spec {
+        name: "delete_user",
+        routes: &["/delete_user"],
+        method: Method::Post,
+        needs: Needs {
+            admin_key: AdminKey::Always,
+            ..Needs::CHAT
+        },
+    };
+
+    type Caller = Caller;
+
+    fn parse(request: &Request) -> Result<Self, ApiError> {
+        Ok(Self {
+            user_id: JsonBody::parse(request)?.id("user_id")?,
+        })
+    }
+
+    async fn who(&self, state: &AppState, request: &Request) -> Result<Caller, ApiError> {
+        caller::authenticate(state, request, Who::user_id(&self.user_id)).await
+    }
+
+    async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
+        caller::prove_with_acs(state, &caller).await?;
+        let user_id = &self.user_id;
+        state
+            .with_identity(|identity| async move { identity.delete_user(user_id).await })
+            .await?;
+        Ok(json!({"message": "User deleted successfully"}).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::input::test_requests::{USER, code, post};
+
+    #[test]
+    fn parse_takes_the_user_to_delete() {
+        assert_eq!(
+            DeleteUser::parse(&post(json!({"user_id": USER})))
+                .unwrap()
+                .user_id,
+            *USER
+        );
+        assert_eq!(
+            code(DeleteUser::parse(&post(json!({"user_id": "me"})))),
+            "400 invalid_field"
+        );
+        assert_eq!(
+            code(DeleteUser::parse(&post(json!({})))),
+            "400 missing_field"
+        );
+    }
+}

@@ -1,0 +1,157 @@
+//! `GET /get_messages?thread_id&user_id[&since[&changes_since]]`: what is new since this
+//! caller's last fetch, oldest first, with no server-side state of ours.
+//!
+//! Without `since`, the cursor is the caller's own ACS read receipt and the answer is what
+//! others wrote (ACS keeps receipts only in small threads, so this mode suits two-person
+//! chats). With `since=<sequence id>` the caller holds the cursor: every message after it, the
+//! caller's own included (`mine`), and `next_since`; with `changes_since` too, the edits and
+//! deletions since then (`changes`, `next_changes_since`).
+
+use lambda_http::Request;
+
+use crate::api::caller::{self, Caller, Who};
+use crate::api::input::Query;
+use crate::chat::sync::{new_by_receipt, new_since};
+use crate::api::endpoint::{Method, Needs, Spec};
+use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::acs::{ThreadId, UserId};
+
+/// A valid `get_messages` request.
+#[derive(Debug)]
+pub struct GetMessages {
+    pub thread_id: ThreadId,
+    pub user_id: UserId,
+    /// The caller-held cursor; `None` uses the read receipt.
+    pub since: Option<u64>,
+    /// The newest change the caller has seen (epoch ms), with `since`.
+    pub changes_since: Option<u64>,
+}
+
+impl Endpoint for GetMessages {
+    const SPEC: Spec = Spec {
+        name: "get_messages",
+        routes: &["/get_messages"],
+        method: Method::Get,
+        needs: Needs::CHAT,
+    };
+
+    type Caller = Caller;
+
+    fn parse(request: &Request) -> Result<Self, ApiError> {
+        let query = Query::parse(request, &["thread_id", "user_id", "since", "changes_since"])?;
+        let thread_id = query.id("thread_id")?;
+        let user_id = query.id("user_id")?;
+        let since = query.number("since", "must be a sequence id (a whole number)")?;
+        let changes_since = query.number(
+            "changes_since",
+            "must be a next_changes_since value (a whole number)",
+        )?;
+        if changes_since.is_some() && since.is_none() {
+            return Err(ApiError::InvalidField {
+                field: "changes_since",
+                reason: "goes with since",
+            });
+        }
+        Ok(Self {
+            thread_id,
+            user_id,
+            since,
+            changes_since,
+        })
+    }
+
+    async fn who(&self, state: &AppState, request: &Request) -> Result<Caller, ApiError> {
+        caller::authenticate(state, request, Who::user_id(&self.user_id)).await
+    }
+
+    async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
+        let chat = state.chat()?;
+        let (token, me) = (&caller.token, &caller.user_id);
+        let new = match self.since {
+            Some(since) => {
+                new_since(chat, token, &self.thread_id, me, since, self.changes_since).await?
+            }
+            None => new_by_receipt(chat, token, &self.thread_id, me).await?,
+        };
+        Answer::json(&new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::input::test_requests::{THREAD, USER, code, get};
+
+    #[test]
+    fn parse_reads_an_optional_since_cursor() {
+        let parsed = GetMessages::parse(&get(&[("thread_id", THREAD), ("user_id", USER)])).unwrap();
+        assert_eq!(parsed.since, None);
+        let parsed = GetMessages::parse(&get(&[
+            ("thread_id", THREAD),
+            ("user_id", USER),
+            ("since", "42"),
+        ]))
+        .unwrap();
+        assert_eq!(parsed.since, Some(42));
+        let parsed = GetMessages::parse(&get(&[
+            ("thread_id", THREAD),
+            ("user_id", USER),
+            ("since", ""),
+        ]))
+        .unwrap();
+        assert_eq!(parsed.since, None, "an empty since is no cursor");
+    }
+
+    #[test]
+    fn parse_refuses_each_malformed_query_with_its_own_code() {
+        let cases = [
+            (
+                "no thread_id",
+                get(&[("user_id", USER)]),
+                "400 missing_field",
+            ),
+            (
+                "no user_id",
+                get(&[("thread_id", THREAD)]),
+                "400 missing_field",
+            ),
+            (
+                "an empty thread_id",
+                get(&[("thread_id", ""), ("user_id", USER)]),
+                "400 missing_field",
+            ),
+            (
+                "a malformed thread_id",
+                get(&[("thread_id", "19:a&b@thread.v2"), ("user_id", USER)]),
+                "400 invalid_field",
+            ),
+            (
+                "a malformed user_id",
+                get(&[("thread_id", THREAD), ("user_id", "8:acs:")]),
+                "400 invalid_field",
+            ),
+            (
+                "a negative since",
+                get(&[("thread_id", THREAD), ("user_id", USER), ("since", "-1")]),
+                "400 invalid_field",
+            ),
+            (
+                "a since past any number",
+                get(&[
+                    ("thread_id", THREAD),
+                    ("user_id", USER),
+                    ("since", "99999999999999999999"),
+                ]),
+                "400 invalid_field",
+            ),
+            (
+                "an unknown parameter",
+                get(&[("thread_id", THREAD), ("user_id", USER), ("page", "2")]),
+                "400 unknown_query_parameter",
+            ),
+        ];
+        for (what, request, expected) in cases {
+            assert_eq!(code(GetMessages::parse(&request)), expected, "{what}");
+        }
+    }
+}

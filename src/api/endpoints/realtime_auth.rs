@@ -1,0 +1,51 @@
+//! The real-time API's Lambda authorizer. Not an HTTP endpoint: AppSync Events invokes it with
+//! its own event, so it has a [`Spec`] in the table but its own [`run`]; the decisions are
+//! `realtime::authorizer`'s.
+
+use crate::api::endpoint::{AdminKey, Method, Needs, Spec};
+use crate::api::{AppState, telemetry};
+use crate::config::Config;
+use crate::realtime::authorizer::{AuthorizerRequest, AuthorizerResponse, decide};
+
+/// The authorizer: ACS for membership, the real-time secret for the publish key.
+pub const SPEC: Spec = Spec {
+    name: "realtime_auth",
+    routes: &[],
+    method: Method::Post,
+    needs: Needs {
+        chat: true,
+        admin_key: AdminKey::Never,
+        publishes: false,
+        webhook: false,
+        authorizes: true,
+    },
+};
+
+/// Decides one request with this container's secret and ACS client. Never fails: anything
+/// unexpected is a refusal.
+pub async fn authorize(state: &AppState, request: AuthorizerRequest) -> AuthorizerResponse {
+    let (Ok(realtime), Ok(chat)) = (state.realtime(), state.chat()) else {
+        return AuthorizerResponse::deny("REALTIME_SECRET_ID or ACS_ENDPOINT is not set");
+    };
+    match realtime.secret.get().await {
+        Ok(secret) => decide(&secret, chat, request).await,
+        Err(e) => {
+            tracing::error!(error = %e, "real-time secret unavailable");
+            AuthorizerResponse::deny("secret unavailable")
+        }
+    }
+}
+
+/// Runs the authorizer as a Lambda.
+pub async fn run() -> Result<(), lambda_http::Error> {
+    let config = Config::from_env()?;
+    telemetry::logging::init(config.log);
+    let state = AppState::init(SPEC.needs, config)?;
+    let state = &state;
+    lambda_http::lambda_runtime::run(lambda_http::service_fn(
+        move |event: lambda_http::LambdaEvent<AuthorizerRequest>| async move {
+            Ok::<_, std::convert::Infallible>(authorize(state, event.payload).await)
+        },
+    ))
+    .await
+}

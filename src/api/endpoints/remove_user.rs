@@ -1,0 +1,91 @@
+//! `POST /remove_user` `{"thread_id", "user_id", "remove_user_id"}`: removes a participant;
+//! `remove_user_id` equal to `user_id` is leaving. A removed participant is refused by ACS
+//! from then on (403).
+
+use lambda_http::Request;
+use serde_json::json;
+
+use crate::api::caller::{self, Caller, Who};
+use crate::api::input::JsonBody;
+use crate::api::endpoint::{Method, Needs, Spec};
+use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::acs::{ThreadId, UserId};
+
+/// A valid `remove_user` request.
+#[derive(Debug)]
+pub struct RemoveUser {
+    pub thread_id: ThreadId,
+    pub user_id: UserId,
+    pub remove_user_id: UserId,
+}
+
+impl Endpoint for RemoveUser {
+    const SPEC: Spec = Spec {
+        name: "remove_user",
+        routes: &["/remove_user"],
+        method: Method::Post,
+        needs: Needs::CHAT,
+    };
+
+    type Caller = Caller;
+
+    fn parse(request: &Request) -> Result<Self, ApiError> {
+        let body = JsonBody::parse(request)?;
+        Ok(Self {
+            thread_id: body.id("thread_id")?,
+            user_id: body.id("user_id")?,
+            remove_user_id: body.id("remove_user_id")?,
+        })
+    }
+
+    async fn who(&self, state: &AppState, request: &Request) -> Result<Caller, ApiError> {
+        caller::authenticate(state, request, Who::user_id(&self.user_id)).await
+    }
+
+    async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
+        state
+            .chat()?
+            .remove_participant(&caller.token, &self.thread_id, &self.remove_user_id)
+            .await?;
+        let message = if self.remove_user_id == self.user_id {
+            "Left the thread"
+        } else {
+            "User removed successfully"
+        };
+        Ok(json!({"message": message}).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::input::test_requests::{OTHER_USER, THREAD, USER, code, post};
+
+    #[test]
+    fn parse_takes_who_removes_whom_from_which_thread() {
+        let body = json!({"thread_id": THREAD, "user_id": USER, "remove_user_id": OTHER_USER});
+        let parsed = RemoveUser::parse(&post(body)).unwrap();
+        assert_eq!(parsed.remove_user_id, *OTHER_USER);
+        for (what, body, expected) in [
+            (
+                "no remove_user_id",
+                json!({"thread_id": THREAD, "user_id": USER}),
+                "400 missing_field",
+            ),
+            (
+                "a thread as remove_user_id",
+                json!({"thread_id": THREAD, "user_id": USER, "remove_user_id": THREAD}),
+                "400 invalid_field",
+            ),
+            (
+                "no thread_id",
+                json!({"user_id": USER, "remove_user_id": USER}),
+                "400 missing_field",
+            ),
+        ] {
+            assert_eq!(code(RemoveUser::parse(&post(body))), expected, "{what}");
+        }
+    }
+}

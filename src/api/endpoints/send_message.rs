@@ -1,0 +1,174 @@
+//! `POST /send_message` `{"thread_id", "user_id", "message"}`: user_id sends a text message with
+//! its own token, exactly once (see [`chat::send`](crate::chat::send)); an `Idempotency-Key`
+//! header makes a client's retry return the first request's message id.
+
+use lambda_http::Request;
+use serde_json::json;
+
+use crate::api::caller::{self, Caller, Who};
+use crate::api::input::{JsonBody, idempotency_key};
+use crate::api::endpoint::{Method, Needs, Spec};
+use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::acs::{ThreadId, UserId};
+use crate::chat::send::{ClientKey, IdempotencyKey, Send};
+use crate::chat::text::{DisplayName, MessageText};
+
+/// A valid `send_message` request.
+#[derive(Debug)]
+pub struct SendMessage {
+    pub thread_id: ThreadId,
+    pub user_id: UserId,
+    pub message: MessageText,
+    /// The sender's name, stored with the message.
+    pub display_name: Option<DisplayName>,
+    /// The client's `Idempotency-Key`, if it sent one.
+    pub idempotency_key: Option<ClientKey>,
+}
+
+impl Endpoint for SendMessage {
+    const SPEC: Spec = Spec {
+        name: "send_message",
+        routes: &["/send_message"],
+        method: Method::Post,
+        needs: Needs::CHAT,
+    };
+
+    type Caller = Caller;
+
+    fn parse(request: &Request) -> Result<Self, ApiError> {
+        let body = JsonBody::parse(request)?;
+        let thread_id = body.id("thread_id")?;
+        let user_id = body.id("user_id")?;
+        Ok(Self {
+            thread_id,
+            user_id,
+            message: body.message()?,
+            display_name: body.display_name()?,
+            idempotency_key: idempotency_key(request)?,
+        })
+    }
+
+    async fn who(&self, state: &AppState, request: &Request) -> Result<Caller, ApiError> {
+        caller::authenticate(state, request, Who::user_id(&self.user_id)).await
+    }
+
+    async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
+        let message_id = Send {
+            chat: state.chat()?,
+            token: &caller.token,
+            sender: &caller.user_id,
+            thread_id: &self.thread_id,
+            content: &self.message,
+            display_name: self.display_name.as_ref(),
+            key: &IdempotencyKey::new(self.idempotency_key),
+        }
+        .exactly_once()
+        .await?;
+        Ok(json!({"message": "Message sent successfully", "message_id": message_id}).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::chat::text::MAX_MESSAGE_BYTES;
+    use crate::api::input::test_requests::{THREAD, USER, code, post};
+
+    #[test]
+    fn parse_keeps_the_message_as_written_up_to_28_kb() {
+        for text in [
+            " hi ",
+            "héllo 👋 עברית\u{200b}",
+            &"x".repeat(MAX_MESSAGE_BYTES),
+        ] {
+            let body = json!({"thread_id": THREAD, "user_id": USER, "message": text});
+            assert_eq!(SendMessage::parse(&post(body)).unwrap().message, text);
+        }
+    }
+
+    #[test]
+    fn parse_takes_an_idempotency_key_of_letters_digits_dashes_and_underscores() {
+        let body = json!({"thread_id": THREAD, "user_id": USER, "message": "hi"});
+        let with_key = |key: &str| {
+            let mut request = post(body.clone());
+            request
+                .headers_mut()
+                .insert("idempotency-key", key.parse().unwrap());
+            request
+        };
+        let parsed = SendMessage::parse(&with_key("a-Z_09")).unwrap();
+        assert_eq!(parsed.idempotency_key.unwrap().as_str(), "a-Z_09");
+        assert_eq!(
+            SendMessage::parse(&post(body.clone()))
+                .unwrap()
+                .idempotency_key,
+            None
+        );
+        for bad in ["", "has space", "a/b", "ключ", &"k".repeat(65)] {
+            let request = lambda_http::http::Request::builder()
+                .header(
+                    "idempotency-key",
+                    lambda_http::http::HeaderValue::from_bytes(bad.as_bytes()).unwrap(),
+                )
+                .body(lambda_http::Body::Text(body.to_string()))
+                .unwrap();
+            assert_eq!(
+                code(SendMessage::parse(&request)),
+                "400 invalid_field",
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn parse_refuses_each_malformed_request_with_its_own_code() {
+        let too_long = "é".repeat(MAX_MESSAGE_BYTES / 2 + 1);
+        let cases = [
+            (
+                "no message",
+                json!({"thread_id": THREAD, "user_id": USER}),
+                "400 missing_field",
+            ),
+            (
+                "a blank message",
+                json!({"thread_id": THREAD, "user_id": USER, "message": " \n"}),
+                "400 missing_field",
+            ),
+            (
+                "a numeric message",
+                json!({"thread_id": THREAD, "user_id": USER, "message": 5}),
+                "400 invalid_field",
+            ),
+            (
+                "an object message",
+                json!({"thread_id": THREAD, "user_id": USER, "message": {}}),
+                "400 invalid_field",
+            ),
+            (
+                "a message past 28 KB in bytes",
+                json!({"thread_id": THREAD, "user_id": USER, "message": too_long}),
+                "413 payload_too_large",
+            ),
+            (
+                "no user_id",
+                json!({"thread_id": THREAD, "message": "hi"}),
+                "400 missing_field",
+            ),
+            (
+                "a malformed user_id",
+                json!({"thread_id": THREAD, "user_id": "8:acs:a?b", "message": "hi"}),
+                "400 invalid_field",
+            ),
+            (
+                "a malformed thread_id",
+                json!({"thread_id": "19:a#b@thread.v2", "user_id": USER, "message": "hi"}),
+                "400 invalid_field",
+            ),
+        ];
+        for (what, body, expected) in cases {
+            assert_eq!(code(SendMessage::parse(&post(body))), expected, "{what}");
+        }
+    }
+}

@@ -1,0 +1,326 @@
+//! The functions' state against an in-process emulator and moto's Secrets Manager, and the
+//! scene most tests start from.
+
+use std::time::Duration;
+
+use acs_chat_api::acs::chat::ChatMessage;
+use acs_chat_api::acs::identity::Scope;
+use acs_chat_api::acs::{AcsHttp, BearerToken, ChatClient, IdentityClient, ThreadId, UserId};
+use acs_chat_api::api::{AppState, Function, Needs};
+use acs_chat_api::config::{AuthMode, Config};
+use acs_emulator::{Config as EmulatorConfig, Emulator, Route};
+use lambda_http::{Body, Request};
+use serde_json::Value;
+
+use crate::channels::Channels;
+use crate::requests::{Answer, fast_retry, get, post, send_request, texts};
+use crate::{moto, record};
+
+/// How a state is built: which secret, where Secrets Manager is, in which mode, and the
+/// real-time channel's secret and publish URL if it has one.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    pub mode: AuthMode,
+    pub secret_id: String,
+    pub secrets_endpoint: String,
+    pub realtime: Option<(String, String)>,
+}
+
+impl Setup {
+    /// The functions' settings, as their environment would give them, with retries short
+    /// enough for tests.
+    pub fn config(&self, emulator: &Emulator) -> Config {
+        let endpoint = emulator.endpoint().to_string();
+        let mode = match self.mode {
+            AuthMode::Token => "token",
+            AuthMode::Trusted => "trusted",
+        };
+        let (realtime_secret, publish_url) = self.realtime.clone().unzip();
+        let mut config = Config::from_lookup(|name| match name {
+            "ACS_ENDPOINT" => Some(endpoint.clone()),
+            "ACS_SECRET_ID" => Some(self.secret_id.clone()),
+            "ACS_AUTH_MODE" => Some(mode.into()),
+            "ACS_TOKEN_LIFETIME_MINUTES" => Some("60".into()),
+            "METRICS_NAMESPACE" => Some("acs-chat-api-test".into()),
+            "AWS_REGION" => Some("us-east-1".into()),
+            "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => Some("test".into()),
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER" => Some(self.secrets_endpoint.clone()),
+            "REALTIME_SECRET_ID" => realtime_secret.clone(),
+            "REALTIME_PUBLISH_URL" => publish_url.clone(),
+            _ => None,
+        })
+        .unwrap();
+        config.retry = fast_retry();
+        config.request_budget = Duration::from_secs(5);
+        config
+    }
+
+    /// A state with every part, so that one state serves every function.
+    pub fn state(&self, emulator: &Emulator) -> AppState {
+        AppState::init(Needs::EVERYTHING, self.config(emulator)).unwrap()
+    }
+}
+
+/// The emulator, a secret in moto holding its connection string, and the handlers' state.
+pub struct TestApp {
+    pub emulator: Emulator,
+    pub state: AppState,
+    pub secrets: aws_sdk_secretsmanager::Client,
+    pub secret_id: String,
+    pub setup: Setup,
+}
+
+/// A user with a chat token.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub token: String,
+}
+
+/// The two values of a real-time secret made for a test.
+pub struct RealtimeKeys {
+    pub webhook_secret: String,
+    pub publish_key: String,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(AuthMode::Token, |_| {}).await
+}
+
+/// Starts everything; `secret` may rewrite the JSON secret before it is stored.
+pub async fn spawn_app_with(mode: AuthMode, secret: impl FnOnce(&mut Value)) -> TestApp {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    record::secret(&emulator.connection_string().expose());
+    let secrets = moto::secrets_client();
+    let mut value = serde_json::json!({"connectionString": emulator.connection_string().expose()});
+    secret(&mut value);
+    let secret_id = moto::store_secret(&secrets, "acs-chat-api-test", &value).await;
+    let setup = Setup {
+        mode,
+        secret_id: secret_id.clone(),
+        secrets_endpoint: moto::endpoint(),
+        realtime: None,
+    };
+    TestApp {
+        state: setup.state(&emulator),
+        emulator,
+        secrets,
+        secret_id,
+        setup,
+    }
+}
+
+/// Everything, and two users from `create_users` in a thread user1 made: the scene most tests
+/// start from.
+pub async fn spawn_conversation() -> (TestApp, User, User, String) {
+    let app = spawn_app().await;
+    let (alice, bob) = app.users().await;
+    let thread = app.thread(&alice, &bob).await;
+    (app, alice, bob, thread)
+}
+
+/// Serves `request` as `function` does, recording its answer and its log lines.
+pub async fn serve(state: &AppState, function: Function, request: Request) -> Answer {
+    let (response, _, _) = record::traced(function.handle(state, request)).await;
+    let spec = function.spec();
+    record::answer(spec.name, spec.method.as_str(), &response);
+    let body = match response.body() {
+        Body::Empty => Value::Null,
+        other => serde_json::from_slice(other.as_ref()).unwrap_or_else(|_| {
+            Value::String(String::from_utf8_lossy(other.as_ref()).into_owned())
+        }),
+    };
+    Answer {
+        status: response.status().as_u16(),
+        headers: response.headers().clone(),
+        body,
+    }
+}
+
+impl TestApp {
+    pub async fn call(&self, function: Function, request: Request) -> Answer {
+        serve(&self.state, function, request).await
+    }
+
+    pub fn count(&self, route: Route<'_>) -> u64 {
+        self.emulator.faults().count(route)
+    }
+
+    /// A state like this app's but built from `setup`.
+    pub fn state_with(&self, setup: &Setup) -> AppState {
+        setup.state(&self.emulator)
+    }
+
+    /// Gives the handlers a real-time channel: a secret in moto and a [`Channels`] to publish
+    /// to.
+    pub async fn with_realtime(mut self) -> (Self, Channels, RealtimeKeys) {
+        let channels = Channels::start().await;
+        let (setup, keys) = self.realtime_setup(&channels).await;
+        self.state = setup.state(&self.emulator);
+        self.setup = setup;
+        (self, channels, keys)
+    }
+
+    /// This app's setup with a fresh real-time secret in moto, publishing to `channels`.
+    pub async fn realtime_setup(&self, channels: &Channels) -> (Setup, RealtimeKeys) {
+        let keys = RealtimeKeys {
+            webhook_secret: format!("webhook-{}", uuid::Uuid::new_v4()),
+            publish_key: format!("publish-{}", uuid::Uuid::new_v4()),
+        };
+        let value = serde_json::json!({
+            "webhookSecret": keys.webhook_secret, "publishKey": keys.publish_key,
+        });
+        let secret_id = moto::store_secret(&self.secrets, "acs-chat-api-realtime", &value).await;
+        let setup = Setup {
+            realtime: Some((secret_id, channels.url())),
+            ..self.setup.clone()
+        };
+        (setup, keys)
+    }
+
+    fn clients(&self) -> (IdentityClient, ChatClient) {
+        let http = AcsHttp::new(fast_retry()).unwrap();
+        (
+            IdentityClient::new(http.clone(), &self.emulator.connection_string()),
+            ChatClient::new(http, self.emulator.endpoint()),
+        )
+    }
+
+    /// Every message of the thread as ACS lists it, deleted ones and system events included,
+    /// read with the core's client outside the API.
+    pub async fn raw_history(&self, thread_id: &str, reader: &User) -> Vec<ChatMessage> {
+        let (_, chat) = self.clients();
+        chat.list_all_messages(
+            &BearerToken::new(reader.token.as_str()),
+            &ThreadId::parse(thread_id).unwrap(),
+        )
+        .await
+        .unwrap()
+    }
+
+    /// The texts of the live user messages of the thread, oldest first.
+    pub async fn live_texts(&self, thread_id: &str, reader: &User) -> Vec<String> {
+        let mut live: Vec<ChatMessage> = self
+            .raw_history(thread_id, reader)
+            .await
+            .into_iter()
+            .filter(ChatMessage::is_user_message)
+            .collect();
+        live.sort_by_key(|m| m.sequence_id);
+        live.iter()
+            .filter_map(|m| m.text().map(str::to_owned))
+            .collect()
+    }
+
+    /// Two users through `create_users`, as a client would get them.
+    pub async fn users(&self) -> (User, User) {
+        let answer = self
+            .call(Function::CreateUsers, post(Value::Null, None))
+            .await;
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+        let field = |name: &str| answer.body[name].as_str().unwrap().to_owned();
+        (
+            User {
+                id: field("user1_id"),
+                token: field("user1_token"),
+            },
+            User {
+                id: field("user2_id"),
+                token: field("user2_token"),
+            },
+        )
+    }
+
+    /// A user made directly with the identity client, outside the API.
+    pub async fn outsider(&self) -> User {
+        let (identity, _) = self.clients();
+        let made = identity
+            .create_user_with_token(&[Scope::Chat], None)
+            .await
+            .unwrap();
+        User {
+            id: made.user_id.to_string(),
+            token: made.token.token.expose().to_owned(),
+        }
+    }
+
+    /// Stores the emulator's current connection string as the secret, as an operator does
+    /// after regenerating the key.
+    pub async fn store_connection_string(&self) {
+        self.secrets
+            .put_secret_value()
+            .secret_id(&self.secret_id)
+            .secret_string(self.emulator.connection_string().expose())
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// Revokes every token of `user`, outside the API.
+    pub async fn revoke(&self, user: &User) {
+        let (identity, _) = self.clients();
+        identity
+            .revoke_tokens(&UserId::parse(user.id.as_str()).unwrap())
+            .await
+            .unwrap();
+    }
+
+    /// A thread made by user1 with user2 added, through the API.
+    pub async fn thread(&self, user1: &User, user2: &User) -> String {
+        let created = self
+            .call(
+                Function::CreateThread,
+                post(
+                    serde_json::json!({"user1_id": user1.id}),
+                    Some(&user1.token),
+                ),
+            )
+            .await;
+        assert_eq!(created.status, 200, "{:?}", created.body);
+        let thread_id = created.body["thread_id"].as_str().unwrap().to_owned();
+        let added = self
+            .call(
+                Function::AddUser,
+                post(
+                    serde_json::json!({"thread_id": thread_id, "user2_id": user2.id}),
+                    Some(&user1.token),
+                ),
+            )
+            .await;
+        assert_eq!(added.status, 200, "{:?}", added.body);
+        thread_id
+    }
+
+    pub async fn send(&self, thread_id: &str, from: &User, text: &str) -> String {
+        let answer = self
+            .call(
+                Function::SendMessage,
+                send_request(thread_id, from, text, None),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+        answer.body["message_id"].as_str().unwrap().to_owned()
+    }
+
+    /// The texts `get_messages` returns to `reader`, with `since` if given, and `next_since`.
+    pub async fn fetch(
+        &self,
+        thread_id: &str,
+        reader: &User,
+        since: Option<u64>,
+    ) -> (Vec<String>, u64) {
+        let since = since.map(|s| s.to_string());
+        let mut query = vec![("thread_id", thread_id), ("user_id", reader.id.as_str())];
+        if let Some(since) = since.as_deref() {
+            query.push(("since", since));
+        }
+        let answer = self
+            .call(Function::GetMessages, get(&query, Some(&reader.token)))
+            .await;
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+        (
+            texts(&answer.body),
+            answer.body["next_since"].as_u64().unwrap(),
+        )
+    }
+}

@@ -1,0 +1,51 @@
+//! Secrets Manager as moto serves it (`scripts/test` starts it and names it in
+//! `AWS_ENDPOINT_URL_SECRETS_MANAGER`), reached the way the functions reach theirs.
+
+use acs_chat_api::config::AwsSettings;
+use serde_json::Value;
+
+/// Where moto serves Secrets Manager.
+pub fn endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL_SECRETS_MANAGER").expect(
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER must point at moto_server: run `bash scripts/test`",
+    )
+}
+
+/// The settings of an AWS client of moto's at `endpoint` (test values).
+pub fn settings(endpoint: &str) -> AwsSettings {
+    AwsSettings {
+        region: "us-east-1".into(),
+        access_key_id: "test".into(),
+        secret_access_key: "test".into(),
+        session_token: None,
+        secrets_manager_endpoint: Some(endpoint.to_owned()),
+    }
+}
+
+/// A Secrets Manager client for the service at `endpoint`, on the functions' own HTTP path.
+pub fn secrets_client_at(endpoint: &str) -> aws_sdk_secretsmanager::Client {
+    let sdk = acs_chat_api::aws::sdk_config(&settings(endpoint), &reqwest::Client::new());
+    acs_chat_api::secrets::client(&sdk, Some(endpoint))
+}
+
+/// A Secrets Manager client for moto.
+pub fn secrets_client() -> aws_sdk_secretsmanager::Client {
+    secrets_client_at(&endpoint())
+}
+
+/// Stores `value` as a new secret named `prefix` and a fresh suffix; its id.
+pub async fn store_secret(
+    secrets: &aws_sdk_secretsmanager::Client,
+    prefix: &str,
+    value: &Value,
+) -> String {
+    let secret_id = format!("{prefix}-{}", uuid::Uuid::new_v4());
+    secrets
+        .create_secret()
+        .name(&secret_id)
+        .secret_string(value.to_string())
+        .send()
+        .await
+        .unwrap();
+    secret_id
+}
