@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
-use crate::lock;
+use crate::lock::lock;
 use crate::store::{Content, Message};
 use crate::wire::{identifier, rfc3339};
 

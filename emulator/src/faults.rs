@@ -5,8 +5,8 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::lock;
-use crate::routes::Route;
+use crate::lock::lock;
+use crate::route::{Route, RouteName};
 
 /// What goes wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,10 +52,9 @@ impl FaultKind {
 pub struct Fault {
     #[serde(flatten)]
     pub kind: FaultKind,
-    /// Only calls to the route with this label ([`Route::label`], e.g. `POST /chat/threads`);
-    /// all if unset.
+    /// Only calls to this route (its label, e.g. `POST /chat/threads`); all if unset.
     #[serde(default)]
-    pub route: Option<String>,
+    pub route: Option<RouteName>,
     /// Hit the next `count` matching calls.
     #[serde(default)]
     pub count: Option<u64>,
@@ -77,7 +76,7 @@ impl Fault {
 
     /// Limits the fault to one route.
     pub fn on(mut self, route: Route<'_>) -> Self {
-        self.route = Some(route.label().to_owned());
+        self.route = Some(RouteName::of(&route));
         self
     }
 }
@@ -90,8 +89,8 @@ struct Armed {
 
 impl Armed {
     /// Deterministic: call k is hit when floor(k·share) steps up, so a share is exact over runs.
-    fn hits_next(&mut self, route: &str) -> bool {
-        if self.fault.route.as_deref().is_some_and(|r| r != route) {
+    fn hits_next(&mut self, route: RouteName) -> bool {
+        if self.fault.route.is_some_and(|r| r != route) {
             return false;
         }
         self.seen += 1;
@@ -135,12 +134,14 @@ impl Faults {
         lock(&self.armed).clear();
     }
 
-    /// Counts a call to the route labelled `route` and returns the fault that hits it, if any.
+    /// Counts a call to `route` and returns the fault that hits it, if any.
     ///
     /// Faults are tried in the order they were armed and the first that takes the call wins;
     /// later ones never see it, so faults sharing a route take different calls.
-    pub fn on_request(&self, route: &str) -> Option<FaultKind> {
-        *lock(&self.counts).entry(route.to_owned()).or_default() += 1;
+    pub fn on_request(&self, route: RouteName) -> Option<FaultKind> {
+        *lock(&self.counts)
+            .entry(route.as_str().to_owned())
+            .or_default() += 1;
         let mut armed = lock(&self.armed);
         let hit = armed
             .iter_mut()
@@ -177,17 +178,17 @@ impl Faults {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::routes::ANY;
+    use crate::route::ANY;
+
+    const ROUTE: RouteName = RouteName::of(&Route::ListThreads);
 
     #[test]
     fn a_counted_fault_hits_the_next_calls_then_disarms() {
         let faults = Faults::default();
         faults.add(Fault::next(FaultKind::Drop, 2));
-        let hits: Vec<bool> = (0..4)
-            .map(|_| faults.on_request("GET /x").is_some())
-            .collect();
+        let hits: Vec<bool> = (0..4).map(|_| faults.on_request(ROUTE).is_some()).collect();
         assert_eq!(hits, [true, true, false, false]);
-        assert_eq!(faults.counts()["GET /x"], 4);
+        assert_eq!(faults.counts()[ROUTE.as_str()], 4);
     }
 
     #[test]
@@ -205,7 +206,7 @@ mod tests {
             )
         });
         let hits = (0..100)
-            .filter(|_| faults.on_request("GET /x").is_some())
+            .filter(|_| faults.on_request(ROUTE).is_some())
             .count();
         assert_eq!(hits, 25);
     }
@@ -220,7 +221,7 @@ mod tests {
         };
         faults.add(every_other(FaultKind::Drop));
         faults.add(every_other(FaultKind::CommitThenDrop));
-        let hits: Vec<Option<FaultKind>> = (0..4).map(|_| faults.on_request("GET /x")).collect();
+        let hits: Vec<Option<FaultKind>> = (0..4).map(|_| faults.on_request(ROUTE)).collect();
         assert_eq!(
             hits,
             [
@@ -233,12 +234,21 @@ mod tests {
     }
 
     #[test]
+    fn a_fault_naming_no_route_of_acs_s_is_refused() {
+        let fault = r#"{"kind": "drop", "route": "POST /chat/thread"}"#;
+        assert!(serde_json::from_str::<Fault>(fault).is_err());
+        let fault = r#"{"kind": "drop", "route": "POST /chat/threads"}"#;
+        assert!(serde_json::from_str::<Fault>(fault).is_ok());
+    }
+
+    #[test]
     fn a_route_fault_leaves_other_routes_alone() {
         let faults = Faults::default();
         faults.add(Fault::next(FaultKind::Drop, 1).on(Route::CreateThread));
-        let get = Route::GetThread { thread_id: ANY }.label();
+        let get = RouteName::of(&Route::GetThread { thread_id: ANY });
+        let create = RouteName::of(&Route::CreateThread);
         assert!(faults.on_request(get).is_none());
-        assert!(faults.on_request(Route::CreateThread.label()).is_some());
-        assert!(faults.on_request(Route::CreateThread.label()).is_none());
+        assert!(faults.on_request(create).is_some());
+        assert!(faults.on_request(create).is_none());
     }
 }

@@ -6,8 +6,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::lock;
-use crate::routes::Route;
+use crate::lock::lock;
+use crate::route::Route;
 
 /// At most `calls` within `per`, counted per scope.
 #[derive(Debug, Clone, Copy)]
@@ -129,7 +129,7 @@ impl Limits {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::routes::ANY;
+    use crate::route::ANY;
 
     #[test]
     fn sends_past_ten_in_ten_seconds_to_one_thread_wait_for_the_oldest_to_leave() {

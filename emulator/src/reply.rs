@@ -7,7 +7,7 @@ use hyper::StatusCode;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use serde_json::{Value, json};
 
-use crate::store::Failure;
+use crate::failure::Failure;
 
 /// The body type every emulator response uses.
 pub type Reply = Response<Full<Bytes>>;

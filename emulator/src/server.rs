@@ -148,7 +148,10 @@ impl Emulator {
 
     /// The latest ACS calls served, oldest first.
     pub fn journal(&self) -> Vec<crate::routes::Served> {
-        crate::lock(&self.shared.journal).iter().cloned().collect()
+        crate::lock::lock(&self.shared.journal)
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// Its rate limits, to switch on or off.

@@ -7,11 +7,13 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::Shared;
 use super::request::Call;
-use super::{Route, Shared};
 use crate::eventgrid::{self, MessageEvent, ThreadEvent};
+use crate::failure::Failure;
 use crate::reply::{self, Reply};
-use crate::store::{Failure, Listing, NewMessage, NewParticipant, Store};
+use crate::route::Route;
+use crate::store::{Listing, NewMessage, NewParticipant, Store};
 use crate::wire;
 
 /// Page size when a list call names none.
@@ -29,6 +31,15 @@ struct User {
     id: String,
 }
 
+impl Identifier {
+    /// The raw id, from `rawId` or else the user variant.
+    fn into_id(self) -> Result<String, Failure> {
+        self.raw_id
+            .or(self.communication_user.map(|u| u.id))
+            .ok_or_else(|| Failure::BadRequest("Identifier format is invalid ().".into()))
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Participant {
@@ -39,14 +50,7 @@ struct Participant {
 
 impl Participant {
     fn into_new(self) -> Result<NewParticipant, Failure> {
-        let id = self
-            .communication_identifier
-            .raw_id
-            .or(self
-                .communication_identifier
-                .communication_user
-                .map(|u| u.id))
-            .ok_or_else(|| Failure::BadRequest("Identifier format is invalid ().".into()))?;
+        let id = self.communication_identifier.into_id()?;
         let share_history_time = self
             .share_history_time
             .map(|t| {
@@ -105,293 +109,285 @@ struct UpdateMessage {
     metadata: Option<serde_json::Map<String, Value>>,
 }
 
+/// One chat call: who makes it, on what, with the store locked for it.
+struct Chat<'a> {
+    shared: &'a Shared,
+    call: &'a Call,
+    caller: &'a str,
+    store: &'a mut Store,
+}
+
 /// Serves a chat route as the user the bearer token names.
 pub fn serve(shared: &Shared, call: &Call, route: Route<'_>) -> Result<Reply, Failure> {
     let token = call.bearer().ok_or(Failure::Unauthorized)?;
     let mut store = shared.store();
     let caller = store.authenticate(token)?;
-    let caller = caller.as_str();
-    shared.admit(&route, caller)?;
+    shared.admit(&route, &caller)?;
+    let mut chat = Chat {
+        shared,
+        call,
+        caller: &caller,
+        store: &mut store,
+    };
     match route {
-        Route::CreateThread => create_thread(shared, &mut store, call, caller),
-        Route::ListThreads => {
-            let (skip, size) = (skip(call)?, page_size(call)?);
-            let page = store.list_threads(caller, skip, size);
-            Ok(listing(shared, call, "skip", size, &page, |t| {
-                wire::thread_item(t)
-            }))
-        }
-        Route::UpdateThread { thread_id } => {
-            let request: UpdateThread = call.json_body()?;
-            let topic = request.topic.unwrap_or_default();
-            store.update_topic(caller, thread_id, &topic)?;
-            let details = json!({"properties": {"topic": topic}, "metadata": {}});
-            thread_event(
-                shared,
-                &store,
-                thread_id,
-                ThreadEvent::PropertiesUpdated,
-                caller,
-                details,
-            );
-            Ok(reply::empty(StatusCode::NO_CONTENT))
-        }
-        Route::DeleteThread { thread_id } => {
-            store.delete_thread(caller, thread_id)?;
-            thread_event(
-                shared,
-                &store,
-                thread_id,
-                ThreadEvent::Deleted,
-                caller,
-                json!({}),
-            );
-            Ok(reply::empty(StatusCode::NO_CONTENT))
-        }
-        Route::RemoveParticipant { thread_id } => {
-            let removed: Identifier = call.json_body()?;
-            let removed = removed
-                .raw_id
-                .or(removed.communication_user.map(|u| u.id))
-                .ok_or_else(|| Failure::BadRequest("Identifier format is invalid ().".into()))?;
-            store.remove_participant(caller, thread_id, &removed)?;
-            let details = json!({"participantRemoved": {"communicationIdentifier": wire::identifier(&removed)}});
-            thread_event(
-                shared,
-                &store,
-                thread_id,
-                ThreadEvent::ParticipantRemoved,
-                caller,
-                details,
-            );
-            Ok(reply::empty(StatusCode::NO_CONTENT))
-        }
-        Route::UpdateMessage {
-            thread_id,
-            message_id,
-        } => {
-            let request: UpdateMessage = call.json_body()?;
-            store.update_message(
-                caller,
-                thread_id,
-                message_id,
-                request.content,
-                request.metadata,
-            )?;
-            message_event(
-                shared,
-                &store,
-                caller,
-                thread_id,
-                message_id,
-                MessageEvent::Edited,
-            )?;
-            Ok(reply::empty(StatusCode::NO_CONTENT))
-        }
-        Route::SendTyping { thread_id } => {
-            store.typing(caller, thread_id)?;
-            Ok(reply::empty(StatusCode::OK))
-        }
-        Route::GetThread { thread_id } => Ok(reply::json(
-            StatusCode::OK,
-            &wire::thread(store.get_thread(caller, thread_id)?),
-        )),
-        Route::ListParticipants { thread_id } => {
-            let (skip, size) = (skip(call)?, page_size(call)?);
-            let page = store.list_participants(caller, thread_id, skip, size)?;
-            Ok(listing(shared, call, "skip", size, &page, |p| {
-                wire::participant(p)
-            }))
-        }
-        Route::AddParticipants { thread_id } => {
-            let request: AddParticipants = call.json_body()?;
-            let added = participants(request.participants)?;
-            let refused = store.add_participants(caller, thread_id, added.clone())?;
-            for participant in added.iter().filter(|p| !refused.contains(&p.id)) {
-                let details = json!({"participantAdded": {
-                    "communicationIdentifier": wire::identifier(&participant.id),
-                    "displayName": participant.display_name,
-                }});
-                thread_event(
-                    shared,
-                    &store,
-                    thread_id,
-                    ThreadEvent::ParticipantAdded,
-                    caller,
-                    details,
-                );
-            }
-            let body = if refused.is_empty() {
-                json!({})
-            } else {
-                let refused: Vec<Value> = refused
-                    .iter()
-                    .map(|id| wire::refused_participant(id))
-                    .collect();
-                json!({"invalidParticipants": refused})
-            };
-            Ok(reply::json(StatusCode::CREATED, &body))
-        }
-        Route::SendMessage { thread_id } => {
-            send_message(shared, &mut store, call, caller, thread_id)
-        }
-        Route::ListMessages { thread_id } => {
-            let size = page_size(call)?;
-            let before = call
-                .query
-                .get("syncState")
-                .map(|state| i64::from_str_radix(state, 16))
-                .transpose()
-                .map_err(|_| Failure::BadRequest("SyncState is invalid.".into()))?;
-            let start = call
-                .query
-                .get("startTime")
-                .map(|raw| OffsetDateTime::parse(raw, &Rfc3339))
-                .transpose()
-                .map_err(|_| Failure::BadRequest("StartTime is invalid.".into()))?;
-            let page = store.list_messages(caller, thread_id, before, start, size)?;
-            Ok(listing(shared, call, "syncState", size, &page, |m| {
-                wire::message(m)
-            }))
-        }
+        Route::CreateThread => chat.create_thread(),
+        Route::ListThreads => chat.list_threads(),
+        Route::GetThread { thread_id } => chat.get_thread(thread_id),
+        Route::UpdateThread { thread_id } => chat.update_thread(thread_id),
+        Route::DeleteThread { thread_id } => chat.delete_thread(thread_id),
+        Route::ListParticipants { thread_id } => chat.list_participants(thread_id),
+        Route::AddParticipants { thread_id } => chat.add_participants(thread_id),
+        Route::RemoveParticipant { thread_id } => chat.remove_participant(thread_id),
+        Route::SendMessage { thread_id } => chat.send_message(thread_id),
+        Route::ListMessages { thread_id } => chat.list_messages(thread_id),
         Route::GetMessage {
             thread_id,
             message_id,
-        } => Ok(reply::json(
-            StatusCode::OK,
-            &wire::message(store.get_message(caller, thread_id, message_id)?),
-        )),
+        } => chat.get_message(thread_id, message_id),
+        Route::UpdateMessage {
+            thread_id,
+            message_id,
+        } => chat.update_message(thread_id, message_id),
         Route::DeleteMessage {
             thread_id,
             message_id,
-        } => {
-            store.delete_message(caller, thread_id, message_id)?;
-            message_event(
-                shared,
-                &store,
-                caller,
-                thread_id,
-                message_id,
-                MessageEvent::Deleted,
-            )?;
-            Ok(reply::empty(StatusCode::NO_CONTENT))
-        }
-        Route::ListReadReceipts { thread_id } => {
-            let (skip, size) = (skip(call)?, page_size(call)?);
-            let page = store.list_read_receipts(caller, thread_id, skip, size)?;
-            Ok(listing(shared, call, "skip", size, &page, |r| {
-                wire::receipt(*r)
-            }))
-        }
-        Route::SendReadReceipt { thread_id } => {
-            let request: ReadReceipt = call.json_body()?;
-            let message_id = request
-                .chat_message_id
-                .ok_or_else(|| Failure::BadRequest("ChatMessageId is required.".into()))?;
-            store.send_read_receipt(caller, thread_id, &message_id)?;
-            Ok(reply::empty(StatusCode::OK))
-        }
-        _ => Err(Failure::NotFound),
+        } => chat.delete_message(thread_id, message_id),
+        Route::SendTyping { thread_id } => chat.send_typing(thread_id),
+        Route::ListReadReceipts { thread_id } => chat.list_read_receipts(thread_id),
+        Route::SendReadReceipt { thread_id } => chat.send_read_receipt(thread_id),
+        Route::CreateIdentity
+        | Route::DeleteIdentity { .. }
+        | Route::IssueToken { .. }
+        | Route::RevokeTokens { .. } => Err(Failure::NotFound),
     }
 }
 
-fn create_thread(
-    shared: &Shared,
-    store: &mut Store,
-    call: &Call,
-    caller: &str,
-) -> Result<Reply, Failure> {
-    let request: CreateThread = call.json_body()?;
-    let thread = store.create_thread(
-        caller,
-        &request.topic.unwrap_or_default(),
-        participants(request.participants)?,
-        call.header("repeatability-request-id"),
-    )?;
-    let location = format!("chat/threads/{}", encode_segment(&thread.id));
-    let response = reply::json(
-        StatusCode::CREATED,
-        &json!({"chatThread": wire::thread(thread)}),
-    );
-    Ok(with_location(shared, call, response, &location))
-}
+impl Chat<'_> {
+    fn list_threads(&mut self) -> Result<Reply, Failure> {
+        let (skip, size) = (skip(self.call)?, page_size(self.call)?);
+        let page = self.store.list_threads(self.caller, skip, size);
+        Ok(listing(self.shared, self.call, "skip", size, &page, |t| {
+            wire::thread_item(t)
+        }))
+    }
 
-fn send_message(
-    shared: &Shared,
-    store: &mut Store,
-    call: &Call,
-    caller: &str,
-    thread_id: &str,
-) -> Result<Reply, Failure> {
-    let request: SendMessage = call.json_body()?;
-    let kind = match request
-        .kind
-        .as_deref()
-        .unwrap_or("text")
-        .to_ascii_lowercase()
-        .as_str()
-    {
-        "text" => "text",
-        "html" => "html",
-        other => {
-            return Err(Failure::BadRequest(format!(
-                "Message type '{other}' is invalid."
-            )));
+    fn get_thread(&mut self, thread_id: &str) -> Result<Reply, Failure> {
+        let thread = self.store.get_thread(self.caller, thread_id)?;
+        Ok(reply::json(StatusCode::OK, &wire::thread(thread)))
+    }
+
+    fn update_thread(&mut self, thread_id: &str) -> Result<Reply, Failure> {
+        let request: UpdateThread = self.call.json_body()?;
+        let topic = request.topic.unwrap_or_default();
+        self.store.update_topic(self.caller, thread_id, &topic)?;
+        let details = json!({"properties": {"topic": topic}, "metadata": {}});
+        self.thread_event(thread_id, ThreadEvent::PropertiesUpdated, details);
+        Ok(reply::empty(StatusCode::NO_CONTENT))
+    }
+
+    fn delete_thread(&mut self, thread_id: &str) -> Result<Reply, Failure> {
+        self.store.delete_thread(self.caller, thread_id)?;
+        self.thread_event(thread_id, ThreadEvent::Deleted, json!({}));
+        Ok(reply::empty(StatusCode::NO_CONTENT))
+    }
+
+    fn list_participants(&mut self, thread_id: &str) -> Result<Reply, Failure> {
+        let (skip, size) = (skip(self.call)?, page_size(self.call)?);
+        let page = self
+            .store
+            .list_participants(self.caller, thread_id, skip, size)?;
+        Ok(listing(self.shared, self.call, "skip", size, &page, |p| {
+            wire::participant(p)
+        }))
+    }
+
+    fn add_participants(&mut self, thread_id: &str) -> Result<Reply, Failure> {
+        let request: AddParticipants = self.call.json_body()?;
+        let added = participants(request.participants)?;
+        let refused = self
+            .store
+            .add_participants(self.caller, thread_id, added.clone())?;
+        for participant in added.iter().filter(|p| !refused.contains(&p.id)) {
+            let details = json!({"participantAdded": {
+                "communicationIdentifier": wire::identifier(&participant.id),
+                "displayName": participant.display_name,
+            }});
+            self.thread_event(thread_id, ThreadEvent::ParticipantAdded, details);
         }
-    };
-    let id = store.send_message(
-        caller,
-        thread_id,
-        NewMessage {
-            content: request.content.unwrap_or_default(),
-            kind,
-            sender_display_name: request.sender_display_name,
-            metadata: request.metadata,
-        },
-    )?;
-    message_event(
-        shared,
-        store,
-        caller,
-        thread_id,
-        &id.to_string(),
-        MessageEvent::Received,
-    )?;
-    let location = format!("chat/threads/{}/messages/{id}", encode_segment(thread_id));
-    let response = reply::json(StatusCode::CREATED, &json!({"id": id}));
-    Ok(with_location(shared, call, response, &location))
-}
+        let body = if refused.is_empty() {
+            json!({})
+        } else {
+            let refused: Vec<Value> = refused
+                .iter()
+                .map(|id| wire::refused_participant(id))
+                .collect();
+            json!({"invalidParticipants": refused})
+        };
+        Ok(reply::json(StatusCode::CREATED, &body))
+    }
 
-/// Publishes a thread-level event about `thread_id`, which the store holds.
-fn thread_event(
-    shared: &Shared,
-    store: &Store,
-    thread_id: &str,
-    event: ThreadEvent,
-    actor: &str,
-    details: Value,
-) {
-    let created_on = store
-        .thread_created_on(thread_id)
-        .unwrap_or_else(OffsetDateTime::now_utc);
-    let change = eventgrid::thread_change(thread_id, created_on, event, actor, details);
-    shared.events.publish(change);
-}
+    fn remove_participant(&mut self, thread_id: &str) -> Result<Reply, Failure> {
+        let removed: Identifier = self.call.json_body()?;
+        let removed = removed.into_id()?;
+        self.store
+            .remove_participant(self.caller, thread_id, &removed)?;
+        let details = json!({"participantRemoved": {
+            "communicationIdentifier": wire::identifier(&removed),
+        }});
+        self.thread_event(thread_id, ThreadEvent::ParticipantRemoved, details);
+        Ok(reply::empty(StatusCode::NO_CONTENT))
+    }
 
-/// Publishes a message event for a message as it now is.
-fn message_event(
-    shared: &Shared,
-    store: &Store,
-    caller: &str,
-    thread_id: &str,
-    message_id: &str,
-    event: MessageEvent,
-) -> Result<(), Failure> {
-    let message = store.get_message(caller, thread_id, message_id)?;
-    shared
-        .events
-        .publish(eventgrid::message_change(thread_id, message, event));
-    Ok(())
+    fn list_messages(&mut self, thread_id: &str) -> Result<Reply, Failure> {
+        let size = page_size(self.call)?;
+        let before = self
+            .call
+            .query
+            .get("syncState")
+            .map(|state| i64::from_str_radix(state, 16))
+            .transpose()
+            .map_err(|_| Failure::BadRequest("SyncState is invalid.".into()))?;
+        let start = self
+            .call
+            .query
+            .get("startTime")
+            .map(|raw| OffsetDateTime::parse(raw, &Rfc3339))
+            .transpose()
+            .map_err(|_| Failure::BadRequest("StartTime is invalid.".into()))?;
+        let page = self
+            .store
+            .list_messages(self.caller, thread_id, before, start, size)?;
+        Ok(listing(
+            self.shared,
+            self.call,
+            "syncState",
+            size,
+            &page,
+            |m| wire::message(m),
+        ))
+    }
+
+    fn get_message(&mut self, thread_id: &str, message_id: &str) -> Result<Reply, Failure> {
+        let message = self.store.get_message(self.caller, thread_id, message_id)?;
+        Ok(reply::json(StatusCode::OK, &wire::message(message)))
+    }
+
+    fn update_message(&mut self, thread_id: &str, message_id: &str) -> Result<Reply, Failure> {
+        let request: UpdateMessage = self.call.json_body()?;
+        self.store.update_message(
+            self.caller,
+            thread_id,
+            message_id,
+            request.content,
+            request.metadata,
+        )?;
+        self.message_event(thread_id, message_id, MessageEvent::Edited)?;
+        Ok(reply::empty(StatusCode::NO_CONTENT))
+    }
+
+    fn delete_message(&mut self, thread_id: &str, message_id: &str) -> Result<Reply, Failure> {
+        self.store
+            .delete_message(self.caller, thread_id, message_id)?;
+        self.message_event(thread_id, message_id, MessageEvent::Deleted)?;
+        Ok(reply::empty(StatusCode::NO_CONTENT))
+    }
+
+    fn send_typing(&mut self, thread_id: &str) -> Result<Reply, Failure> {
+        self.store.typing(self.caller, thread_id)?;
+        Ok(reply::empty(StatusCode::OK))
+    }
+
+    fn list_read_receipts(&mut self, thread_id: &str) -> Result<Reply, Failure> {
+        let (skip, size) = (skip(self.call)?, page_size(self.call)?);
+        let page = self
+            .store
+            .list_read_receipts(self.caller, thread_id, skip, size)?;
+        Ok(listing(self.shared, self.call, "skip", size, &page, |r| {
+            wire::receipt(*r)
+        }))
+    }
+
+    fn send_read_receipt(&mut self, thread_id: &str) -> Result<Reply, Failure> {
+        let request: ReadReceipt = self.call.json_body()?;
+        let message_id = request
+            .chat_message_id
+            .ok_or_else(|| Failure::BadRequest("ChatMessageId is required.".into()))?;
+        self.store
+            .send_read_receipt(self.caller, thread_id, &message_id)?;
+        Ok(reply::empty(StatusCode::OK))
+    }
+    fn create_thread(&mut self) -> Result<Reply, Failure> {
+        let request: CreateThread = self.call.json_body()?;
+        let thread = self.store.create_thread(
+            self.caller,
+            &request.topic.unwrap_or_default(),
+            participants(request.participants)?,
+            self.call.header("repeatability-request-id"),
+        )?;
+        let location = format!("chat/threads/{}", encode_segment(&thread.id));
+        let response = reply::json(
+            StatusCode::CREATED,
+            &json!({"chatThread": wire::thread(thread)}),
+        );
+        Ok(with_location(self.shared, self.call, response, &location))
+    }
+
+    fn send_message(&mut self, thread_id: &str) -> Result<Reply, Failure> {
+        let request: SendMessage = self.call.json_body()?;
+        let kind = match request
+            .kind
+            .as_deref()
+            .unwrap_or("text")
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "text" => "text",
+            "html" => "html",
+            other => {
+                return Err(Failure::BadRequest(format!(
+                    "Message type '{other}' is invalid."
+                )));
+            }
+        };
+        let id = self.store.send_message(
+            self.caller,
+            thread_id,
+            NewMessage {
+                content: request.content.unwrap_or_default(),
+                kind,
+                sender_display_name: request.sender_display_name,
+                metadata: request.metadata,
+            },
+        )?;
+        self.message_event(thread_id, &id, MessageEvent::Received)?;
+        let location = format!("chat/threads/{}/messages/{id}", encode_segment(thread_id));
+        let response = reply::json(StatusCode::CREATED, &json!({"id": id}));
+        Ok(with_location(self.shared, self.call, response, &location))
+    }
+
+    /// Publishes a thread-level event by the caller about `thread_id`, which the store holds.
+    fn thread_event(&self, thread_id: &str, event: ThreadEvent, details: Value) {
+        let created_on = self
+            .store
+            .thread_created_on(thread_id)
+            .unwrap_or_else(OffsetDateTime::now_utc);
+        let change = eventgrid::thread_change(thread_id, created_on, event, self.caller, details);
+        self.shared.events.publish(change);
+    }
+
+    /// Publishes a message event for a message as it now is.
+    fn message_event(
+        &self,
+        thread_id: &str,
+        message_id: &str,
+        event: MessageEvent,
+    ) -> Result<(), Failure> {
+        let message = self.store.get_message(self.caller, thread_id, message_id)?;
+        self.shared
+            .events
+            .publish(eventgrid::message_change(thread_id, message, event));
+        Ok(())
+    }
 }
 
 /// Adds the absolute `Location` of a created resource, on the host the client called.

@@ -6,10 +6,12 @@ use serde::Deserialize;
 use serde_json::json;
 use time::OffsetDateTime;
 
+use super::Shared;
 use super::request::Call;
-use super::{Route, Shared};
+use crate::failure::Failure;
 use crate::reply::{self, Reply};
-use crate::store::{self, Failure, Store};
+use crate::route::Route;
+use crate::store::{self, Store};
 use crate::wire;
 
 /// How far `x-ms-date` may be from the emulator's clock.

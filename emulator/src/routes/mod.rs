@@ -15,13 +15,15 @@ use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard};
 
 use hyper::body::Incoming;
-use hyper::{Method, Request, StatusCode};
+use hyper::{Request, StatusCode};
 
+use crate::failure::Failure;
 use crate::faults::{FaultKind, Faults};
 use crate::limits::Limits;
-use crate::lock;
+use crate::lock::lock;
 use crate::reply::{self, Reply};
-use crate::store::{Failure, Store};
+use crate::route::{Route, RouteName};
+use crate::store::Store;
 use request::{Call, Undecodable};
 
 /// Everything a request handler needs.
@@ -75,176 +77,6 @@ impl std::fmt::Display for Dropped {
 }
 
 impl std::error::Error for Dropped {}
-
-/// Stands for any id in a [`Route`] built to name a route for counts and faults, which are kept
-/// per route, not per id.
-pub const ANY: &str = "*";
-
-/// Every ACS route the emulator serves, with the ids the path captured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route<'a> {
-    CreateIdentity,
-    DeleteIdentity {
-        user_id: &'a str,
-    },
-    IssueToken {
-        user_id: &'a str,
-    },
-    RevokeTokens {
-        user_id: &'a str,
-    },
-    CreateThread,
-    ListThreads,
-    GetThread {
-        thread_id: &'a str,
-    },
-    UpdateThread {
-        thread_id: &'a str,
-    },
-    DeleteThread {
-        thread_id: &'a str,
-    },
-    ListParticipants {
-        thread_id: &'a str,
-    },
-    AddParticipants {
-        thread_id: &'a str,
-    },
-    ListMessages {
-        thread_id: &'a str,
-    },
-    SendMessage {
-        thread_id: &'a str,
-    },
-    GetMessage {
-        thread_id: &'a str,
-        message_id: &'a str,
-    },
-    UpdateMessage {
-        thread_id: &'a str,
-        message_id: &'a str,
-    },
-    DeleteMessage {
-        thread_id: &'a str,
-        message_id: &'a str,
-    },
-    RemoveParticipant {
-        thread_id: &'a str,
-    },
-    SendTyping {
-        thread_id: &'a str,
-    },
-    ListReadReceipts {
-        thread_id: &'a str,
-    },
-    SendReadReceipt {
-        thread_id: &'a str,
-    },
-}
-
-impl<'a> Route<'a> {
-    /// The route a method and decoded path segments name, if any.
-    pub fn parse(method: &Method, segments: &'a [String]) -> Option<Self> {
-        let s: Vec<&str> = segments.iter().map(String::as_str).collect();
-        let route = match (method, s.as_slice()) {
-            (&Method::POST, &["identities"]) => Self::CreateIdentity,
-            (&Method::DELETE, &["identities", user_id]) => Self::DeleteIdentity { user_id },
-            (&Method::POST, &["identities", user_id, ":issueAccessToken"]) => {
-                Self::IssueToken { user_id }
-            }
-            (&Method::POST, &["identities", user_id, ":revokeAccessTokens"]) => {
-                Self::RevokeTokens { user_id }
-            }
-            (&Method::POST, &["chat", "threads"]) => Self::CreateThread,
-            (&Method::GET, &["chat", "threads"]) => Self::ListThreads,
-            (&Method::PATCH, &["chat", "threads", thread_id]) => Self::UpdateThread { thread_id },
-            (&Method::DELETE, &["chat", "threads", thread_id]) => Self::DeleteThread { thread_id },
-            (&Method::POST, &["chat", "threads", thread_id, "participants", ":remove"]) => {
-                Self::RemoveParticipant { thread_id }
-            }
-            (&Method::PATCH, &["chat", "threads", thread_id, "messages", message_id]) => {
-                Self::UpdateMessage {
-                    thread_id,
-                    message_id,
-                }
-            }
-            (&Method::POST, &["chat", "threads", thread_id, "typing"]) => {
-                Self::SendTyping { thread_id }
-            }
-            (&Method::GET, &["chat", "threads", thread_id]) => Self::GetThread { thread_id },
-            (&Method::GET, &["chat", "threads", thread_id, "participants"]) => {
-                Self::ListParticipants { thread_id }
-            }
-            (&Method::POST, &["chat", "threads", thread_id, "participants", ":add"]) => {
-                Self::AddParticipants { thread_id }
-            }
-            (&Method::GET, &["chat", "threads", thread_id, "messages"]) => {
-                Self::ListMessages { thread_id }
-            }
-            (&Method::POST, &["chat", "threads", thread_id, "messages"]) => {
-                Self::SendMessage { thread_id }
-            }
-            (&Method::GET, &["chat", "threads", thread_id, "messages", message_id]) => {
-                Self::GetMessage {
-                    thread_id,
-                    message_id,
-                }
-            }
-            (&Method::DELETE, &["chat", "threads", thread_id, "messages", message_id]) => {
-                Self::DeleteMessage {
-                    thread_id,
-                    message_id,
-                }
-            }
-            (&Method::GET, &["chat", "threads", thread_id, "readReceipts"]) => {
-                Self::ListReadReceipts { thread_id }
-            }
-            (&Method::POST, &["chat", "threads", thread_id, "readReceipts"]) => {
-                Self::SendReadReceipt { thread_id }
-            }
-            _ => return None,
-        };
-        Some(route)
-    }
-
-    /// The label counts and faults are kept under, the same for every id, e.g.
-    /// `GET /chat/threads/{threadId}/messages`.
-    pub fn label(&self) -> &'static str {
-        match self {
-            Self::CreateIdentity => "POST /identities",
-            Self::DeleteIdentity { .. } => "DELETE /identities/{id}",
-            Self::IssueToken { .. } => "POST /identities/{id}/:issueAccessToken",
-            Self::RevokeTokens { .. } => "POST /identities/{id}/:revokeAccessTokens",
-            Self::CreateThread => "POST /chat/threads",
-            Self::ListThreads => "GET /chat/threads",
-            Self::UpdateThread { .. } => "PATCH /chat/threads/{threadId}",
-            Self::DeleteThread { .. } => "DELETE /chat/threads/{threadId}",
-            Self::RemoveParticipant { .. } => "POST /chat/threads/{threadId}/participants/:remove",
-            Self::UpdateMessage { .. } => "PATCH /chat/threads/{threadId}/messages/{messageId}",
-            Self::SendTyping { .. } => "POST /chat/threads/{threadId}/typing",
-            Self::GetThread { .. } => "GET /chat/threads/{threadId}",
-            Self::ListParticipants { .. } => "GET /chat/threads/{threadId}/participants",
-            Self::AddParticipants { .. } => "POST /chat/threads/{threadId}/participants/:add",
-            Self::ListMessages { .. } => "GET /chat/threads/{threadId}/messages",
-            Self::SendMessage { .. } => "POST /chat/threads/{threadId}/messages",
-            Self::GetMessage { .. } => "GET /chat/threads/{threadId}/messages/{messageId}",
-            Self::DeleteMessage { .. } => "DELETE /chat/threads/{threadId}/messages/{messageId}",
-            Self::ListReadReceipts { .. } => "GET /chat/threads/{threadId}/readReceipts",
-            Self::SendReadReceipt { .. } => "POST /chat/threads/{threadId}/readReceipts",
-        }
-    }
-
-    /// Identity routes are signed with the access key; chat routes carry a user token.
-    fn is_identity(&self) -> bool {
-        matches!(
-            self,
-            Self::CreateIdentity
-                | Self::DeleteIdentity { .. }
-                | Self::IssueToken { .. }
-                | Self::RevokeTokens { .. }
-        )
-    }
-}
 
 /// Serves one request.
 pub async fn handle(shared: &Shared, request: Request<Incoming>) -> Result<Reply, Dropped> {
@@ -306,7 +138,7 @@ fn correlation_vector() -> String {
 }
 
 async fn serve(shared: &Shared, call: &Call, route: Route<'_>) -> Result<Reply, Dropped> {
-    let fault = shared.faults.on_request(route.label());
+    let fault = shared.faults.on_request(RouteName::of(&route));
     match fault {
         Some(FaultKind::Drop) => return Err(Dropped),
         Some(FaultKind::Status {

@@ -10,7 +10,7 @@ use hyper::{Method, Request};
 use percent_encoding::percent_decode_str;
 use serde::Deserialize;
 
-use crate::store::Failure;
+use crate::failure::Failure;
 
 /// Largest request body the emulator reads.
 const MAX_BODY: usize = 1024 * 1024;

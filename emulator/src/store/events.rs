@@ -1,0 +1,65 @@
+//! The changes ACS records in a thread as system messages.
+
+use super::Store;
+use super::messages::{Content, MessageDraft};
+use super::threads::Participant;
+
+/// A change ACS records in the thread as a system message.
+#[derive(Debug, Clone)]
+pub enum Event {
+    ParticipantAdded {
+        participants: Vec<Participant>,
+        initiator: String,
+    },
+    TopicUpdated {
+        topic: String,
+        initiator: String,
+    },
+    ParticipantRemoved {
+        participants: Vec<Participant>,
+        initiator: String,
+    },
+}
+
+impl Event {
+    /// The message `type` ACS gives it.
+    pub(super) fn kind(&self) -> &'static str {
+        match self {
+            Self::ParticipantAdded { .. } => "participantAdded",
+            Self::TopicUpdated { .. } => "topicUpdated",
+            Self::ParticipantRemoved { .. } => "participantRemoved",
+        }
+    }
+}
+
+impl Store {
+    /// Records a system event in the thread.
+    pub(super) fn push_event(&mut self, thread_id: &str, event: Event) -> i64 {
+        let draft = MessageDraft {
+            kind: event.kind(),
+            content: Content::Event(event),
+            sender: None,
+            sender_display_name: None,
+            metadata: None,
+        };
+        self.push_message(thread_id, draft)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::conversation;
+
+    #[test]
+    fn a_new_thread_records_who_was_added_and_its_topic_and_a_rename_records_the_new_one() {
+        let (mut store, alice, bob, thread) = conversation();
+        store.update_topic(&bob, &thread, "Renamed").unwrap();
+        let listed = store
+            .list_messages(&alice, &thread, None, None, 10)
+            .unwrap()
+            .items;
+        let kinds: Vec<&str> = listed.iter().rev().map(|m| m.kind).collect();
+        assert_eq!(kinds, ["participantAdded", "topicUpdated", "topicUpdated"]);
+        assert!(listed.iter().all(|m| m.sender.is_none()), "system messages");
+    }
+}
