@@ -6,7 +6,8 @@
 
 use lambda_http::{Body, Request, Response};
 
-use super::endpoint::{Endpoint, Spec, handle};
+use super::endpoint::{Endpoint, handle};
+use super::spec::Spec;
 use super::state::AppState;
 use super::telemetry::{RequestIds, Timing};
 

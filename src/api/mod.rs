@@ -1,6 +1,6 @@
 //! The HTTP edge: one module per function under [`endpoints`] (and the one table of them), and
 //! the machinery they share: the [`Endpoint`] shape and the path that serves it
-//! ([`endpoint`]), who is calling ([`caller`]), reading requests ([`input`]), the state built
+//! ([`endpoint`]), what each function is and needs ([`spec`]), who is calling ([`caller`]), reading requests ([`input`]), the state built
 //! once per container ([`state`]), the one place errors become responses ([`errors`]), and
 //! what each request leaves behind ([`telemetry`]).
 //!
@@ -12,11 +12,13 @@ pub mod endpoint;
 pub mod endpoints;
 pub mod errors;
 pub mod input;
+pub mod spec;
 pub mod state;
 pub mod telemetry;
 
 pub use caller::{Auth, Caller, Who};
-pub use endpoint::{AdminKey, Answer, Endpoint, Method, Needs, Spec, handle, run};
+pub use endpoint::{Answer, Endpoint, handle, run};
 pub use endpoints::{Function, specs};
 pub use errors::ApiError;
+pub use spec::{AdminKey, Method, Needs, Spec};
 pub use state::{AppState, InitError};

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
-use super::endpoint::Needs;
 use super::errors::ApiError;
+use super::spec::Needs;
 use crate::acs::identity::AccessToken;
 use crate::acs::{AcsError, AcsHttp, BearerToken, ChatClient, IdentityClient, ThreadId, UserId};
 use crate::config::{Config, ConfigError};

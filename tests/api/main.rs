@@ -13,4 +13,5 @@ mod hostile;
 mod observability;
 mod realtime;
 mod secrets;
+mod table;
 mod trusted;

@@ -3,21 +3,14 @@ the Rust suites' traffic (logged at debug), nor in any answer except where handi
 the point (`create_users`' and `refresh_token`'s 200)."""
 
 import json
-import os
 import re
-from pathlib import Path
 
-import pytest
+from recorded import recorded
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 TOKEN_ISSUERS = {"create_users", "refresh_token"}
 
 
-def recorded(name):
-    folder = os.environ.get("API_TEST_RECORD")
-    if not folder or not (Path(folder) / name).exists():
-        pytest.fail("API_TEST_RECORD must name the folder the Rust suites recorded into (scripts/test sets it)")
-    return (Path(folder) / name).read_text()
 
 
 def secrets():

@@ -1,8 +1,6 @@
 //! The changes ACS records in a thread as system messages.
 
-use super::Store;
-use super::messages::{Content, MessageDraft};
-use super::threads::Participant;
+use super::participants::Participant;
 
 /// A change ACS records in the thread as a system message.
 #[derive(Debug, Clone)]
@@ -29,20 +27,6 @@ impl Event {
             Self::TopicUpdated { .. } => "topicUpdated",
             Self::ParticipantRemoved { .. } => "participantRemoved",
         }
-    }
-}
-
-impl Store {
-    /// Records a system event in the thread.
-    pub(super) fn push_event(&mut self, thread_id: &str, event: Event) -> i64 {
-        let draft = MessageDraft {
-            kind: event.kind(),
-            content: Content::Event(event),
-            sender: None,
-            sender_display_name: None,
-            metadata: None,
-        };
-        self.push_message(thread_id, draft)
     }
 }
 

@@ -50,6 +50,18 @@ pub(super) struct MessageDraft {
 }
 
 impl Store {
+    /// Records a system event in the thread.
+    pub(super) fn push_event(&mut self, thread_id: &str, event: Event) -> i64 {
+        let draft = MessageDraft {
+            kind: event.kind(),
+            content: Content::Event(event),
+            sender: None,
+            sender_display_name: None,
+            metadata: None,
+        };
+        self.push_message(thread_id, draft)
+    }
+
     pub(super) fn next_message_id(&mut self) -> (i64, OffsetDateTime) {
         let now = OffsetDateTime::now_utc();
         let ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;

@@ -12,13 +12,15 @@ use time::OffsetDateTime;
 mod events;
 mod identities;
 mod messages;
+mod participants;
 mod receipts;
 mod threads;
 
 pub use events::Event;
 pub use messages::{Content, Message, NewMessage};
+pub use participants::{NewParticipant, Participant};
 pub use receipts::Receipt;
-pub use threads::{NewParticipant, Participant, Thread};
+pub use threads::Thread;
 
 /// Limits ACS documents.
 pub const MAX_PARTICIPANTS: usize = 250;

@@ -8,17 +8,10 @@ use time::OffsetDateTime;
 
 use super::events::Event;
 use super::messages::Message;
+use super::participants::{NewParticipant, Participant};
 use super::receipts::Receipt;
 use super::{Listing, MAX_BATCH, MAX_PARTICIPANTS, Store, epoch, page, whole_seconds};
 use crate::failure::Failure;
-
-/// A member of a thread.
-#[derive(Debug, Clone)]
-pub struct Participant {
-    pub id: String,
-    pub display_name: Option<String>,
-    pub share_history_time: OffsetDateTime,
-}
 
 /// A chat thread and everything in it.
 #[derive(Debug)]
@@ -35,14 +28,6 @@ pub struct Thread {
     pub(super) former: Vec<String>,
     pub(super) messages: Vec<Message>,
     pub(super) receipts: BTreeMap<String, Receipt>,
-}
-
-/// A participant as a request names it.
-#[derive(Clone)]
-pub struct NewParticipant {
-    pub id: String,
-    pub display_name: Option<String>,
-    pub share_history_time: Option<OffsetDateTime>,
 }
 
 impl Store {

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::json;
 
-use crate::api::endpoint::{Method, Needs, Spec};
+use crate::api::spec::{Method, Needs, Spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::realtime::eventgrid::{self, Delivery, Update};
 use crate::realtime::{channel, same_secret};

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::api::caller::{self, Caller, Who};
 use crate::api::input::JsonBody;
-use crate::api::endpoint::{Method, Needs, Spec};
+use crate::api::spec::{Method, Needs, Spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::chat::ChatParticipant;
 use crate::acs::{ThreadId, UserId};

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::acs::UserId;
 use crate::acs::chat::ChatParticipant;
 use crate::api::caller::{self, Auth, Caller, Who};
-use crate::api::endpoint::{Method, Needs, Spec};
+use crate::api::spec::{Method, Needs, Spec};
 use crate::api::input::{JsonBody, idempotency_key};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::chat::send::ClientKey;

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::acs::identity::{Scope, UserWithToken};
 use crate::acs::UserId;
-use crate::api::endpoint::{AdminKey, Method, Needs, Spec};
+use crate::api::spec::{AdminKey, Method, Needs, Spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::timestamp::Timestamp;
 

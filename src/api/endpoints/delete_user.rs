@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::api::caller::{self, Caller, Who};
 use crate::api::input::JsonBody;
-use crate::api::endpoint::{AdminKey, Method, Needs, Spec};
+use crate::api::spec::{AdminKey, Method, Needs, Spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::UserId;
 

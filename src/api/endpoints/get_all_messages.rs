@@ -13,7 +13,7 @@ use crate::api::caller::{self, Caller, Who};
 use crate::api::input::{Query, encode_page};
 use crate::chat::history::{history, history_page};
 use crate::chat::view::MessageView;
-use crate::api::endpoint::{Method, Needs, Spec};
+use crate::api::spec::{Method, Needs, Spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::{ThreadId, UserId};
 

@@ -12,7 +12,7 @@ use lambda_http::Request;
 use crate::api::caller::{self, Caller, Who};
 use crate::api::input::Query;
 use crate::chat::sync::{new_by_receipt, new_since};
-use crate::api::endpoint::{Method, Needs, Spec};
+use crate::api::spec::{Method, Needs, Spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::{ThreadId, UserId};
 

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::api::caller::{self, Caller, Who};
 use crate::api::input::Query;
-use crate::api::endpoint::{Method, Needs, Spec};
+use crate::api::spec::{Method, Needs, Spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::{ThreadId, UserId};
 

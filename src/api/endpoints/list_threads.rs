@@ -3,18 +3,18 @@
 //!
 //! Deleted threads are left out. ACS keeps listing a thread for someone who has left it, so
 //! each thread of the page is checked with the caller's token (one small participants read
-//! each, all at once) and those the caller is no longer in are left out too: two sequential
-//! round trips. `next_page` is an opaque cursor to pass back as `page`.
+//! each, a few at a time) and those the caller is no longer in are left out too: two
+//! sequential round trips. `next_page` is an opaque cursor to pass back as `page`.
 
-use futures_util::future::join_all;
 use lambda_http::Request;
 use serde::Serialize;
 
 use crate::api::caller::{self, Caller, Who};
 use crate::api::input::{Query, encode_page};
-use crate::api::endpoint::{Method, Needs, Spec};
+use crate::api::spec::{Method, Needs, Spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::chat::ChatThreadItem;
+use crate::acs::http::fan_out;
 use crate::acs::{AcsError, ThreadId, UserId};
 use crate::timestamp::Timestamp;
 
@@ -87,13 +87,15 @@ impl Endpoint for ListThreads {
             .into_iter()
             .filter(|t| t.deleted_on.is_none())
             .collect();
-        let member = join_all(live.iter().map(|t| async {
-            match chat.probe_participants(&caller.token, &t.id).await {
+        let token = &caller.token;
+        let ids: Vec<ThreadId> = live.iter().map(|t| t.id.clone()).collect();
+        let member = fan_out(ids, |thread| async move {
+            match chat.probe_participants(token, &thread).await {
                 Ok(()) => Ok(true),
                 Err(AcsError::Forbidden(_) | AcsError::NotFound(_)) => Ok(false),
                 Err(error) => Err(error),
             }
-        }))
+        })
         .await;
         let mut threads = Vec::new();
         for (thread, member) in live.iter().zip(member) {

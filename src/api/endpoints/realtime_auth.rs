@@ -2,7 +2,7 @@
 //! its own event, so it has a [`Spec`] in the table but its own [`run`]; the decisions are
 //! `realtime::authorizer`'s.
 
-use crate::api::endpoint::{AdminKey, Method, Needs, Spec};
+use crate::api::spec::{AdminKey, Method, Needs, Spec};
 use crate::api::{AppState, telemetry};
 use crate::config::Config;
 use crate::realtime::authorizer::{AuthorizerRequest, AuthorizerResponse, decide};

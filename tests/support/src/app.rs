@@ -24,13 +24,18 @@ pub struct Setup {
     pub secret_id: String,
     pub secrets_endpoint: String,
     pub realtime: Option<(String, String)>,
+    /// ACS at another address than the emulator's own (a forwarder in front of it, say).
+    pub acs_endpoint: Option<String>,
 }
 
 impl Setup {
     /// The functions' settings, as their environment would give them, with retries short
     /// enough for tests.
     pub fn config(&self, emulator: &Emulator) -> Config {
-        let endpoint = emulator.endpoint().to_string();
+        let endpoint = self
+            .acs_endpoint
+            .clone()
+            .unwrap_or_else(|| emulator.endpoint().to_string());
         let mode = match self.mode {
             AuthMode::Token => "token",
             AuthMode::Trusted => "trusted",
@@ -100,6 +105,7 @@ pub async fn spawn_app_with(mode: AuthMode, secret: impl FnOnce(&mut Value)) -> 
         secret_id: secret_id.clone(),
         secrets_endpoint: moto::endpoint(),
         realtime: None,
+        acs_endpoint: None,
     };
     TestApp {
         state: setup.state(&emulator),

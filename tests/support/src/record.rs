@@ -114,3 +114,12 @@ pub fn secret(text: &str) {
             .unwrap();
     }
 }
+
+/// Writes `text` as the recorded file `name`, for a check that reads what the Rust side knows.
+pub fn file(name: &str, text: &str) {
+    if let Some(dir) = std::env::var_os("API_TEST_RECORD") {
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+}
