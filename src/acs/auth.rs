@@ -13,6 +13,7 @@ use time::format_description::FormatItem;
 use time::macros::format_description;
 
 use super::connection_string::AccessKey;
+use super::error::AcsError;
 
 /// The `SignedHeaders` list ACS expects, in this order.
 pub const SIGNED_HEADERS: &str = "x-ms-date;host;x-ms-content-sha256";
@@ -32,10 +33,12 @@ pub struct SignedRequestHeaders {
     pub authorization: String,
 }
 
-/// `x-ms-date` as ACS wants it: `Fri, 05 Jan 2024 10:20:30 GMT`.
-pub fn format_date(at: OffsetDateTime) -> String {
+/// `x-ms-date` as ACS wants it: `Fri, 05 Jan 2024 10:20:30 GMT`; a time outside the years the
+/// format can write is refused rather than signed as an empty date.
+pub fn format_date(at: OffsetDateTime) -> Result<String, AcsError> {
     let utc = at.to_offset(time::UtcOffset::UTC);
-    utc.format(HTTP_DATE).unwrap_or_default()
+    utc.format(HTTP_DATE)
+        .map_err(|e| AcsError::Unsendable(format!("x-ms-date: {e}")))
 }
 
 /// Reads an `x-ms-date` value back, for skew checks.
@@ -128,8 +131,8 @@ pub fn sign(
     url: &Url,
     body: &[u8],
     now: OffsetDateTime,
-) -> SignedRequestHeaders {
-    let date = format_date(now);
+) -> Result<SignedRequestHeaders, AcsError> {
+    let date = format_date(now)?;
     let content_sha256 = content_hash(body);
     let to_sign = string_to_sign(
         method,
@@ -138,11 +141,11 @@ pub fn sign(
         &signed_host(url),
         &content_sha256,
     );
-    SignedRequestHeaders {
+    Ok(SignedRequestHeaders {
         authorization: authorization(&signature(key, &to_sign)),
         date,
         content_sha256,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -184,7 +187,7 @@ mod tests {
         for case in vectors.cases {
             let url = Url::parse(&case.url).unwrap();
             let now = parse_date(&case.date).unwrap();
-            let signed = sign(&key, &case.method, &url, case.body.as_bytes(), now);
+            let signed = sign(&key, &case.method, &url, case.body.as_bytes(), now).unwrap();
             let to_sign = string_to_sign(
                 &case.method,
                 &path_and_query(&url),
@@ -232,7 +235,7 @@ mod tests {
     #[test]
     fn date_formats_and_parses_back() {
         let at = time::macros::datetime!(2024-01-05 10:20:30 UTC);
-        assert_eq!(format_date(at), "Fri, 05 Jan 2024 10:20:30 GMT");
+        assert_eq!(format_date(at).unwrap(), "Fri, 05 Jan 2024 10:20:30 GMT");
         assert_eq!(parse_date("Fri, 05 Jan 2024 10:20:30 GMT"), Some(at));
         assert_eq!(parse_date("yesterday"), None);
     }

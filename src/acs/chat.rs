@@ -13,6 +13,7 @@ use super::error::AcsError;
 use super::http::{AcsHttp, Idempotency, decode_json, encode_json, versioned_url};
 use super::ids::{MessageId, ThreadId, UserId, encode_segment};
 use super::token::BearerToken;
+use crate::timestamp::Timestamp;
 
 /// The Chat API version this client speaks.
 pub const API_VERSION: &str = "2024-03-07";
@@ -356,10 +357,10 @@ impl ChatClient {
                     .request(token, method.clone(), &url)
                     .header("content-type", content_type)
                     .body(body.clone());
-                match extra_header {
+                Ok(match extra_header {
                     Some((name, value)) => request.header(name, value),
                     None => request,
-                }
+                })
             })
             .await
     }
@@ -367,7 +368,7 @@ impl ChatClient {
     async fn delete(&self, token: &BearerToken, url: Url) -> Result<(), AcsError> {
         self.http
             .send(Idempotency::Safe, || {
-                self.request(token, Method::DELETE, &url)
+                Ok(self.request(token, Method::DELETE, &url))
             })
             .await
             .map(drop)
@@ -660,10 +661,9 @@ impl ChatClient {
                 query.append_pair("maxPageSize", &size.min(ACS_MAX_PAGE_SIZE).to_string());
             }
             if let Some(start) = start_time {
-                let formatted = start
-                    .to_offset(time::UtcOffset::UTC)
-                    .format(&time::format_description::well_known::Rfc3339)
-                    .map_err(|e| AcsError::InvalidResponse(e.to_string()))?;
+                let formatted = Timestamp::from(start)
+                    .format()
+                    .map_err(|e| AcsError::Unsendable(e.to_string()))?;
                 query.append_pair("startTime", &formatted);
             }
         }
@@ -734,7 +734,9 @@ impl ChatClient {
         url: Url,
     ) -> Result<Page<T>, AcsError> {
         self.http
-            .send_json(Idempotency::Safe, || self.request(token, Method::GET, &url))
+            .send_json(Idempotency::Safe, || {
+                Ok(self.request(token, Method::GET, &url))
+            })
             .await
     }
 

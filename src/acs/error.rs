@@ -53,6 +53,9 @@ pub enum AcsError {
     /// acted is unknown.
     #[error("ACS did not answer: the connection ended first")]
     NoAnswer,
+    /// A request that could not be put on the wire (a time the protocol cannot write).
+    #[error("the request could not be written: {0}")]
+    Unsendable(String),
     /// ACS answered success with a body we could not read.
     #[error("ACS sent an unreadable response: {0}")]
     InvalidResponse(String),

@@ -190,7 +190,7 @@ impl AcsHttp {
     pub async fn send(
         &self,
         idempotency: Idempotency,
-        build: impl Fn() -> RequestBuilder,
+        build: impl Fn() -> Result<RequestBuilder, AcsError>,
     ) -> Result<Vec<u8>, AcsError> {
         let mut attempt = 1;
         let request_id = client_request_id();
@@ -201,7 +201,7 @@ impl AcsHttp {
                 return Err(AcsError::Timeout);
             }
             let in_flight = InFlight::start();
-            let mut request = build().timeout(timeout);
+            let mut request = build()?.timeout(timeout);
             if let Some(id) = &request_id {
                 request = request.header("x-ms-client-request-id", id);
             }
@@ -262,7 +262,7 @@ impl AcsHttp {
     pub async fn send_json<T: DeserializeOwned>(
         &self,
         idempotency: Idempotency,
-        build: impl Fn() -> RequestBuilder,
+        build: impl Fn() -> Result<RequestBuilder, AcsError>,
     ) -> Result<T, AcsError> {
         decode_json(&self.send(idempotency, build).await?)
     }

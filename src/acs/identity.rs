@@ -121,7 +121,7 @@ impl IdentityClient {
                     &url,
                     &body,
                     OffsetDateTime::now_utc(),
-                );
+                )?;
                 let mut request = self
                     .http
                     .client()
@@ -135,7 +135,7 @@ impl IdentityClient {
                         .header("content-type", "application/json")
                         .body(body.clone());
                 }
-                request
+                Ok(request)
             })
             .await
     }

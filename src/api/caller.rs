@@ -1,6 +1,8 @@
 //! Who is calling: the identity in the bearer token, checked against the user the request
 //! names. In trusted mode without a header, a short-lived token minted for the named user.
 
+use std::future::Future;
+
 use lambda_http::Request;
 use lambda_http::http::header::AUTHORIZATION;
 use time::OffsetDateTime;
@@ -44,6 +46,41 @@ impl<'a> Who<'a> {
             field: "user_id",
             id,
         }
+    }
+}
+
+/// What an endpoint's caller proves, checked from the request's credentials before the
+/// endpoint acts, against what the parsed request claims (its [`Claim`](Credential::Claim)).
+pub trait Credential: Sized + Send {
+    /// Who the parsed request says must be calling.
+    type Claim<'a>: Send;
+
+    fn check<'a>(
+        state: &'a AppState,
+        request: &'a Request,
+        claim: Self::Claim<'a>,
+    ) -> impl Future<Output = Result<Self, ApiError>> + Send;
+}
+
+/// An ACS user, by their bearer token (or a token minted for them in trusted mode).
+impl Credential for Caller {
+    type Claim<'a> = Who<'a>;
+
+    async fn check<'a>(
+        state: &'a AppState,
+        request: &'a Request,
+        who: Who<'a>,
+    ) -> Result<Self, ApiError> {
+        authenticate(state, request, who).await
+    }
+}
+
+/// Anyone: the page, and the original app's open token issuer.
+impl Credential for () {
+    type Claim<'a> = ();
+
+    async fn check<'a>(_: &'a AppState, _: &'a Request, (): ()) -> Result<Self, ApiError> {
+        Ok(())
     }
 }
 

@@ -12,6 +12,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use tracing::Instrument;
 
+use super::caller::Credential;
 use super::errors::{self, ApiError};
 use super::spec::Spec;
 use super::state::AppState;
@@ -25,19 +26,16 @@ use crate::config::Config;
 pub trait Endpoint: Sized + Send {
     const SPEC: Spec;
 
-    /// What a checked credential yields: an ACS [`Caller`](super::Caller), or `()` where
-    /// anyone may call.
-    type Caller: Send;
+    /// What the caller proves: an ACS [`Caller`](super::Caller), or `()` where anyone may
+    /// call.
+    type Caller: Credential;
 
     /// Reads and checks the request: pure, so every refusal is a plain unit test.
     fn parse(request: &Request) -> Result<Self, ApiError>;
 
-    /// Checks that the request's credentials are those of whom this request must come from.
-    fn who(
-        &self,
-        state: &AppState,
-        request: &Request,
-    ) -> impl Future<Output = Result<Self::Caller, ApiError>> + Send;
+    /// Who the request says must be calling: pure too; [`Credential::check`] holds the
+    /// request's credentials to it.
+    fn who(&self) -> <Self::Caller as Credential>::Claim<'_>;
 
     /// Does the work as `caller`.
     fn act(
@@ -74,7 +72,7 @@ impl From<Value> for Answer {
 /// Parses, checks who is calling, acts.
 async fn serve<E: Endpoint>(state: &AppState, request: &Request) -> Result<Answer, ApiError> {
     let input = E::parse(request)?;
-    let caller = input.who(state, request).await?;
+    let caller = E::Caller::check(state, request, input.who()).await?;
     input.act(state, caller).await
 }
 

@@ -13,8 +13,9 @@ use lambda_http::{Request, RequestExt};
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
+use super::caller::Who;
 use super::errors::ApiError;
-use crate::acs::IdError;
+use crate::acs::{IdError, MessageId, ThreadId, UserId};
 use crate::chat::send::{ClientKey, NotAKey};
 use crate::chat::text::{DisplayName, MessageText, TextError, Topic};
 
@@ -47,6 +48,71 @@ pub fn idempotency_key(request: &Request) -> Result<Option<ClientKey>, ApiError>
 pub fn id<T: FromStr<Err = IdError>>(field: &'static str, raw: &str) -> Result<T, ApiError> {
     raw.parse()
         .map_err(|IdError(form)| ApiError::InvalidId { field, form })
+}
+
+/// The thread a request acts on and the member it acts as: `thread_id` and `user_id`, in the
+/// body of a POST or the query of a GET. The member must be the caller.
+#[derive(Debug)]
+pub struct InThread {
+    pub thread_id: ThreadId,
+    pub user_id: UserId,
+}
+
+impl InThread {
+    pub fn from_body(body: &JsonBody) -> Result<Self, ApiError> {
+        Ok(Self {
+            thread_id: body.id("thread_id")?,
+            user_id: body.id("user_id")?,
+        })
+    }
+
+    pub fn from_query(query: &Query) -> Result<Self, ApiError> {
+        Ok(Self {
+            thread_id: query.id("thread_id")?,
+            user_id: query.id("user_id")?,
+        })
+    }
+
+    /// The caller it names.
+    pub fn who(&self) -> Who<'_> {
+        Who::user_id(&self.user_id)
+    }
+}
+
+/// A message of the caller's own in a thread: `thread_id`, `user_id` and `message_id`, for
+/// what only a message's sender may do.
+#[derive(Debug)]
+pub struct OwnMessage {
+    pub at: InThread,
+    pub message_id: MessageId,
+}
+
+impl OwnMessage {
+    pub fn from_body(body: &JsonBody) -> Result<Self, ApiError> {
+        Ok(Self {
+            at: InThread::from_body(body)?,
+            message_id: body.id("message_id")?,
+        })
+    }
+}
+
+/// The caller's own identity, as the body's `user_id`: for what acts on the identity itself.
+#[derive(Debug)]
+pub struct OwnIdentity {
+    pub user_id: UserId,
+}
+
+impl OwnIdentity {
+    pub fn from_request(request: &Request) -> Result<Self, ApiError> {
+        Ok(Self {
+            user_id: JsonBody::parse(request)?.id("user_id")?,
+        })
+    }
+
+    /// The caller it names.
+    pub fn who(&self) -> Who<'_> {
+        Who::user_id(&self.user_id)
+    }
 }
 
 /// A request's JSON object body.

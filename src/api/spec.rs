@@ -53,6 +53,24 @@ impl Needs {
         authorizes: false,
     };
 
+    /// A chat endpoint that also acts on the caller's identity with the admin key.
+    pub const ON_IDENTITY: Self = Self {
+        admin_key: AdminKey::Always,
+        ..Self::CHAT
+    };
+
+    /// The token issuer: the admin key and nothing else.
+    pub const ISSUER: Self = Self {
+        chat: false,
+        ..Self::ON_IDENTITY
+    };
+
+    /// A chat endpoint that also publishes to the real-time channel.
+    pub const CHAT_PUBLISHING: Self = Self {
+        publishes: true,
+        ..Self::CHAT
+    };
+
     /// Nothing: no ACS, no secret.
     pub const NOTHING: Self = Self {
         chat: false,
@@ -96,3 +114,20 @@ pub struct Spec {
     pub method: Method,
     pub needs: Needs,
 }
+
+/// The spec of an endpoint served at `/<name>`: `spec!("send_message", Post)` for a chat
+/// endpoint, or with its needs when they are not [`Needs::CHAT`]'s.
+macro_rules! spec {
+    ($name:literal, $method:ident) => {
+        spec!($name, $method, $crate::api::spec::Needs::CHAT)
+    };
+    ($name:literal, $method:ident, $needs:expr) => {
+        $crate::api::spec::Spec {
+            name: $name,
+            routes: &[concat!("/", $name)],
+            method: $crate::api::spec::Method::$method,
+            needs: $needs,
+        }
+    };
+}
+pub(crate) use spec;

@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::json;
 
-use crate::api::spec::{Method, Needs, Spec};
+use crate::api::caller::Credential;
+use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::realtime::eventgrid::{self, Delivery, Update};
 use crate::realtime::{channel, same_secret};
@@ -30,19 +31,49 @@ pub struct AcsEvents {
     body: Vec<u8>,
 }
 
+/// What a delivery's sender presents: the webhook secret, and an Entra ID token where one is
+/// required.
+pub struct Presented<'a> {
+    code: &'a str,
+    authorization: Option<&'a str>,
+}
+
+/// Event Grid, proved by the webhook secret (in constant time; a 401, which Event Grid does
+/// not retry) and, where configured, by its Entra ID token.
+pub struct EventGrid;
+
+impl Credential for EventGrid {
+    type Claim<'a> = Presented<'a>;
+
+    async fn check<'a>(
+        state: &'a AppState,
+        _: &'a Request,
+        presented: Presented<'a>,
+    ) -> Result<Self, ApiError> {
+        let realtime = state.realtime()?;
+        let secret = realtime.secret.get().await?;
+        if !same_secret(presented.code, &secret.webhook_secret) {
+            return Err(ApiError::WebhookUnauthorized);
+        }
+        if let Some(entra) = &realtime.entra {
+            entra.check(presented.authorization).await?;
+        }
+        Ok(Self)
+    }
+}
+
 impl Endpoint for AcsEvents {
-    const SPEC: Spec = Spec {
-        name: "acs_events",
-        routes: &["/acs_events"],
-        method: Method::Post,
-        needs: Needs {
+    const SPEC: Spec = spec!(
+        "acs_events",
+        Post,
+        Needs {
             webhook: true,
             publishes: true,
             ..Needs::NOTHING
-        },
-    };
+        }
+    );
 
-    type Caller = ();
+    type Caller = EventGrid;
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = match request.body() {
@@ -65,21 +96,14 @@ impl Endpoint for AcsEvents {
         })
     }
 
-    /// The webhook secret, in constant time (401, which Event Grid does not retry), then the
-    /// Entra ID token where one is required.
-    async fn who(&self, state: &AppState, _: &Request) -> Result<(), ApiError> {
-        let realtime = state.realtime()?;
-        let secret = realtime.secret.get().await?;
-        if !same_secret(&self.code, &secret.webhook_secret) {
-            return Err(ApiError::WebhookUnauthorized);
+    fn who(&self) -> Presented<'_> {
+        Presented {
+            code: &self.code,
+            authorization: self.authorization.as_deref(),
         }
-        if let Some(entra) = &realtime.entra {
-            entra.check(self.authorization.as_deref()).await?;
-        }
-        Ok(())
     }
 
-    async fn act(self, state: &AppState, (): ()) -> Result<Answer, ApiError> {
+    async fn act(self, state: &AppState, _: EventGrid) -> Result<Answer, ApiError> {
         let realtime = state.realtime()?;
         if self.body.len() > MAX_BODY {
             return Err(ApiError::TooLarge {

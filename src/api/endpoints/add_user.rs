@@ -4,9 +4,9 @@
 use lambda_http::Request;
 use serde_json::json;
 
-use crate::api::caller::{self, Caller, Who};
+use crate::api::caller::{Caller, Who};
 use crate::api::input::JsonBody;
-use crate::api::spec::{Method, Needs, Spec};
+use crate::api::spec::{Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::chat::ChatParticipant;
 use crate::acs::{ThreadId, UserId};
@@ -24,12 +24,7 @@ pub struct AddUser {
 }
 
 impl Endpoint for AddUser {
-    const SPEC: Spec = Spec {
-        name: "add_user",
-        routes: &["/add_user"],
-        method: Method::Post,
-        needs: Needs::CHAT,
-    };
+    const SPEC: Spec = spec!("add_user", Post);
 
     type Caller = Caller;
 
@@ -43,10 +38,10 @@ impl Endpoint for AddUser {
         })
     }
 
-    async fn who(&self, state: &AppState, request: &Request) -> Result<Caller, ApiError> {
-        caller::authenticate(state, request, Who::Participant {
+    fn who(&self) -> Who<'_> {
+        Who::Participant {
             acting: self.user1_id.as_ref(),
-        }).await
+        }
     }
 
     async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {

@@ -10,8 +10,8 @@ use sha2::{Digest, Sha256};
 
 use crate::acs::UserId;
 use crate::acs::chat::ChatParticipant;
-use crate::api::caller::{self, Auth, Caller, Who};
-use crate::api::spec::{Method, Needs, Spec};
+use crate::api::caller::{Auth, Caller, Who};
+use crate::api::spec::{Spec, spec};
 use crate::api::input::{JsonBody, idempotency_key};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::chat::send::ClientKey;
@@ -42,12 +42,7 @@ fn repeatability_id(caller: &UserId, key: &ClientKey) -> String {
 }
 
 impl Endpoint for CreateThread {
-    const SPEC: Spec = Spec {
-        name: "create_thread",
-        routes: &["/create_thread"],
-        method: Method::Post,
-        needs: Needs::CHAT,
-    };
+    const SPEC: Spec = spec!("create_thread", Post);
 
     type Caller = Caller;
 
@@ -67,12 +62,11 @@ impl Endpoint for CreateThread {
         })
     }
 
-    async fn who(&self, state: &AppState, request: &Request) -> Result<Caller, ApiError> {
-        let who = Who::User {
+    fn who(&self) -> Who<'_> {
+        Who::User {
             field: "user1_id",
             id: &self.user1_id,
-        };
-        caller::authenticate(state, request, who).await
+        }
     }
 
     async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::acs::identity::{Scope, UserWithToken};
 use crate::acs::UserId;
-use crate::api::spec::{AdminKey, Method, Needs, Spec};
+use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::timestamp::Timestamp;
 
@@ -25,16 +25,7 @@ struct Pair<'a> {
 }
 
 impl Endpoint for CreateUsers {
-    const SPEC: Spec = Spec {
-        name: "create_users",
-        routes: &["/create_users"],
-        method: Method::Post,
-        needs: Needs {
-            chat: false,
-            admin_key: AdminKey::Always,
-            ..Needs::NOTHING
-        },
-    };
+    const SPEC: Spec = spec!("create_users", Post, Needs::ISSUER);
 
     type Caller = ();
 
@@ -44,9 +35,7 @@ impl Endpoint for CreateUsers {
         Ok(Self)
     }
 
-    async fn who(&self, _: &AppState, _: &Request) -> Result<(), ApiError> {
-        Ok(())
-    }
+    fn who(&self) {}
 
     async fn act(self, state: &AppState, (): ()) -> Result<Answer, ApiError> {
         let minutes = state.config.token_lifetime_minutes;

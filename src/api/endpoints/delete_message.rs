@@ -5,47 +5,37 @@
 use lambda_http::Request;
 use serde_json::json;
 
-use crate::api::caller::{self, Caller, Who};
-use crate::api::input::JsonBody;
-use crate::api::spec::{Method, Needs, Spec};
+use crate::api::caller::{Caller, Who};
+use crate::api::input::{JsonBody, OwnMessage};
+use crate::api::spec::{Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::acs::{MessageId, ThreadId, UserId};
 
 /// A valid `delete_message` request.
 #[derive(Debug)]
 pub struct DeleteMessage {
-    pub thread_id: ThreadId,
-    pub user_id: UserId,
-    pub message_id: MessageId,
+    pub own: OwnMessage,
 }
 
 impl Endpoint for DeleteMessage {
-    const SPEC: Spec = Spec {
-        name: "delete_message",
-        routes: &["/delete_message"],
-        method: Method::Post,
-        needs: Needs::CHAT,
-    };
+    const SPEC: Spec = spec!("delete_message", Post);
 
     type Caller = Caller;
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
         Ok(Self {
-            thread_id: body.id("thread_id")?,
-            user_id: body.id("user_id")?,
-            message_id: body.id("message_id")?,
+            own: OwnMessage::from_body(&body)?,
         })
     }
 
-    async fn who(&self, state: &AppState, request: &Request) -> Result<Caller, ApiError> {
-        caller::authenticate(state, request, Who::user_id(&self.user_id)).await
+    fn who(&self) -> Who<'_> {
+        self.own.at.who()
     }
 
     async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
         state
             .chat()?
-            .delete_message(&caller.token, &self.thread_id, &self.message_id)
+            .delete_message(&caller.token, &self.own.at.thread_id, &self.own.message_id)
             .await?;
         Ok(json!({"message": "Message deleted successfully"}).into())
     }
@@ -64,6 +54,7 @@ mod tests {
         assert_eq!(
             DeleteMessage::parse(&post(body))
                 .unwrap()
+                .own
                 .message_id
                 .number(),
             42

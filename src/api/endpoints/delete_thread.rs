@@ -3,45 +3,36 @@
 use lambda_http::Request;
 use serde_json::json;
 
-use crate::api::caller::{self, Caller, Who};
-use crate::api::input::JsonBody;
-use crate::api::spec::{Method, Needs, Spec};
+use crate::api::caller::{Caller, Who};
+use crate::api::input::{InThread, JsonBody};
+use crate::api::spec::{Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::acs::{ThreadId, UserId};
 
 /// A valid `delete_thread` request.
 #[derive(Debug)]
 pub struct DeleteThread {
-    pub thread_id: ThreadId,
-    pub user_id: UserId,
+    pub at: InThread,
 }
 
 impl Endpoint for DeleteThread {
-    const SPEC: Spec = Spec {
-        name: "delete_thread",
-        routes: &["/delete_thread"],
-        method: Method::Post,
-        needs: Needs::CHAT,
-    };
+    const SPEC: Spec = spec!("delete_thread", Post);
 
     type Caller = Caller;
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
-        let body = JsonBody::parse(request)?;
         Ok(Self {
-            thread_id: body.id("thread_id")?,
-            user_id: body.id("user_id")?,
+            at: InThread::from_body(&JsonBody::parse(request)?)?,
         })
     }
 
-    async fn who(&self, state: &AppState, request: &Request) -> Result<Caller, ApiError> {
-        caller::authenticate(state, request, Who::user_id(&self.user_id)).await
+    fn who(&self) -> Who<'_> {
+        self.at.who()
     }
 
     async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
         state
             .chat()?
-            .delete_thread(&caller.token, &self.thread_id)
+            .delete_thread(&caller.token, &self.at.thread_id)
             .await?;
         Ok(json!({"message": "Thread deleted successfully"}).into())
     }

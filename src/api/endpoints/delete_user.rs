@@ -6,43 +6,34 @@ use lambda_http::Request;
 use serde_json::json;
 
 use crate::api::caller::{self, Caller, Who};
-use crate::api::input::JsonBody;
-use crate::api::spec::{AdminKey, Method, Needs, Spec};
+use crate::api::input::OwnIdentity;
+use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::acs::UserId;
 
 /// A valid `delete_user` request.
 #[derive(Debug)]
 pub struct DeleteUser {
-    pub user_id: UserId,
+    pub me: OwnIdentity,
 }
 
 impl Endpoint for DeleteUser {
-    const SPEC: Spec = Spec {
-        name: "delete_user",
-        routes: &["/delete_user"],
-        method: Method::Post,
-        needs: Needs {
-            admin_key: AdminKey::Always,
-            ..Needs::CHAT
-        },
-    };
+    const SPEC: Spec = spec!("delete_user", Post, Needs::ON_IDENTITY);
 
     type Caller = Caller;
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         Ok(Self {
-            user_id: JsonBody::parse(request)?.id("user_id")?,
+            me: OwnIdentity::from_request(request)?,
         })
     }
 
-    async fn who(&self, state: &AppState, request: &Request) -> Result<Caller, ApiError> {
-        caller::authenticate(state, request, Who::user_id(&self.user_id)).await
+    fn who(&self) -> Who<'_> {
+        self.me.who()
     }
 
     async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
         caller::prove_with_acs(state, &caller).await?;
-        let user_id = &self.user_id;
+        let user_id = &self.me.user_id;
         state
             .with_identity(|identity| async move { identity.delete_user(user_id).await })
             .await?;
@@ -62,6 +53,7 @@ mod tests {
         assert_eq!(
             DeleteUser::parse(&post(json!({"user_id": USER})))
                 .unwrap()
+                .me
                 .user_id,
             *USER
         );

@@ -9,19 +9,17 @@
 use lambda_http::Request;
 use serde::Serialize;
 
-use crate::api::caller::{self, Caller, Who};
-use crate::api::input::{Query, encode_page};
+use crate::api::caller::{Caller, Who};
+use crate::api::input::{InThread, Query, encode_page};
 use crate::chat::history::{history, history_page};
 use crate::chat::view::MessageView;
-use crate::api::spec::{Method, Needs, Spec};
+use crate::api::spec::{Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::acs::{ThreadId, UserId};
 
 /// A valid `get_all_messages` request.
 #[derive(Debug)]
 pub struct GetAllMessages {
-    pub thread_id: ThreadId,
-    pub user_id: UserId,
+    pub at: InThread,
     /// The paged form: messages per page and the page to read (`None`: the newest).
     pub paged: Option<(u32, Option<String>)>,
 }
@@ -38,19 +36,13 @@ struct History {
 pub const DEFAULT_MESSAGES_PER_PAGE: u32 = 100;
 
 impl Endpoint for GetAllMessages {
-    const SPEC: Spec = Spec {
-        name: "get_all_messages",
-        routes: &["/get_all_messages"],
-        method: Method::Get,
-        needs: Needs::CHAT,
-    };
+    const SPEC: Spec = spec!("get_all_messages", Get);
 
     type Caller = Caller;
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let query = Query::parse(request, &["thread_id", "user_id", "page_size", "page"])?;
-        let thread_id = query.id("thread_id")?;
-        let user_id = query.id("user_id")?;
+        let at = InThread::from_query(&query)?;
         let page_size = query.bounded(
             "page_size",
             1..=crate::acs::chat::ACS_MAX_PAGE_SIZE,
@@ -60,21 +52,17 @@ impl Endpoint for GetAllMessages {
         let page = query.page("must be a next_page value as get_all_messages gave it")?;
         let paged =
             (query.optional("page_size").is_some() || page.is_some()).then_some((page_size, page));
-        Ok(Self {
-            thread_id,
-            user_id,
-            paged,
-        })
+        Ok(Self { at, paged })
     }
 
-    async fn who(&self, state: &AppState, request: &Request) -> Result<Caller, ApiError> {
-        caller::authenticate(state, request, Who::user_id(&self.user_id)).await
+    fn who(&self) -> Who<'_> {
+        self.at.who()
     }
 
     async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
         let (chat, token, me) = (state.chat()?, &caller.token, &caller.user_id);
         let Some((page_size, page)) = self.paged else {
-            let messages = history(chat, token, &self.thread_id, me)
+            let messages = history(chat, token, &self.at.thread_id, me)
                 .await?
                 .ok_or(ApiError::HistoryTooLarge)?;
             return Answer::json(&History {
@@ -83,7 +71,7 @@ impl Endpoint for GetAllMessages {
             });
         };
         let (messages, next) =
-            history_page(chat, token, &self.thread_id, me, page_size, page.as_deref()).await?;
+            history_page(chat, token, &self.at.thread_id, me, page_size, page.as_deref()).await?;
         Answer::json(&History {
             messages,
             next_page: next.as_deref().map(encode_page),

@@ -9,18 +9,16 @@
 
 use lambda_http::Request;
 
-use crate::api::caller::{self, Caller, Who};
-use crate::api::input::Query;
+use crate::api::caller::{Caller, Who};
+use crate::api::input::{InThread, Query};
 use crate::chat::sync::{new_by_receipt, new_since};
-use crate::api::spec::{Method, Needs, Spec};
+use crate::api::spec::{Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::acs::{ThreadId, UserId};
 
 /// A valid `get_messages` request.
 #[derive(Debug)]
 pub struct GetMessages {
-    pub thread_id: ThreadId,
-    pub user_id: UserId,
+    pub at: InThread,
     /// The caller-held cursor; `None` uses the read receipt.
     pub since: Option<u64>,
     /// The newest change the caller has seen (epoch ms), with `since`.
@@ -28,19 +26,13 @@ pub struct GetMessages {
 }
 
 impl Endpoint for GetMessages {
-    const SPEC: Spec = Spec {
-        name: "get_messages",
-        routes: &["/get_messages"],
-        method: Method::Get,
-        needs: Needs::CHAT,
-    };
+    const SPEC: Spec = spec!("get_messages", Get);
 
     type Caller = Caller;
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let query = Query::parse(request, &["thread_id", "user_id", "since", "changes_since"])?;
-        let thread_id = query.id("thread_id")?;
-        let user_id = query.id("user_id")?;
+        let at = InThread::from_query(&query)?;
         let since = query.number("since", "must be a sequence id (a whole number)")?;
         let changes_since = query.number(
             "changes_since",
@@ -53,15 +45,14 @@ impl Endpoint for GetMessages {
             });
         }
         Ok(Self {
-            thread_id,
-            user_id,
+            at,
             since,
             changes_since,
         })
     }
 
-    async fn who(&self, state: &AppState, request: &Request) -> Result<Caller, ApiError> {
-        caller::authenticate(state, request, Who::user_id(&self.user_id)).await
+    fn who(&self) -> Who<'_> {
+        self.at.who()
     }
 
     async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
@@ -69,9 +60,9 @@ impl Endpoint for GetMessages {
         let (token, me) = (&caller.token, &caller.user_id);
         let new = match self.since {
             Some(since) => {
-                new_since(chat, token, &self.thread_id, me, since, self.changes_since).await?
+                new_since(chat, token, &self.at.thread_id, me, since, self.changes_since).await?
             }
-            None => new_by_receipt(chat, token, &self.thread_id, me).await?,
+            None => new_by_receipt(chat, token, &self.at.thread_id, me).await?,
         };
         Answer::json(&new)
     }

@@ -3,45 +3,37 @@
 use lambda_http::Request;
 use serde_json::{Value, json};
 
-use crate::api::caller::{self, Caller, Who};
-use crate::api::input::Query;
-use crate::api::spec::{Method, Needs, Spec};
+use crate::api::caller::{Caller, Who};
+use crate::api::input::{InThread, Query};
+use crate::api::spec::{Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::acs::{ThreadId, UserId};
 
 /// A valid `get_participants` request.
 #[derive(Debug)]
 pub struct GetParticipants {
-    pub thread_id: ThreadId,
-    pub user_id: UserId,
+    pub at: InThread,
 }
 
 impl Endpoint for GetParticipants {
-    const SPEC: Spec = Spec {
-        name: "get_participants",
-        routes: &["/get_participants"],
-        method: Method::Get,
-        needs: Needs::CHAT,
-    };
+    const SPEC: Spec = spec!("get_participants", Get);
 
     type Caller = Caller;
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let query = Query::parse(request, &["thread_id", "user_id"])?;
         Ok(Self {
-            thread_id: query.id("thread_id")?,
-            user_id: query.id("user_id")?,
+            at: InThread::from_query(&query)?,
         })
     }
 
-    async fn who(&self, state: &AppState, request: &Request) -> Result<Caller, ApiError> {
-        caller::authenticate(state, request, Who::user_id(&self.user_id)).await
+    fn who(&self) -> Who<'_> {
+        self.at.who()
     }
 
     async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
         let participants = state
             .chat()?
-            .list_participants(&caller.token, &self.thread_id)
+            .list_participants(&caller.token, &self.at.thread_id)
             .await?;
         let participants: Vec<Value> = participants
             .iter()
@@ -65,7 +57,7 @@ mod tests {
     fn parse_takes_the_thread_and_the_caller() {
         let parsed =
             GetParticipants::parse(&get(&[("thread_id", THREAD), ("user_id", USER)])).unwrap();
-        assert_eq!(parsed.thread_id, *THREAD);
+        assert_eq!(parsed.at.thread_id, *THREAD);
         assert_eq!(
             code(GetParticipants::parse(&get(&[("user_id", USER)]))),
             "400 missing_field"

@@ -9,9 +9,9 @@
 use lambda_http::Request;
 use serde::Serialize;
 
-use crate::api::caller::{self, Caller, Who};
+use crate::api::caller::{Caller, Who};
 use crate::api::input::{Query, encode_page};
-use crate::api::spec::{Method, Needs, Spec};
+use crate::api::spec::{Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::chat::ChatThreadItem;
 use crate::acs::http::fan_out;
@@ -49,12 +49,7 @@ pub struct ListThreads {
 }
 
 impl Endpoint for ListThreads {
-    const SPEC: Spec = Spec {
-        name: "list_threads",
-        routes: &["/list_threads"],
-        method: Method::Get,
-        needs: Needs::CHAT,
-    };
+    const SPEC: Spec = spec!("list_threads", Get);
 
     type Caller = Caller;
 
@@ -74,8 +69,8 @@ impl Endpoint for ListThreads {
         })
     }
 
-    async fn who(&self, state: &AppState, request: &Request) -> Result<Caller, ApiError> {
-        caller::authenticate(state, request, Who::user_id(&self.user_id)).await
+    fn who(&self) -> Who<'_> {
+        Who::user_id(&self.user_id)
     }
 
     async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {

@@ -41,9 +41,7 @@ impl Endpoint for Page {
         Ok(Self)
     }
 
-    async fn who(&self, _: &AppState, _: &Request) -> Result<(), ApiError> {
-        Ok(())
-    }
+    fn who(&self) {}
 
     async fn act(self, state: &AppState, (): ()) -> Result<Answer, ApiError> {
         Ok(Answer::response(respond(state.config.realtime.page.as_ref())))

@@ -7,46 +7,37 @@ use lambda_http::Request;
 use serde_json::json;
 
 use crate::api::caller::{self, Caller, Who};
-use crate::api::input::JsonBody;
-use crate::api::spec::{AdminKey, Method, Needs, Spec};
+use crate::api::input::OwnIdentity;
+use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::acs::UserId;
 use crate::acs::identity::Scope;
 use crate::timestamp::Timestamp;
 
 /// A valid `refresh_token` request.
 #[derive(Debug)]
 pub struct RefreshToken {
-    pub user_id: UserId,
+    pub me: OwnIdentity,
 }
 
 impl Endpoint for RefreshToken {
-    const SPEC: Spec = Spec {
-        name: "refresh_token",
-        routes: &["/refresh_token"],
-        method: Method::Post,
-        needs: Needs {
-            admin_key: AdminKey::Always,
-            ..Needs::CHAT
-        },
-    };
+    const SPEC: Spec = spec!("refresh_token", Post, Needs::ON_IDENTITY);
 
     type Caller = Caller;
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         Ok(Self {
-            user_id: JsonBody::parse(request)?.id("user_id")?,
+            me: OwnIdentity::from_request(request)?,
         })
     }
 
-    async fn who(&self, state: &AppState, request: &Request) -> Result<Caller, ApiError> {
-        caller::authenticate(state, request, Who::user_id(&self.user_id)).await
+    fn who(&self) -> Who<'_> {
+        self.me.who()
     }
 
     async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
         caller::prove_with_acs(state, &caller).await?;
         let minutes = state.config.token_lifetime_minutes;
-        let user_id = &self.user_id;
+        let user_id = &self.me.user_id;
         let token = state
             .with_identity(|identity| async move {
                 identity
@@ -55,7 +46,7 @@ impl Endpoint for RefreshToken {
             })
             .await?;
         Answer::json(&json!({
-            "user_id": self.user_id,
+            "user_id": self.me.user_id,
             "token": token.token.expose(),
             "expires_on": Timestamp::from(token.expires_on).whole_seconds(),
         }))
@@ -72,7 +63,7 @@ mod tests {
     #[test]
     fn parse_takes_the_user_and_nothing_else_matters() {
         let parsed = RefreshToken::parse(&post(json!({"user_id": USER}))).unwrap();
-        assert_eq!(parsed.user_id, *USER);
+        assert_eq!(parsed.me.user_id, *USER);
         for (what, body, expected) in [
             ("no user_id", json!({}), "400 missing_field"),
             (

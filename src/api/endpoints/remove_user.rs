@@ -5,49 +5,42 @@
 use lambda_http::Request;
 use serde_json::json;
 
-use crate::api::caller::{self, Caller, Who};
-use crate::api::input::JsonBody;
-use crate::api::spec::{Method, Needs, Spec};
+use crate::api::caller::{Caller, Who};
+use crate::api::input::{InThread, JsonBody};
+use crate::api::spec::{Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::acs::{ThreadId, UserId};
+use crate::acs::UserId;
 
 /// A valid `remove_user` request.
 #[derive(Debug)]
 pub struct RemoveUser {
-    pub thread_id: ThreadId,
-    pub user_id: UserId,
+    pub at: InThread,
     pub remove_user_id: UserId,
 }
 
 impl Endpoint for RemoveUser {
-    const SPEC: Spec = Spec {
-        name: "remove_user",
-        routes: &["/remove_user"],
-        method: Method::Post,
-        needs: Needs::CHAT,
-    };
+    const SPEC: Spec = spec!("remove_user", Post);
 
     type Caller = Caller;
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
         Ok(Self {
-            thread_id: body.id("thread_id")?,
-            user_id: body.id("user_id")?,
+            at: InThread::from_body(&body)?,
             remove_user_id: body.id("remove_user_id")?,
         })
     }
 
-    async fn who(&self, state: &AppState, request: &Request) -> Result<Caller, ApiError> {
-        caller::authenticate(state, request, Who::user_id(&self.user_id)).await
+    fn who(&self) -> Who<'_> {
+        self.at.who()
     }
 
     async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
         state
             .chat()?
-            .remove_participant(&caller.token, &self.thread_id, &self.remove_user_id)
+            .remove_participant(&caller.token, &self.at.thread_id, &self.remove_user_id)
             .await?;
-        let message = if self.remove_user_id == self.user_id {
+        let message = if self.remove_user_id == self.at.user_id {
             "Left the thread"
         } else {
             "User removed successfully"

@@ -5,19 +5,17 @@
 use lambda_http::Request;
 use serde_json::json;
 
-use crate::api::caller::{self, Caller, Who};
-use crate::api::input::{JsonBody, idempotency_key};
-use crate::api::spec::{Method, Needs, Spec};
+use crate::api::caller::{Caller, Who};
+use crate::api::input::{InThread, JsonBody, idempotency_key};
+use crate::api::spec::{Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::acs::{ThreadId, UserId};
 use crate::chat::send::{ClientKey, IdempotencyKey, Send};
 use crate::chat::text::{DisplayName, MessageText};
 
 /// A valid `send_message` request.
 #[derive(Debug)]
 pub struct SendMessage {
-    pub thread_id: ThreadId,
-    pub user_id: UserId,
+    pub at: InThread,
     pub message: MessageText,
     /// The sender's name, stored with the message.
     pub display_name: Option<DisplayName>,
@@ -26,30 +24,22 @@ pub struct SendMessage {
 }
 
 impl Endpoint for SendMessage {
-    const SPEC: Spec = Spec {
-        name: "send_message",
-        routes: &["/send_message"],
-        method: Method::Post,
-        needs: Needs::CHAT,
-    };
+    const SPEC: Spec = spec!("send_message", Post);
 
     type Caller = Caller;
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
-        let thread_id = body.id("thread_id")?;
-        let user_id = body.id("user_id")?;
         Ok(Self {
-            thread_id,
-            user_id,
+            at: InThread::from_body(&body)?,
             message: body.message()?,
             display_name: body.display_name()?,
             idempotency_key: idempotency_key(request)?,
         })
     }
 
-    async fn who(&self, state: &AppState, request: &Request) -> Result<Caller, ApiError> {
-        caller::authenticate(state, request, Who::user_id(&self.user_id)).await
+    fn who(&self) -> Who<'_> {
+        self.at.who()
     }
 
     async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
@@ -57,7 +47,7 @@ impl Endpoint for SendMessage {
             chat: state.chat()?,
             token: &caller.token,
             sender: &caller.user_id,
-            thread_id: &self.thread_id,
+            thread_id: &self.at.thread_id,
             content: &self.message,
             display_name: self.display_name.as_ref(),
             key: &IdempotencyKey::new(self.idempotency_key),

@@ -13,11 +13,11 @@ use std::time::Duration;
 use lambda_http::Request;
 use serde_json::json;
 
-use crate::api::caller::{self, Caller, Who};
-use crate::api::input::JsonBody;
-use crate::api::spec::{Method, Needs, Spec};
+use crate::api::caller::{Caller, Who};
+use crate::api::input::{InThread, JsonBody};
+use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::acs::{AcsError, ThreadId, UserId};
+use crate::acs::AcsError;
 use crate::chat::text::DisplayName;
 use crate::realtime::channel;
 use crate::realtime::eventgrid::Update;
@@ -29,39 +29,29 @@ pub const TYPING_INTERVAL: Duration = Duration::from_secs(2);
 /// A valid `send_typing` request.
 #[derive(Debug)]
 pub struct SendTyping {
-    pub thread_id: ThreadId,
-    pub user_id: UserId,
+    pub at: InThread,
     pub display_name: Option<DisplayName>,
 }
 
 impl Endpoint for SendTyping {
-    const SPEC: Spec = Spec {
-        name: "send_typing",
-        routes: &["/send_typing"],
-        method: Method::Post,
-        needs: Needs {
-            publishes: true,
-            ..Needs::CHAT
-        },
-    };
+    const SPEC: Spec = spec!("send_typing", Post, Needs::CHAT_PUBLISHING);
 
     type Caller = Caller;
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
         Ok(Self {
-            thread_id: body.id("thread_id")?,
-            user_id: body.id("user_id")?,
+            at: InThread::from_body(&body)?,
             display_name: body.display_name()?,
         })
     }
 
-    async fn who(&self, state: &AppState, request: &Request) -> Result<Caller, ApiError> {
-        caller::authenticate(state, request, Who::user_id(&self.user_id)).await
+    fn who(&self) -> Who<'_> {
+        self.at.who()
     }
 
     async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
-        if !state.typing_due(&self.user_id, &self.thread_id, TYPING_INTERVAL) {
+        if !state.typing_due(&self.at.user_id, &self.at.thread_id, TYPING_INTERVAL) {
             return Ok(
                 json!({"message": "Typing notification not needed yet", "sent": false}).into(),
             );
@@ -70,7 +60,7 @@ impl Endpoint for SendTyping {
             .chat()?
             .send_typing(
                 &caller.token,
-                &self.thread_id,
+                &self.at.thread_id,
                 self.display_name.as_ref().map(DisplayName::as_str),
             )
             .await;
@@ -96,11 +86,11 @@ impl SendTyping {
             return;
         };
         let typing = Update::typing(
-            self.thread_id.clone(),
+            self.at.thread_id.clone(),
             &caller.user_id,
             self.display_name.as_ref(),
         );
-        let channel = channel::of(&self.thread_id);
+        let channel = channel::of(&self.at.thread_id);
         if let Err(error) = realtime.publish(&channel, &[&typing]).await {
             tracing::warn!(%error, "typing notice not pushed");
         }

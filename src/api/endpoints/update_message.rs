@@ -4,44 +4,34 @@
 use lambda_http::Request;
 use serde_json::json;
 
-use crate::api::caller::{self, Caller, Who};
-use crate::api::input::JsonBody;
-use crate::api::spec::{Method, Needs, Spec};
+use crate::api::caller::{Caller, Who};
+use crate::api::input::{JsonBody, OwnMessage};
+use crate::api::spec::{Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::acs::{MessageId, ThreadId, UserId};
 use crate::chat::text::MessageText;
 
 /// A valid `update_message` request.
 #[derive(Debug)]
 pub struct UpdateMessage {
-    pub thread_id: ThreadId,
-    pub user_id: UserId,
-    pub message_id: MessageId,
+    pub own: OwnMessage,
     pub message: MessageText,
 }
 
 impl Endpoint for UpdateMessage {
-    const SPEC: Spec = Spec {
-        name: "update_message",
-        routes: &["/update_message"],
-        method: Method::Post,
-        needs: Needs::CHAT,
-    };
+    const SPEC: Spec = spec!("update_message", Post);
 
     type Caller = Caller;
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
         Ok(Self {
-            thread_id: body.id("thread_id")?,
-            user_id: body.id("user_id")?,
-            message_id: body.id("message_id")?,
+            own: OwnMessage::from_body(&body)?,
             message: body.message()?,
         })
     }
 
-    async fn who(&self, state: &AppState, request: &Request) -> Result<Caller, ApiError> {
-        caller::authenticate(state, request, Who::user_id(&self.user_id)).await
+    fn who(&self) -> Who<'_> {
+        self.own.at.who()
     }
 
     async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
@@ -49,8 +39,8 @@ impl Endpoint for UpdateMessage {
             .chat()?
             .update_message(
                 &caller.token,
-                &self.thread_id,
-                &self.message_id,
+                &self.own.at.thread_id,
+                &self.own.message_id,
                 self.message.as_str(),
             )
             .await?;
@@ -70,7 +60,7 @@ mod tests {
         let body = json!({"thread_id": THREAD, "user_id": USER, "message_id": "1708127231096", "message": "fixed"});
         let parsed = UpdateMessage::parse(&post(body)).unwrap();
         assert_eq!(
-            (parsed.message_id.as_str(), parsed.message.as_str()),
+            (parsed.own.message_id.as_str(), parsed.message.as_str()),
             ("1708127231096", "fixed")
         );
         let with = |id: serde_json::Value, text: serde_json::Value| json!({"thread_id": THREAD, "user_id": USER, "message_id": id, "message": text});

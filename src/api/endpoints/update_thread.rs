@@ -3,48 +3,40 @@
 use lambda_http::Request;
 use serde_json::json;
 
-use crate::api::caller::{self, Caller, Who};
-use crate::api::input::JsonBody;
-use crate::api::spec::{Method, Needs, Spec};
+use crate::api::caller::{Caller, Who};
+use crate::api::input::{InThread, JsonBody};
+use crate::api::spec::{Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::acs::{ThreadId, UserId};
 use crate::chat::text::Topic;
 
 /// A valid `update_thread` request.
 #[derive(Debug)]
 pub struct UpdateThread {
-    pub thread_id: ThreadId,
-    pub user_id: UserId,
+    pub at: InThread,
     pub topic: Topic,
 }
 
 impl Endpoint for UpdateThread {
-    const SPEC: Spec = Spec {
-        name: "update_thread",
-        routes: &["/update_thread"],
-        method: Method::Post,
-        needs: Needs::CHAT,
-    };
+    const SPEC: Spec = spec!("update_thread", Post);
 
     type Caller = Caller;
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
         Ok(Self {
-            thread_id: body.id("thread_id")?,
-            user_id: body.id("user_id")?,
+            at: InThread::from_body(&body)?,
             topic: body.topic()?,
         })
     }
 
-    async fn who(&self, state: &AppState, request: &Request) -> Result<Caller, ApiError> {
-        caller::authenticate(state, request, Who::user_id(&self.user_id)).await
+    fn who(&self) -> Who<'_> {
+        self.at.who()
     }
 
     async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
         state
             .chat()?
-            .update_topic(&caller.token, &self.thread_id, self.topic.as_str())
+            .update_topic(&caller.token, &self.at.thread_id, self.topic.as_str())
             .await?;
         Ok(json!({"message": "Thread updated successfully", "topic": self.topic}).into())
     }
