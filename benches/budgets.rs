@@ -7,11 +7,11 @@
 
 use std::time::{Duration, Instant};
 
+use acs_chat_api::acs::Scope;
 use acs_chat_api::acs::chat::{ChatClient, ChatMessage, Page};
-use acs_chat_api::acs::identity::Scope;
 use acs_chat_api::acs::{AcsHttp, BearerToken, IdentityClient, ThreadId, UserId};
 use acs_chat_api::api::Function;
-use acs_chat_api::chat::view::view;
+use acs_chat_api::chat::view::Reader;
 use acs_emulator::{Fault, FaultKind};
 use serde_json::json;
 use support::{TestApp, get, post, spawn_app};
@@ -139,10 +139,20 @@ async fn decoding(app: &TestApp, thread: &str, reader: &support::User) {
     }
     let decoded = per_message(started);
     let pages: Vec<_> = (0..DECODE_RUNS).map(|_| decode().value).collect();
+    let chat = ChatClient::new(
+        AcsHttp::new(support::fast_retry()).unwrap(),
+        app.emulator.endpoint(),
+    );
+    let token = BearerToken::new(reader.token.as_str());
+    let participants = chat
+        .list_participants(&token, &ThreadId::parse(thread).unwrap())
+        .await
+        .unwrap();
+    let reader = Reader::new(&caller, &participants);
     let started = Instant::now();
     let views: Vec<Vec<_>> = pages
         .into_iter()
-        .map(|page| page.into_iter().filter_map(|m| view(m, &caller)).collect())
+        .map(|page| page.into_iter().filter_map(|m| reader.view(m)).collect())
         .collect();
     let viewed = per_message(started);
     let started = Instant::now();

@@ -70,8 +70,12 @@ impl fmt::Debug for AwsSettings {
 /// The real-time channel's settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RealtimeSettings {
-    /// `REALTIME_SECRET_ID`: the secret with the webhook secret and the publish key.
-    pub secret_id: Option<String>,
+    /// `REALTIME_PUBLISH_KEY_SECRET_ID`: the secret holding the key our functions publish with
+    /// (read by every publisher, and by the authorizer).
+    pub publish_key_secret_id: Option<String>,
+    /// `REALTIME_WEBHOOK_SECRET_ID`: the secret holding the `code` Event Grid's deliveries
+    /// carry (read by `acs_events` alone).
+    pub webhook_secret_id: Option<String>,
     /// `REALTIME_PUBLISH_URL`: AppSync Events' HTTP endpoint,
     /// `https://{id}.appsync-api.{region}.amazonaws.com/event`.
     pub publish_url: Option<Url>,
@@ -126,6 +130,9 @@ pub struct Config {
     /// `ACS_TOKEN_LIFETIME_MINUTES`: lifetime of tokens `create_users` issues (60..=1440, default
     /// 1440, ACS's own default).
     pub token_lifetime_minutes: u32,
+    /// `ACS_SESSION_HOURS`: how long a session lasts from its first token, through every
+    /// refresh (1..=2160, default 168: a week).
+    pub session_hours: u32,
     /// `ACS_TIMEOUT_MS`: timeout of each ACS attempt (default 10000).
     pub retry: RetryPolicy,
     /// `ACS_REQUEST_BUDGET_MS`: all the ACS calls of one request, retries included, end within
@@ -175,6 +182,7 @@ impl Config {
         };
         let number = |name, range, default| bounded(name, get(name), range, default);
         let token_lifetime_minutes = number("ACS_TOKEN_LIFETIME_MINUTES", 60..=1440, 1440)?;
+        let session_hours = number("ACS_SESSION_HOURS", 1..=2160, 168)?;
         let retry = RetryPolicy {
             timeout: Duration::from_millis(number("ACS_TIMEOUT_MS", 100..=29_000, 10_000)?.into()),
             ..RetryPolicy::default()
@@ -186,6 +194,7 @@ impl Config {
             secret_id: get("ACS_SECRET_ID"),
             auth_mode,
             token_lifetime_minutes,
+            session_hours,
             retry,
             request_budget,
             metrics_namespace: get("METRICS_NAMESPACE").unwrap_or_else(|| "acs-chat-api".into()),
@@ -287,7 +296,8 @@ fn realtime_settings(
         _ => None,
     };
     Ok(RealtimeSettings {
-        secret_id: get("REALTIME_SECRET_ID"),
+        publish_key_secret_id: get("REALTIME_PUBLISH_KEY_SECRET_ID"),
+        webhook_secret_id: get("REALTIME_WEBHOOK_SECRET_ID"),
         publish_url: url("REALTIME_PUBLISH_URL", get("REALTIME_PUBLISH_URL"))?,
         connect_addr,
         entra,

@@ -10,7 +10,8 @@
 //!   who may subscribe.
 //! - [`secrets`]: secrets from AWS Secrets Manager, cached per container; [`aws`]: the AWS SDKs
 //!   on our one HTTP client.
-//! - [`config`]: every setting, read once at init; [`timestamp`]: how times are written.
+//! - [`config`]: every setting, read once at init; [`timestamp`]: how times are written;
+//!   [`session`]: how long a chain of refreshed tokens may last.
 //! - [`api`]: the functions: one module per endpoint under [`api::endpoints`] and the one table
 //!   of them, and what they share (`src/bin/<function>.rs` only call [`api::run`]).
 pub mod acs;
@@ -20,6 +21,7 @@ pub mod chat;
 pub mod config;
 pub mod realtime;
 pub mod secrets;
+pub mod session;
 pub mod timestamp;
 
 pub use acs::{AcsError, AcsHttp, ChatClient, ConnectionString, IdentityClient, RetryPolicy};

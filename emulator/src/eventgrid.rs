@@ -42,9 +42,24 @@ pub struct Change {
     pub data: Value,
 }
 
+/// A subscribed webhook, and the event types it asked for (every type if none).
+#[derive(Debug, Clone)]
+struct Webhook {
+    url: String,
+    event_types: Option<Vec<String>>,
+}
+
+impl Webhook {
+    fn wants(&self, event_type: &str) -> bool {
+        self.event_types
+            .as_ref()
+            .is_none_or(|types| types.iter().any(|t| t == event_type))
+    }
+}
+
 /// Webhook subscriptions and the delivery queue.
 pub struct EventGrid {
-    webhooks: Mutex<Vec<String>>,
+    webhooks: Mutex<Vec<Webhook>>,
     switches: Mutex<Switches>,
     queue: mpsc::UnboundedSender<Change>,
     resource_topic: String,
@@ -82,8 +97,13 @@ impl EventGrid {
         *lock(&self.switches) = switches;
     }
 
-    /// Subscribes `webhook` once it has echoed the validation code, as Event Grid requires.
-    pub async fn subscribe(&self, webhook: &str) -> Result<(), SubscribeError> {
+    /// Subscribes `webhook` to `event_types` (all if `None`, as an Event Grid subscription
+    /// with no filter) once it has echoed the validation code, as Event Grid requires.
+    pub async fn subscribe(
+        &self,
+        webhook: &str,
+        event_types: Option<Vec<String>>,
+    ) -> Result<(), SubscribeError> {
         let code = uuid::Uuid::new_v4().to_string();
         let validation = json!([{
             "id": uuid::Uuid::new_v4().to_string(),
@@ -113,7 +133,10 @@ impl EventGrid {
         if answer["validationResponse"] != code {
             return Err(SubscribeError::WrongCode);
         }
-        lock(&self.webhooks).push(webhook.to_owned());
+        lock(&self.webhooks).push(Webhook {
+            url: webhook.to_owned(),
+            event_types,
+        });
         Ok(())
     }
 
@@ -121,10 +144,13 @@ impl EventGrid {
         lock(&self.webhooks).clear();
     }
 
-    /// Queues the event for `change`; nothing is sent while no webhook is subscribed.
-    pub fn publish(&self, change: Change) {
-        if !lock(&self.webhooks).is_empty() {
-            let _ = self.queue.send(change);
+    /// Queues the events for `changes`; nothing is sent while no webhook wants them.
+    pub fn publish(&self, changes: Vec<Change>) {
+        let webhooks = lock(&self.webhooks);
+        for change in changes {
+            if webhooks.iter().any(|w| w.wants(change.event_type)) {
+                let _ = self.queue.send(change);
+            }
         }
     }
 
@@ -178,9 +204,10 @@ async fn send(grid: &EventGrid, client: &reqwest::Client, event: &Value, switche
     let times = if switches.duplicate { 2 } else { 1 };
     for _ in 0..times {
         tokio::time::sleep(Duration::from_millis(switches.delay_ms)).await;
+        let event_type = event[0]["eventType"].as_str().unwrap_or_default();
         let webhooks = lock(&grid.webhooks).clone();
-        for webhook in webhooks {
-            post_with_retries(client, &webhook, event).await;
+        for webhook in webhooks.iter().filter(|w| w.wants(event_type)) {
+            post_with_retries(client, &webhook.url, event).await;
         }
     }
 }
@@ -223,8 +250,34 @@ pub enum MessageEvent {
     Deleted,
 }
 
-/// The event for `message` as it now is.
-pub fn message_change(thread_id: &str, message: &Message, event: MessageEvent) -> Change {
+impl MessageEvent {
+    /// Its thread-level and user-level event types.
+    fn types(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Received => (
+                "Microsoft.Communication.ChatMessageReceivedInThread",
+                "Microsoft.Communication.ChatMessageReceived",
+            ),
+            Self::Edited => (
+                "Microsoft.Communication.ChatMessageEditedInThread",
+                "Microsoft.Communication.ChatMessageEdited",
+            ),
+            Self::Deleted => (
+                "Microsoft.Communication.ChatMessageDeletedInThread",
+                "Microsoft.Communication.ChatMessageDeleted",
+            ),
+        }
+    }
+}
+
+/// The thread-level event for `message` as it now is, and one user-level event for each of
+/// `recipients` (the thread's participants but the sender, as ACS delivers them).
+pub fn message_changes(
+    thread_id: &str,
+    message: &Message,
+    event: MessageEvent,
+    recipients: &[String],
+) -> Vec<Change> {
     let sender = message.sender.clone().unwrap_or_default();
     let mut data = json!({
         "messageId": message.id.to_string(),
@@ -245,13 +298,35 @@ pub fn message_change(thread_id: &str, message: &Message, event: MessageEvent) -
         (None, Some(at)) => data["editTime"] = json!(rfc3339(at)),
         (None, None) => {}
     }
-    Change {
-        event_type: match event {
-            MessageEvent::Received => "Microsoft.Communication.ChatMessageReceivedInThread",
-            MessageEvent::Edited => "Microsoft.Communication.ChatMessageEditedInThread",
-            MessageEvent::Deleted => "Microsoft.Communication.ChatMessageDeletedInThread",
-        },
+    let (thread_type, user_type) = event.types();
+    let thread_level = Change {
+        event_type: thread_type,
         subject: thread_subject(thread_id, "sender", &sender),
+        data: data.clone(),
+    };
+    let mut per_user = data;
+    per_user["senderId"] = json!(sender);
+    let per_user = Change {
+        event_type: user_type,
+        subject: thread_level.subject.clone(),
+        data: per_user,
+    };
+    let mut changes = vec![thread_level];
+    changes.extend(recipients.iter().map(|r| for_recipient(&per_user, r, true)));
+    changes
+}
+
+/// A user-level copy of `change` for `recipient`: its subject and data name them (with
+/// `recipientId` too where the documented sample has it).
+fn for_recipient(change: &Change, recipient: &str, with_id: bool) -> Change {
+    let mut data = change.data.clone();
+    data["recipientCommunicationIdentifier"] = identifier(recipient);
+    if with_id {
+        data["recipientId"] = json!(recipient);
+    }
+    Change {
+        event_type: change.event_type,
+        subject: format!("{}/recipient/{recipient}", change.subject),
         data,
     }
 }
@@ -259,70 +334,166 @@ pub fn message_change(thread_id: &str, message: &Message, event: MessageEvent) -
 /// A thread-level event ACS publishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ThreadEvent {
+    Created,
     ParticipantAdded,
     ParticipantRemoved,
     PropertiesUpdated,
     Deleted,
 }
 
+/// How a thread event is written, as each event type's documented samples have it.
+struct ThreadNames {
+    thread_type: &'static str,
+    user_type: &'static str,
+    /// The subject's word for who did it.
+    role: &'static str,
+    /// The data's names for who did it and when.
+    actor_key: &'static str,
+    time_key: &'static str,
+    /// The user-level event's plain field with the actor's raw id, where it has one.
+    user_actor_key: Option<&'static str>,
+    /// Whether the user-level event names its recipient in `recipientId` too.
+    recipient_id: bool,
+}
+
 impl ThreadEvent {
-    /// Its event type, the subject's word for who did it, and the data's names for who and
-    /// when, as each event type's documented sample has them.
-    fn names(self) -> (&'static str, &'static str, &'static str, &'static str) {
+    fn names(self) -> ThreadNames {
+        let names = |thread_type, user_type, role, actor_key, time_key| ThreadNames {
+            thread_type,
+            user_type,
+            role,
+            actor_key,
+            time_key,
+            user_actor_key: None,
+            recipient_id: false,
+        };
         match self {
-            Self::ParticipantAdded => (
+            Self::Created => ThreadNames {
+                user_actor_key: Some("createdBy"),
+                recipient_id: true,
+                ..names(
+                    "Microsoft.Communication.ChatThreadCreated",
+                    "Microsoft.Communication.ChatThreadCreatedWithUser",
+                    "createdBy",
+                    "createdByCommunicationIdentifier",
+                    "createTime",
+                )
+            },
+            Self::ParticipantAdded => names(
                 "Microsoft.Communication.ChatThreadParticipantAdded",
+                "Microsoft.Communication.ChatParticipantAddedToThreadWithUser",
                 "addedBy",
                 "addedByCommunicationIdentifier",
                 "time",
             ),
-            Self::ParticipantRemoved => (
+            Self::ParticipantRemoved => names(
                 "Microsoft.Communication.ChatThreadParticipantRemoved",
+                "Microsoft.Communication.ChatParticipantRemovedFromThreadWithUser",
                 "removedBy",
                 "removedByCommunicationIdentifier",
                 "time",
             ),
-            Self::PropertiesUpdated => (
-                "Microsoft.Communication.ChatThreadPropertiesUpdated",
-                "editedBy",
-                "editedByCommunicationIdentifier",
-                "editTime",
-            ),
-            Self::Deleted => (
-                "Microsoft.Communication.ChatThreadDeleted",
-                "deletedBy",
-                "deletedByCommunicationIdentifier",
-                "deleteTime",
-            ),
+            Self::PropertiesUpdated => ThreadNames {
+                user_actor_key: Some("editedBy"),
+                recipient_id: true,
+                ..names(
+                    "Microsoft.Communication.ChatThreadPropertiesUpdated",
+                    "Microsoft.Communication.ChatThreadPropertiesUpdatedPerUser",
+                    "editedBy",
+                    "editedByCommunicationIdentifier",
+                    "editTime",
+                )
+            },
+            Self::Deleted => ThreadNames {
+                user_actor_key: Some("deletedBy"),
+                recipient_id: true,
+                ..names(
+                    "Microsoft.Communication.ChatThreadDeleted",
+                    "Microsoft.Communication.ChatThreadWithUserDeleted",
+                    "deletedBy",
+                    "deletedByCommunicationIdentifier",
+                    "deleteTime",
+                )
+            },
         }
     }
 }
 
-/// A thread-level event by `actor` on a thread made at `created_on`, with the fields that
-/// event adds (`details`, an object).
-pub fn thread_change(
+/// What a thread event adds to the fields every one has.
+pub struct ThreadDetails {
+    /// Fields both levels carry (`participantAdded`, `properties`, ...), an object.
+    pub both: Value,
+    /// Fields only the thread-level event carries (`metadata` of a rename), an object.
+    pub thread_only: Value,
+    /// Fields only the user-level events carry (`members` of a new thread), an object.
+    pub user_only: Value,
+}
+
+impl ThreadDetails {
+    /// Fields both levels carry, and no others.
+    pub fn both(both: Value) -> Self {
+        Self {
+            both,
+            thread_only: json!({}),
+            user_only: json!({}),
+        }
+    }
+}
+
+fn extend(data: &mut Value, more: &Value) {
+    if let (Value::Object(data), Value::Object(more)) = (data, more) {
+        data.extend(more.clone());
+    }
+}
+
+/// The thread-level event by `actor` on a thread made at `created_on`, and one user-level
+/// event for each of `recipients`.
+pub fn thread_changes(
     thread_id: &str,
     created_on: OffsetDateTime,
     event: ThreadEvent,
     actor: &str,
-    details: Value,
-) -> Change {
+    details: &ThreadDetails,
+    recipients: &[String],
+) -> Vec<Change> {
     let now = OffsetDateTime::now_utc();
-    let (event_type, role, actor_key, time_key) = event.names();
+    let names = event.names();
+    let at = if event == ThreadEvent::Created {
+        created_on
+    } else {
+        now
+    };
     let mut data = json!({
-        actor_key: identifier(actor),
-        time_key: rfc3339(now),
+        names.actor_key: identifier(actor),
+        names.time_key: rfc3339(at),
         "createTime": rfc3339(created_on),
         "version": epoch_ms(now),
         "transactionId": uuid::Uuid::new_v4().to_string(),
         "threadId": thread_id,
     });
-    if let (Value::Object(data), Value::Object(details)) = (&mut data, details) {
-        data.extend(details);
+    extend(&mut data, &details.both);
+    let subject = thread_subject(thread_id, names.role, actor);
+    let mut thread_data = data.clone();
+    extend(&mut thread_data, &details.thread_only);
+    let mut user_data = data;
+    extend(&mut user_data, &details.user_only);
+    if let Some(key) = names.user_actor_key {
+        user_data[key] = json!(actor);
     }
-    Change {
-        event_type,
-        subject: thread_subject(thread_id, role, actor),
-        data,
-    }
+    let per_user = Change {
+        event_type: names.user_type,
+        subject: subject.clone(),
+        data: user_data,
+    };
+    let mut changes = vec![Change {
+        event_type: names.thread_type,
+        subject,
+        data: thread_data,
+    }];
+    changes.extend(
+        recipients
+            .iter()
+            .map(|r| for_recipient(&per_user, r, names.recipient_id)),
+    );
+    changes
 }

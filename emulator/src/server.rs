@@ -166,13 +166,27 @@ impl Emulator {
         self.key = key;
     }
 
+    /// Gives the next user message of any thread the id `id`, as two threads' messages can share
+    /// one in ACS (ids are epoch ms, unique within a thread only).
+    pub fn pin_next_message_id(&self, id: i64) {
+        self.shared.store().pin_next_message_id(id);
+    }
+
     /// A chat token for `user_id` expiring `expires_in` from now (negative: already expired).
     pub fn mint_token(&self, user_id: &str, expires_in: time::Duration) -> Option<String> {
+        self.mint_token_with_scopes(user_id, expires_in, &["chat"])
+    }
+
+    /// A token for `user_id` with `scopes`, expiring `expires_in` from now.
+    pub fn mint_token_with_scopes(
+        &self,
+        user_id: &str,
+        expires_in: time::Duration,
+        scopes: &[&str],
+    ) -> Option<String> {
         let expires_at = time::OffsetDateTime::now_utc() + expires_in;
-        self.shared
-            .store()
-            .mint(user_id, &["chat".to_owned()], expires_at)
-            .ok()
+        let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
+        self.shared.store().mint(user_id, &scopes, expires_at).ok()
     }
 
     /// Stops serving and waits for the accept loop to end.

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
+use super::cursor::PageCursor;
 use super::error::AcsError;
 use super::http::{AcsHttp, Idempotency, decode_json, encode_json, versioned_url};
 use super::ids::{MessageId, ThreadId, UserId, encode_segment};
@@ -381,40 +382,41 @@ impl ChatClient {
         )
     }
 
-    /// A list's page: the first, of `max_page_size`, or the one `page` names (the query of a
+    /// A list's page of `max_page_size`: the first, or the one `page` names (the query of a
     /// `nextLink` this client handed out). The page is always read from our own endpoint,
-    /// whatever a cursor says, so a cursor cannot send the caller's token elsewhere.
+    /// whatever a cursor says, so a cursor cannot send the caller's token elsewhere; and its
+    /// size and version are always ours, so a cursor made up to ask for more cannot.
     fn page_url(
         &self,
         path: &str,
         max_page_size: u32,
-        page: Option<&str>,
+        page: Option<&PageCursor>,
     ) -> Result<Url, AcsError> {
-        let mut url = self.url(path)?;
-        match page {
-            Some(query) => {
-                url.set_query(Some(query));
-                if !url.query_pairs().any(|(k, _)| k == "api-version") {
-                    url.query_pairs_mut()
-                        .append_pair("api-version", API_VERSION);
-                }
+        let mut url = self
+            .endpoint
+            .join(path)
+            .map_err(|e| AcsError::Unsendable(format!("bad ACS URL: {e}")))?;
+        {
+            let mut query = url.query_pairs_mut();
+            if let Some(cursor) = page {
+                query.extend_pairs(cursor.pairs());
             }
-            None => {
-                url.query_pairs_mut().append_pair(
+            query
+                .append_pair(
                     "maxPageSize",
                     &max_page_size.min(ACS_MAX_PAGE_SIZE).to_string(),
-                );
-            }
+                )
+                .append_pair("api-version", API_VERSION);
         }
         Ok(url)
     }
 
-    /// The cursor of the page after this one: its `nextLink`'s query.
-    fn cursor_after(&self, next_link: Option<&str>) -> Result<Option<String>, AcsError> {
+    /// The cursor of the page after this one, from its `nextLink`.
+    fn cursor_after(&self, next_link: Option<&str>) -> Result<Option<PageCursor>, AcsError> {
         Ok(next_link
             .map(|link| self.checked_next_link(link))
             .transpose()?
-            .and_then(|link| link.query().map(str::to_owned)))
+            .and_then(|link| link.query().and_then(PageCursor::from_next_link_query)))
     }
 
     /// One page of the caller's threads, most recent activity first, and the cursor of the
@@ -423,8 +425,8 @@ impl ChatClient {
         &self,
         token: &BearerToken,
         max_page_size: u32,
-        page: Option<&str>,
-    ) -> Result<(Vec<ChatThreadItem>, Option<String>), AcsError> {
+        page: Option<&PageCursor>,
+    ) -> Result<(Vec<ChatThreadItem>, Option<PageCursor>), AcsError> {
         let url = self.page_url("chat/threads", max_page_size, page)?;
         let page: Page<ChatThreadItem> = self.get_page(token, url).await?;
         Ok((page.value, self.cursor_after(page.next_link.as_deref())?))
@@ -437,8 +439,8 @@ impl ChatClient {
         token: &BearerToken,
         thread_id: &ThreadId,
         max_page_size: u32,
-        page: Option<&str>,
-    ) -> Result<(Vec<ChatMessage>, Option<String>), AcsError> {
+        page: Option<&PageCursor>,
+    ) -> Result<(Vec<ChatMessage>, Option<PageCursor>), AcsError> {
         let path = format!(
             "chat/threads/{}/messages",
             encode_segment(thread_id.as_str())
@@ -603,6 +605,36 @@ impl ChatClient {
         thread_id: &ThreadId,
     ) -> Result<Vec<ChatParticipant>, AcsError> {
         self.collect(token, self.thread_url(thread_id, "/participants")?)
+            .await
+    }
+
+    /// The thread's properties, as the caller may see them (403 to someone not in it, 404 once
+    /// it is deleted).
+    pub async fn get_thread(
+        &self,
+        token: &BearerToken,
+        thread_id: &ThreadId,
+    ) -> Result<ChatThread, AcsError> {
+        let url = self.thread_url(thread_id, "")?;
+        self.http
+            .send_json(Idempotency::Safe, || {
+                Ok(self.request(token, Method::GET, &url))
+            })
+            .await
+    }
+
+    /// One message of the thread, as the caller may see it (a deleted one with `deletedOn`).
+    pub async fn get_message(
+        &self,
+        token: &BearerToken,
+        thread_id: &ThreadId,
+        message_id: &MessageId,
+    ) -> Result<ChatMessage, AcsError> {
+        let url = self.message_url(thread_id, message_id)?;
+        self.http
+            .send_json(Idempotency::Safe, || {
+                Ok(self.request(token, Method::GET, &url))
+            })
             .await
     }
 
@@ -829,6 +861,33 @@ mod tests {
             .checked_next_link("/chat/threads/t/messages?api-version=v")
             .unwrap();
         assert_eq!(relative.query(), Some("api-version=v"));
+    }
+
+    #[test]
+    fn a_page_url_carries_the_cursor_s_continuation_with_our_own_size_and_version() {
+        let chat = client("https://x.communication.azure.com/");
+        let url = chat
+            .page_url(
+                "chat/threads",
+                20,
+                Some(&PageCursor::parse("skip=40&syncState=a%2Bb").unwrap()),
+            )
+            .unwrap();
+        let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        let value = |name: &str| {
+            pairs
+                .iter()
+                .filter(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(value("maxPageSize"), ["20"]);
+        assert_eq!(value("api-version"), [API_VERSION]);
+        assert_eq!(
+            (value("skip"), value("syncState")),
+            (vec!["40"], vec!["a+b"])
+        );
+        assert_eq!(url.host_str(), Some("x.communication.azure.com"));
     }
 
     #[test]

@@ -11,23 +11,11 @@ use super::http::{
     AcsHttp, Idempotency, decode_json as decode, encode_json as json, versioned_url,
 };
 use super::ids::{UserId, encode_segment};
+use super::scope::Scope;
 use super::token::BearerToken;
 
 /// The Identity API version this client speaks.
 pub const API_VERSION: &str = "2023-10-01";
-
-/// Token scopes ACS knows; the API only hands out `chat`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Scope {
-    #[serde(rename = "chat")]
-    Chat,
-    #[serde(rename = "voip")]
-    Voip,
-    #[serde(rename = "chat.join")]
-    ChatJoin,
-    #[serde(rename = "chat.join.limited")]
-    ChatJoinLimited,
-}
 
 /// A user access token and when it expires.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::ids::UserId;
+use super::scope::Scope;
 
 /// An ACS user access token. `Debug` and `Display` print a redacted form, so no log line, error
 /// or formatted state can show it; [`BearerToken::expose`] is the one way to its text, for the
@@ -66,6 +67,9 @@ pub struct TokenClaims {
     pub user_id: UserId,
     /// When ACS stops accepting it.
     pub expires_at: OffsetDateTime,
+    /// What it may be used for (`acsScope`, comma-separated); `None` when it names a scope ACS
+    /// does not know, so that nothing reissues what it cannot read.
+    pub scopes: Option<Vec<Scope>>,
 }
 
 impl TokenClaims {
@@ -76,9 +80,12 @@ impl TokenClaims {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Payload {
     skypeid: Option<String>,
     exp: Option<i64>,
+    #[serde(default)]
+    acs_scope: String,
 }
 
 /// Reads the identity (`skypeid` with the `8:` prefix restored) and `exp` from a token.
@@ -111,9 +118,15 @@ pub fn read_claims(token: &str) -> Result<TokenClaims, TokenError> {
     let exp = payload.exp.ok_or(TokenError::UnreadablePayload)?;
     let expires_at =
         OffsetDateTime::from_unix_timestamp(exp).map_err(|_| TokenError::UnreadablePayload)?;
+    let scopes = payload
+        .acs_scope
+        .split(',')
+        .map(|name| Scope::parse(name.trim()))
+        .collect();
     Ok(TokenClaims {
         user_id,
         expires_at,
+        scopes,
     })
 }
 
@@ -138,6 +151,7 @@ mod tests {
         );
         let claims = read_claims(&token).unwrap();
         assert_eq!(claims.user_id, *"8:acs:res_0001");
+        assert_eq!(claims.scopes, Some(vec![Scope::Chat]));
         assert_eq!(claims.expires_at.unix_timestamp(), 1657874732);
         assert!(claims.is_expired(OffsetDateTime::now_utc()));
         assert!(!claims.is_expired(OffsetDateTime::from_unix_timestamp(1657874731).unwrap()));

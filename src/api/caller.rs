@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::errors::ApiError;
 use super::state::AppState;
-use crate::acs::identity::Scope;
+use crate::acs::Scope;
 use crate::acs::{BearerToken, UserId};
 use crate::config::{AuthMode, TRUSTED_TOKEN_MINUTES};
 
@@ -34,6 +34,9 @@ pub struct Caller {
 pub enum Who<'a> {
     /// Exactly this user, named in the request as `field`.
     User { field: &'static str, id: &'a UserId },
+    /// Exactly this user, named as `user_id`, by their own token even in trusted mode: for
+    /// what acts on the identity itself, which no minted token may do.
+    Bearer { id: &'a UserId },
     /// Any participant, whoever the token names (ACS checks membership). In trusted mode
     /// without a header, `acting` acts if given, else the secret's service identity.
     Participant { acting: Option<&'a UserId> },
@@ -90,16 +93,19 @@ pub async fn authenticate(
     request: &Request,
     who: Who<'_>,
 ) -> Result<Caller, ApiError> {
-    match (bearer(request)?, who) {
-        (Some(token), Who::User { field, id }) => {
-            let caller = from_token(token)?;
-            if caller.user_id == *id {
-                Ok(caller)
-            } else {
-                Err(ApiError::TokenUserMismatch(field))
-            }
+    let named = |token, field, id: &UserId| {
+        let caller = from_token(token)?;
+        if caller.user_id == *id {
+            Ok(caller)
+        } else {
+            Err(ApiError::TokenUserMismatch(field))
         }
+    };
+    match (bearer(request)?, who) {
+        (Some(token), Who::User { field, id }) => named(token, field, id),
+        (Some(token), Who::Bearer { id }) => named(token, "user_id", id),
         (Some(token), Who::Participant { .. }) => from_token(token),
+        (None, Who::Bearer { .. }) => Err(ApiError::MissingToken),
         (None, _) if state.config.auth_mode != AuthMode::Trusted => Err(ApiError::MissingToken),
         (None, Who::User { id, .. }) => mint(state, id).await,
         (None, Who::Participant { acting: Some(id) }) => mint(state, id).await,
@@ -142,9 +148,10 @@ fn from_token(token: BearerToken) -> Result<Caller, ApiError> {
 /// A minted token is reused until this much of its life is left.
 const MINTED_TOKEN_MARGIN: time::Duration = time::Duration::minutes(10);
 
-/// Trusted mode: a short-lived chat token for `user_id`, issued with the admin key once per
-/// container and reused while it has life left, so that a request costs no extra round trip.
-async fn mint(state: &AppState, user_id: &UserId) -> Result<Caller, ApiError> {
+/// A short-lived chat token for `user_id`, issued with the admin key once per container and
+/// reused while it has life left, so that a request costs no extra round trip: trusted mode's
+/// callers, and the recipients `acs_events` reads ACS as. Never handed to anyone.
+pub(crate) async fn mint(state: &AppState, user_id: &UserId) -> Result<Caller, ApiError> {
     let fresh_enough = OffsetDateTime::now_utc() + MINTED_TOKEN_MARGIN;
     let token = match state.minted_token(user_id, fresh_enough) {
         Some(token) => token,

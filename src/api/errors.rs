@@ -16,6 +16,7 @@ use crate::realtime::entra::EntraError;
 use crate::realtime::eventgrid::DeliveryError;
 use crate::realtime::publish::PublishError;
 use crate::secrets::SecretError;
+use crate::session::SessionError;
 
 /// Everything an endpoint can answer other than success.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +61,9 @@ pub enum ApiError {
     TokenExpired,
     #[error("the bearer token belongs to another user than {0}")]
     TokenUserMismatch(&'static str),
+    /// A session refused: not ours, another user's, or ended.
+    #[error(transparent)]
+    Session(#[from] SessionError),
     #[error("{0} is not a known ACS identity")]
     UserNotFound(&'static str),
     #[error("trusted mode needs user1_id in the body, or a serviceUserId in the secret")]
@@ -136,6 +140,8 @@ impl ApiError {
             Self::TokenExpired => explained(S::UNAUTHORIZED, "token_expired"),
             Self::TokenUserMismatch(_) => explained(S::FORBIDDEN, "token_user_mismatch"),
             Self::UserNotFound(_) => explained(S::NOT_FOUND, "user_not_found"),
+            Self::Session(SessionError::Ended) => explained(S::UNAUTHORIZED, "session_ended"),
+            Self::Session(_) => explained(S::UNAUTHORIZED, "invalid_session"),
             Self::ActingUserRequired => explained(S::BAD_REQUEST, "acting_user_required"),
             Self::Acs(AcsError::BadRequest(_)) | Self::AdminAcs(AcsError::BadRequest(_)) => {
                 summarised(

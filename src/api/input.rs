@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use super::caller::Who;
 use super::errors::ApiError;
-use crate::acs::{IdError, MessageId, ThreadId, UserId};
+use crate::acs::{IdError, MessageId, PageCursor, ThreadId, UserId};
 use crate::chat::send::{ClientKey, NotAKey};
 use crate::chat::text::{DisplayName, MessageText, TextError, Topic};
 
@@ -23,8 +23,8 @@ use crate::chat::text::{DisplayName, MessageText, TextError, Topic};
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// An opaque page cursor as the API hands it out: the base64url of ACS's own cursor.
-pub fn encode_page(cursor: &str) -> String {
-    URL_SAFE_NO_PAD.encode(cursor)
+pub fn encode_page(cursor: &PageCursor) -> String {
+    URL_SAFE_NO_PAD.encode(cursor.as_str())
 }
 
 /// The request's `Idempotency-Key`, if it has one.
@@ -103,15 +103,15 @@ pub struct OwnIdentity {
 }
 
 impl OwnIdentity {
-    pub fn from_request(request: &Request) -> Result<Self, ApiError> {
+    pub fn from_body(body: &JsonBody) -> Result<Self, ApiError> {
         Ok(Self {
-            user_id: JsonBody::parse(request)?.id("user_id")?,
+            user_id: body.id("user_id")?,
         })
     }
 
-    /// The caller it names.
+    /// The caller it names, by their own token: never a minted one.
     pub fn who(&self) -> Who<'_> {
-        Who::user_id(&self.user_id)
+        Who::Bearer { id: &self.user_id }
     }
 }
 
@@ -311,14 +311,16 @@ impl Query {
         }
     }
 
-    /// The `page` parameter, decoded; `reason` names the endpoint that handed it out.
-    pub fn page(&self, reason: &'static str) -> Result<Option<String>, ApiError> {
+    /// The `page` parameter, decoded, refused unless it is a cursor of ours; `reason` names
+    /// the endpoint that handed it out.
+    pub fn page(&self, reason: &'static str) -> Result<Option<PageCursor>, ApiError> {
         self.optional("page")
             .map(|raw| {
                 URL_SAFE_NO_PAD
                     .decode(raw)
                     .ok()
                     .and_then(|bytes| String::from_utf8(bytes).ok())
+                    .and_then(|text| PageCursor::parse(&text).ok())
                     .ok_or(ApiError::InvalidField {
                         field: "page",
                         reason,

@@ -14,8 +14,9 @@ use super::spec::Needs;
 use crate::acs::identity::AccessToken;
 use crate::acs::{AcsError, AcsHttp, BearerToken, ChatClient, IdentityClient, ThreadId, UserId};
 use crate::config::{Config, ConfigError};
-use crate::realtime::Realtime;
+use crate::realtime::{Realtime, Role};
 use crate::secrets::SecretStore;
+use crate::session::{Session, SessionError};
 
 /// Why a function could not start.
 #[derive(Debug, thiserror::Error)]
@@ -41,7 +42,7 @@ pub struct AppState {
     /// When this container last forwarded a typing notification, per user and thread.
     typing: Mutex<HashMap<(UserId, ThreadId), Instant>>,
     /// The real-time channel, in the functions on the real-time path, when
-    /// `REALTIME_SECRET_ID` is set.
+    /// `REALTIME_PUBLISH_KEY_SECRET_ID` is set.
     pub realtime: Option<Realtime>,
 }
 
@@ -79,18 +80,14 @@ impl AppState {
             }
             _ => None,
         };
-        let realtime = match (&http, &config.realtime.secret_id) {
-            (Some(http), Some(secret_id)) if needs.realtime() => Some(Realtime::new(
-                needs.publishes,
-                needs.webhook,
-                &config.realtime,
-                SecretStore::reading(
-                    secrets_client()?,
-                    secret_id.clone(),
-                    crate::realtime::parse_secret,
-                ),
-                http.client(),
-            )?),
+        let realtime = match &http {
+            Some(http) if needs.realtime() && config.realtime.publish_key_secret_id.is_some() => {
+                let role = Role {
+                    publishes: needs.publishes,
+                    webhook: needs.webhook,
+                };
+                Realtime::new(role, &config.realtime, &secrets_client()?, http.client())?
+            }
             _ => None,
         };
         Ok(Self {
@@ -119,9 +116,9 @@ impl AppState {
 
     /// The real-time channel, where the function publishes or takes deliveries.
     pub fn realtime(&self) -> Result<&Realtime, ApiError> {
-        self.realtime
-            .as_ref()
-            .ok_or(ApiError::Misconfigured("REALTIME_SECRET_ID is not set"))
+        self.realtime.as_ref().ok_or(ApiError::Misconfigured(
+            "REALTIME_PUBLISH_KEY_SECRET_ID is not set",
+        ))
     }
 
     fn minted(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, AccessToken>> {
@@ -148,26 +145,67 @@ impl AppState {
         self.minted().insert(user_id.clone(), token.clone());
     }
 
+    fn typing(&self) -> std::sync::MutexGuard<'_, HashMap<(UserId, ThreadId), Instant>> {
+        self.typing
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// Whether a typing notification from `user` in `thread` is due, `interval` after the last
-    /// one this container forwarded; if so, it counts as forwarded now.
+    /// one ACS took through this container.
     pub(crate) fn typing_due(&self, user: &UserId, thread: &ThreadId, interval: Duration) -> bool {
         let now = Instant::now();
-        let mut typing = self
-            .typing
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut typing = self.typing();
         typing.retain(|_, at| now.duration_since(*at) < interval);
-        let key = (user.clone(), thread.clone());
-        if typing.contains_key(&key) {
-            return false;
-        }
-        typing.insert(key, now);
-        true
+        !typing.contains_key(&(user.clone(), thread.clone()))
+    }
+
+    /// Records that ACS took a typing notification from `user` in `thread` now.
+    pub(crate) fn typing_sent(&self, user: &UserId, thread: &ThreadId) {
+        self.typing()
+            .insert((user.clone(), thread.clone()), Instant::now());
     }
 
     /// The trusted-mode service identity from the secret, if it names one.
     pub(crate) async fn service_user_id(&self) -> Result<Option<UserId>, ApiError> {
         Ok(self.secrets()?.get().await?.service_user_id.clone())
+    }
+
+    /// Reads `signed`, a session for `user_id` not ended at `now`, with the key derived from
+    /// the admin key. A session signed after the key was regenerated is read again with the
+    /// secret fetched anew, once.
+    pub(crate) async fn verify_session(
+        &self,
+        signed: &str,
+        user_id: &UserId,
+        now: OffsetDateTime,
+    ) -> Result<Session, ApiError> {
+        let secrets = self.secrets()?;
+        let secret = secrets.get().await?;
+        match Session::verify(signed, secret.connection.access_key(), user_id, now) {
+            Err(SessionError::Forged) => {
+                let secret = secrets.refresh().await?;
+                Ok(Session::verify(
+                    signed,
+                    secret.connection.access_key(),
+                    user_id,
+                    now,
+                )?)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// A new session for `user_id` from `now`, signed with the key derived from the admin key.
+    pub(crate) async fn start_session(
+        &self,
+        user_id: &UserId,
+        now: OffsetDateTime,
+    ) -> Result<(Session, String), ApiError> {
+        let secret = self.secrets()?.get().await?;
+        let session = Session::start(user_id.clone(), now, self.config.session_hours);
+        let signed = session.sign(secret.connection.access_key());
+        Ok((session, signed))
     }
 
     /// Runs `op` with an identity client holding the admin key. If ACS refuses the key, the
@@ -230,7 +268,8 @@ mod tests {
         let config = config(&[
             ("ACS_ENDPOINT", "https://x.communication.azure.com"),
             ("ACS_SECRET_ID", "acs-secret"),
-            ("REALTIME_SECRET_ID", "realtime-secret"),
+            ("REALTIME_PUBLISH_KEY_SECRET_ID", "publish-key"),
+            ("REALTIME_WEBHOOK_SECRET_ID", "webhook-secret"),
             (
                 "REALTIME_PUBLISH_URL",
                 "https://x.appsync-api.us-east-1.amazonaws.com/event",

@@ -1,11 +1,12 @@
 //! The whole history of a thread, in one answer or in pages.
 
-use super::view::{MAX_ANSWER_BYTES, MessageView, answer_bytes, view};
+use super::view::{MAX_ANSWER_BYTES, MessageView, Reader, answer_bytes};
 use crate::acs::chat::{ACS_MAX_PAGE_SIZE, ChatClient};
-use crate::acs::{AcsError, BearerToken, ThreadId, UserId};
+use crate::acs::{AcsError, BearerToken, PageCursor, ThreadId, UserId};
 
 /// Every user message of the thread, oldest first, or `None` as soon as they would not fit in
-/// one answer. One ACS round trip per 200 messages.
+/// one answer. One ACS round trip per 200 messages (the participants, whose names the
+/// messages are shown with, read beside the first).
 pub async fn history(
     chat: &ChatClient,
     token: &BearerToken,
@@ -14,12 +15,17 @@ pub async fn history(
 ) -> Result<Option<Vec<MessageView>>, AcsError> {
     let mut messages = Vec::new();
     let mut bytes = 0;
-    let mut page: Option<String> = None;
+    // Joined, not try_joined: a request dropped in flight would also drop its pooled
+    // connection, and the next call would pay a new TLS handshake.
+    let (participants, listed) = tokio::join!(
+        chat.list_participants(token, thread_id),
+        chat.messages_page(token, thread_id, ACS_MAX_PAGE_SIZE, None),
+    );
+    let (participants, mut listed) = (participants?, listed?);
+    let reader = Reader::new(caller, &participants);
     loop {
-        let (listed, next) = chat
-            .messages_page(token, thread_id, ACS_MAX_PAGE_SIZE, page.as_deref())
-            .await?;
-        for view in listed.into_iter().filter_map(|m| view(m, caller)) {
+        let (page, next) = listed;
+        for view in page.into_iter().filter_map(|m| reader.view(m)) {
             bytes += answer_bytes(&view);
             if bytes > MAX_ANSWER_BYTES {
                 return Ok(None);
@@ -27,7 +33,11 @@ pub async fn history(
             messages.push(view);
         }
         match next {
-            Some(next) => page = Some(next),
+            Some(next) => {
+                listed = chat
+                    .messages_page(token, thread_id, ACS_MAX_PAGE_SIZE, Some(&next))
+                    .await?;
+            }
             None => break,
         }
     }
@@ -43,13 +53,16 @@ pub async fn history_page(
     thread_id: &ThreadId,
     caller: &UserId,
     page_size: u32,
-    page: Option<&str>,
-) -> Result<(Vec<MessageView>, Option<String>), AcsError> {
-    let (listed, next) = chat
-        .messages_page(token, thread_id, page_size, page)
-        .await?;
+    page: Option<&PageCursor>,
+) -> Result<(Vec<MessageView>, Option<PageCursor>), AcsError> {
+    let (participants, listed) = tokio::join!(
+        chat.list_participants(token, thread_id),
+        chat.messages_page(token, thread_id, page_size, page),
+    );
+    let (participants, (listed, next)) = (participants?, listed?);
+    let reader = Reader::new(caller, &participants);
     let mut messages: Vec<MessageView> =
-        listed.into_iter().filter_map(|m| view(m, caller)).collect();
+        listed.into_iter().filter_map(|m| reader.view(m)).collect();
     messages.sort_by_key(|m| m.sequence_id);
     Ok((messages, next))
 }

@@ -8,7 +8,11 @@
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use super::view::{Change, MessageView, change, view};
+use std::collections::BinaryHeap;
+
+use super::view::{
+    Change, MAX_ANSWER_BYTES, MessageView, Reader, answer_bytes, change, change_bytes,
+};
 use crate::acs::chat::{ACS_MAX_PAGE_SIZE, ChatClient, ChatMessage, Page};
 use crate::acs::{AcsError, BearerToken, ThreadId, UserId};
 
@@ -18,6 +22,10 @@ pub struct NewMessages {
     pub messages: Vec<MessageView>,
     /// The highest sequence id seen; pass it as `since` next time for the stateless cursor.
     pub next_since: u64,
+    /// More is new than one answer can hold (Lambda's 6 MB): these are the oldest of it, and
+    /// the next fetch, from `next_since`, brings the rest.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub more: bool,
     /// With the stateless cursor: edits and deletions of messages at or below `since`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changes: Option<Vec<Change>>,
@@ -77,21 +85,94 @@ impl Cursor {
     }
 }
 
+/// A view kept by the walk, ordered by its sequence id so that the newest is let go first.
+struct Kept(MessageView);
+
+impl PartialEq for Kept {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.sequence_id == other.0.sequence_id
+    }
+}
+
+impl Eq for Kept {}
+
+impl PartialOrd for Kept {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Kept {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.sequence_id.cmp(&other.0.sequence_id)
+    }
+}
+
+/// What one answer holds: the oldest new messages that fit in Lambda's 6 MB (the newer ones
+/// are let go as older ones are found, so memory stays within one answer and one page), and
+/// changes while they fit beside them.
+#[derive(Default)]
+struct Answer {
+    kept: BinaryHeap<Kept>,
+    bytes: usize,
+    changes: Vec<Change>,
+    change_bytes: usize,
+    /// New messages were let go: the answer says `more`.
+    full: bool,
+    /// Changes were let go: none are reported, and the change cursor stays where it was.
+    changes_dropped: bool,
+}
+
+impl Answer {
+    fn keep(&mut self, view: MessageView) {
+        self.bytes += answer_bytes(&view);
+        self.kept.push(Kept(view));
+        while self.bytes + self.change_bytes > MAX_ANSWER_BYTES {
+            if !self.changes.is_empty() {
+                self.drop_changes();
+            } else if let Some(Kept(newest)) = self.kept.pop() {
+                self.bytes -= answer_bytes(&newest);
+                self.full = true;
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn report(&mut self, change: Change) {
+        if self.changes_dropped {
+            return;
+        }
+        self.change_bytes += change_bytes(&change);
+        self.changes.push(change);
+        if self.bytes + self.change_bytes > MAX_ANSWER_BYTES {
+            self.drop_changes();
+        }
+    }
+
+    fn drop_changes(&mut self) {
+        self.changes.clear();
+        self.change_bytes = 0;
+        self.changes_dropped = true;
+    }
+}
+
 /// Messages newer than the cursor (and changes, for a cursor that asks), walking pages newest
 /// first from `first`. Messages are decoded one by one and not past the cursor: a fetch with
-/// little news decodes a few messages, not a whole page.
+/// little news decodes a few messages, not a whole page. An answer stops before Lambda's 6 MB:
+/// the oldest of what is new is sent, `more` says there is more, and `next_since` is where the
+/// next fetch goes on from.
 async fn walk(
     chat: &ChatClient,
     token: &BearerToken,
-    caller: &UserId,
+    reader: &Reader<'_>,
     mut page: Page<Box<RawValue>>,
     cursor: &Cursor,
     floor: u64,
 ) -> Result<NewMessages, AcsError> {
     let mut next_since = floor;
     let mut newest_change = 0;
-    let mut kept = Vec::new();
-    let mut changes = Vec::new();
+    let mut answer = Answer::default();
     loop {
         let mut passed = false;
         for raw in &page.value {
@@ -102,10 +183,14 @@ async fn walk(
                 passed = true;
                 break;
             }
-            if cursor.keeps(&message, caller) {
-                kept.extend(view(message, caller));
-            } else if cursor.reports_changes() {
-                changes.extend(change(&message));
+            if cursor.keeps(&message, reader.caller) {
+                if let Some(view) = reader.view(message) {
+                    answer.keep(view);
+                }
+            } else if cursor.reports_changes()
+                && let Some(change) = change(&message)
+            {
+                answer.report(change);
             }
         }
         match page.next_link.take() {
@@ -113,18 +198,29 @@ async fn walk(
             _ => break,
         }
     }
+    let mut kept: Vec<MessageView> = answer.kept.into_iter().map(|Kept(v)| v).collect();
     kept.sort_by_key(|m| m.sequence_id);
+    if answer.full {
+        next_since = kept.last().map_or(floor, |m| m.sequence_id);
+    }
+    let mut changes = answer.changes;
     changes.sort_by_key(|c| c.sequence_id);
     let (changes, next_changes_since) = match cursor {
-        Cursor::Sync { changes_since, .. } => (
-            cursor.reports_changes().then_some(changes),
-            Some(newest_change.max(changes_since.unwrap_or(0))),
-        ),
+        Cursor::Sync { changes_since, .. } => {
+            let held = changes_since.unwrap_or(0);
+            let next = if answer.changes_dropped {
+                held
+            } else {
+                newest_change.max(held)
+            };
+            (cursor.reports_changes().then_some(changes), Some(next))
+        }
         _ => (None, None),
     };
     Ok(NewMessages {
         messages: kept,
         next_since,
+        more: answer.full || answer.changes_dropped,
         changes,
         next_changes_since,
     })
@@ -141,14 +237,18 @@ pub async fn new_since(
     since: u64,
     changes_since: Option<u64>,
 ) -> Result<NewMessages, AcsError> {
-    let first = chat
-        .list_messages(token, thread_id, Some(ACS_MAX_PAGE_SIZE), None)
-        .await?;
+    // Joined, not try_joined, for the reason history gives.
+    let (participants, first) = tokio::join!(
+        chat.list_participants(token, thread_id),
+        chat.list_messages(token, thread_id, Some(ACS_MAX_PAGE_SIZE), None),
+    );
+    let (participants, first) = (participants?, first?);
     let cursor = Cursor::Sync {
         since,
         changes_since,
     };
-    walk(chat, token, caller, first, &cursor, since).await
+    let reader = Reader::new(caller, &participants);
+    walk(chat, token, &reader, first, &cursor, since).await
 }
 
 /// Read-receipt cursor: messages from others after the caller's own last read receipt, then a
@@ -160,17 +260,20 @@ pub async fn new_by_receipt(
     thread_id: &ThreadId,
     caller_id: &UserId,
 ) -> Result<NewMessages, AcsError> {
-    let (receipts, first) = tokio::try_join!(
+    let (receipts, participants, first) = tokio::join!(
         chat.list_read_receipts(token, thread_id),
+        chat.list_participants(token, thread_id),
         chat.list_messages(token, thread_id, Some(ACS_MAX_PAGE_SIZE), None),
-    )?;
+    );
+    let (receipts, participants, first) = (receipts?, participants?, first?);
     let cursor = receipts
         .iter()
         .filter(|r| r.sender_communication_identifier.id() == Some(caller_id.as_str()))
         .map(|r| r.chat_message_id.number())
         .max()
         .map_or(Cursor::Start, Cursor::Receipt);
-    let new = walk(chat, token, caller_id, first, &cursor, 0).await?;
+    let reader = Reader::new(caller_id, &participants);
+    let new = walk(chat, token, &reader, first, &cursor, 0).await?;
     // Receipts only for others' messages: whether ACS honours one for the caller's own message
     // is unverified, and this cursor never needs it.
     if let Some(newest) = new.messages.iter().max_by_key(|m| m.sequence_id) {

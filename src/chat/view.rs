@@ -1,8 +1,10 @@
 //! What a message looks like to callers, and what it costs in an answer.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
-use crate::acs::chat::ChatMessage;
+use crate::acs::chat::{ChatMessage, ChatParticipant};
 use crate::acs::{MessageId, UserId};
 use crate::timestamp::{self, Timestamp};
 
@@ -10,7 +12,8 @@ use crate::timestamp::{self, Timestamp};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MessageView {
     pub sender: String,
-    /// The name the sender gave with the message, if any.
+    /// The sender's name in the thread's participant list, if they are in it and have one: never
+    /// the name a message claims for itself, which anyone could set to anyone's.
     pub sender_display_name: Option<String>,
     pub message: String,
     pub created_on: Timestamp,
@@ -22,17 +25,48 @@ pub struct MessageView {
     pub edited_on: Option<Timestamp>,
 }
 
-/// The view of a live user message for `caller`; `None` for system events and deleted
-/// messages. Takes the message so that its strings move into the view instead of being copied.
-pub fn view(message: ChatMessage, caller: &UserId) -> Option<MessageView> {
+/// Who reads a thread, and the names its participants have in it, as ACS lists them.
+#[derive(Debug, Clone)]
+pub struct Reader<'a> {
+    pub caller: &'a UserId,
+    names: HashMap<String, String>,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(caller: &'a UserId, participants: &[ChatParticipant]) -> Self {
+        let names = participants
+            .iter()
+            .filter_map(|p| {
+                let id = p.communication_identifier.id()?.to_owned();
+                Some((id, p.display_name.clone().filter(|n| !n.is_empty())?))
+            })
+            .collect();
+        Self { caller, names }
+    }
+
+    /// The view of a live user message; `None` for system events and deleted messages. Takes
+    /// the message so that its strings move into the view instead of being copied.
+    pub fn view(&self, message: ChatMessage) -> Option<MessageView> {
+        view(message, self.caller, |sender| {
+            self.names.get(sender).cloned()
+        })
+    }
+}
+
+/// The view of a live user message for `caller`, its sender named by `name_of`.
+fn view(
+    message: ChatMessage,
+    caller: &UserId,
+    name_of: impl Fn(&str) -> Option<String>,
+) -> Option<MessageView> {
     if !message.is_user_message() {
         return None;
     }
     let sender = message.sender_communication_identifier?.into_id()?;
     Some(MessageView {
         mine: caller == sender.as_str(),
+        sender_display_name: name_of(&sender),
         sender,
-        sender_display_name: message.sender_display_name,
         message: message.content?.message?,
         created_on: message.created_on.into(),
         id: message.id,

@@ -2,18 +2,20 @@
 //! (AppSync Events asks it on connect, subscribe and publish, with the `Authorization` the
 //! client gave).
 //!
-//! - A client's ACS token may connect while unexpired, and subscribe to a thread's channel
-//!   when ACS, asked as that client, lets it read the thread's participants: ACS decides
-//!   membership, as for every other call. Clients never publish: typing goes through
-//!   `send_typing`, which ACS rate-limits, and is published from there with the caller's
-//!   verified identity. Decisions about a token are not cached, as they depend on the channel.
-//! - Our functions publish with the publish key from the real-time secret, compared in
-//!   constant time; that decision may be cached for a while.
+//! - A client's ACS token may connect, and subscribe to its own person's channels of the hours
+//!   around now, once ACS has accepted the token (a one-thread read made with it): a token
+//!   that merely reads right, made up or revoked, gets nothing. What a person is sent was
+//!   decided by ACS at the time (see `realtime::update`), so a subscription never outlives a
+//!   membership. Clients never publish: typing goes through `send_typing`, which ACS checks
+//!   and rate-limits, and is published from there. Decisions about a token are not cached, as
+//!   they depend on the channel.
+//! - Our functions publish with the publish key, compared in constant time; that decision may
+//!   be cached for a while.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{RealtimeSecret, channel, same_secret};
+use super::{Key, channel, same_secret};
 use crate::acs::{BearerToken, ChatClient};
 
 /// How long AppSync may reuse an "allowed" for the publish key, in seconds.
@@ -77,48 +79,45 @@ impl AuthorizerResponse {
     }
 }
 
-/// Decides one request, asking ACS through `chat` about a subscriber's membership. Never
-/// fails: anything unexpected is a refusal.
+/// Decides one request at `now`, asking ACS through `chat` whether a client's token holds.
+/// Never fails: anything unexpected is a refusal.
 pub async fn decide(
-    secret: &RealtimeSecret,
+    publish_key: &Key,
     chat: &ChatClient,
     request: AuthorizerRequest,
+    now: OffsetDateTime,
 ) -> AuthorizerResponse {
     let token = request.authorization_token.trim();
     let token = token.strip_prefix("Bearer ").unwrap_or(token);
     let operation = request.request_context.operation;
-    let thread = request
-        .request_context
-        .channel
-        .as_deref()
-        .and_then(channel::thread);
-    if same_secret(token, &secret.publish_key) {
-        return match (operation, thread) {
-            (Operation::Connect, _) | (Operation::Publish, Some(_)) => {
+    let channel = request.request_context.channel.unwrap_or_default();
+    if same_secret(token, publish_key.expose()) {
+        return match operation {
+            Operation::Connect => AuthorizerResponse::allow(PUBLISHER_TTL),
+            Operation::Publish if channel::is_personal(&channel) => {
                 AuthorizerResponse::allow(PUBLISHER_TTL)
             }
             _ => AuthorizerResponse::deny("the publish key only publishes"),
         };
     }
     let token = BearerToken::new(token);
-    match token.claims() {
-        Ok(claims) if !claims.is_expired(OffsetDateTime::now_utc()) => {}
+    let claims = match token.claims() {
+        Ok(claims) if !claims.is_expired(now) => claims,
         _ => return AuthorizerResponse::deny("not an unexpired ACS token"),
-    }
-    match (operation, thread) {
-        (Operation::Connect, _) => AuthorizerResponse::allow(0),
-        (Operation::Subscribe, Some(thread)) => {
-            match chat.probe_participants(&token, &thread).await {
-                Ok(()) => AuthorizerResponse::allow(0),
-                Err(e) => {
-                    tracing::info!(error = %e, "ACS refused the subscriber");
-                    AuthorizerResponse::deny("not a participant")
-                }
-            }
+    };
+    match operation {
+        Operation::Connect => {}
+        Operation::Subscribe if channel::admits(&channel, &claims.user_id, now) => {}
+        Operation::Subscribe => return AuthorizerResponse::deny("not this person's channel now"),
+        Operation::Publish | Operation::Unknown => {
+            return AuthorizerResponse::deny("clients do not publish");
         }
-        (Operation::Subscribe, None) => AuthorizerResponse::deny("not a thread channel"),
-        (Operation::Publish | Operation::Unknown, _) => {
-            AuthorizerResponse::deny("clients do not publish")
+    }
+    match chat.list_threads(&token, 1, None).await {
+        Ok(_) => AuthorizerResponse::allow(0),
+        Err(e) => {
+            tracing::info!(error = %e, "ACS refused the token");
+            AuthorizerResponse::deny("ACS refused the token")
         }
     }
 }

@@ -1,71 +1,103 @@
-//! A thread's channel: `/threads/` and the thread id, hex-encoded and cut into segments of at
-//! most 50 characters, as AppSync Events channel names allow only letters, digits and dashes.
+//! A person's channels: `/users/<who>/<hour>`, one an hour, where `<who>` is the first 128 bits
+//! of the SHA-256 of their ACS user id in hex (a channel segment allows only letters, digits and
+//! dashes, 50 at most) and `<hour>` is the hour since the Unix epoch.
+//!
+//! Everything for one person goes to their channel of the hour it happens in, and a
+//! subscription is admitted only for the hour before, the one now and the one after. AppSync
+//! Events cannot end a subscription whose token has since expired, so the hour is what ends it:
+//! a socket whose token has expired receives what happens until the end of the next hour at the
+//! latest, and nothing after, unless a valid token subscribes it again.
 
-use crate::acs::ThreadId;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
 
-/// The namespace every thread channel lives in.
-pub const NAMESPACE: &str = "threads";
+use crate::acs::UserId;
 
-const SEGMENT: usize = 50;
+/// The namespace every person's channel lives in.
+pub const NAMESPACE: &str = "users";
 
-/// The channel of `thread_id`.
-pub fn of(thread_id: &ThreadId) -> String {
-    let hex: String = thread_id
-        .as_str()
-        .bytes()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let segments: Vec<&str> = hex
-        .as_bytes()
-        .chunks(SEGMENT)
-        .filter_map(|chunk| std::str::from_utf8(chunk).ok())
-        .collect();
-    format!("/{NAMESPACE}/{}", segments.join("/"))
+/// How many hours around now a subscription may be for: the last (a clock slightly behind),
+/// this one, and the next (subscribed a little before it begins).
+pub const HOURS_ADMITTED: i64 = 1;
+
+/// The hour `at` is in, counted from the Unix epoch.
+pub fn hour(at: OffsetDateTime) -> i64 {
+    at.unix_timestamp().div_euclid(3600)
 }
 
-/// The thread a channel belongs to; `None` for anything not made by [`of`].
-pub fn thread(channel: &str) -> Option<ThreadId> {
-    let rest = channel.trim_matches('/').strip_prefix(NAMESPACE)?;
-    let hex: String = rest.split('/').collect();
-    if hex.is_empty() || !hex.len().is_multiple_of(2) {
-        return None;
-    }
-    let bytes: Option<Vec<u8>> = (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-        .collect();
-    let thread_id = ThreadId::parse(&String::from_utf8(bytes?).ok()?).ok()?;
-    (of(&thread_id) == format!("/{}", channel.trim_matches('/'))).then_some(thread_id)
+/// The segment that names `user`.
+fn who(user: &UserId) -> String {
+    let digest = Sha256::digest(user.as_str().as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The channel of `user` for `hour`.
+pub fn of(user: &UserId, hour: i64) -> String {
+    format!("/{NAMESPACE}/{}/{hour}", who(user))
+}
+
+/// Whether `channel` is one of `user`'s that a subscription made at `now` may be for.
+pub fn admits(channel: &str, user: &UserId, now: OffsetDateTime) -> bool {
+    let current = hour(now);
+    (current - HOURS_ADMITTED..=current + HOURS_ADMITTED).any(|h| of(user, h) == channel)
+}
+
+/// Whether `channel` is a person's channel at all, as a publish must be.
+pub fn is_personal(channel: &str) -> bool {
+    let mut segments = channel.strip_prefix('/').unwrap_or("").split('/');
+    let (Some(NAMESPACE), Some(who), Some(hour), None) = (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) else {
+        return false;
+    };
+    who.len() == 32
+        && who
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        && hour.parse::<u32>().is_ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use time::macros::datetime;
+
+    const ALICE: &str =
+        "8:acs:2dee53b4-368b-45b4-ab52-8493fb117652_00000005-14a2-493b-8a72-5a3a0d000081";
 
     #[test]
-    fn a_thread_id_goes_to_a_valid_channel_and_back() {
-        let id = ThreadId::parse("19:acsV1_vORyCBy38NMj2wY-xxVVNa3qItOYgFzR3G6C2v2TyXY1@thread.v2")
-            .unwrap();
-        let channel = of(&id);
+    fn a_person_s_channel_is_three_short_segments_of_allowed_characters() {
+        let alice = UserId::parse(ALICE).unwrap();
+        let channel = of(&alice, 493_222);
         let segments: Vec<&str> = channel.trim_start_matches('/').split('/').collect();
-        assert!(segments.len() <= 5, "{channel}");
+        assert_eq!(segments.len(), 3, "{channel}");
         assert!(segments.iter().all(|s| {
             (1..=50).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         }));
-        assert_eq!(thread(&channel), Some(id));
+        assert!(is_personal(&channel));
+        let bob = UserId::parse("8:acs:res_bob").unwrap();
+        assert_ne!(of(&bob, 493_222), channel, "another person's");
     }
 
     #[test]
-    fn channels_not_made_here_name_no_thread() {
-        for channel in [
-            "/threads",
-            "/threads/zz",
-            "/threads/313",
-            "/other/3139",
-            "/threads/*",
-            "/threads/31393a61/",
-        ] {
-            assert_eq!(thread(channel), None, "{channel}");
+    fn a_subscription_is_admitted_for_its_own_person_and_only_around_now() {
+        let alice = UserId::parse(ALICE).unwrap();
+        let bob = UserId::parse("8:acs:res_bob").unwrap();
+        let now = datetime!(2026-12-01 10:30 UTC);
+        let current = hour(now);
+        for h in [current - 1, current, current + 1] {
+            assert!(admits(&of(&alice, h), &alice, now), "{h}");
+        }
+        for h in [current - 2, current + 2, 0] {
+            assert!(!admits(&of(&alice, h), &alice, now), "{h}");
+        }
+        assert!(!admits(&of(&bob, current), &alice, now));
+        for channel in ["/users/*", "/users", "/threads/313a", ""] {
+            assert!(!admits(channel, &alice, now), "{channel}");
+            assert!(!is_personal(channel), "{channel}");
         }
     }
 }

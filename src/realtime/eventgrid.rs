@@ -1,15 +1,27 @@
-//! Event Grid deliveries (Event Grid schema) of ACS chat events, and the event clients are sent
-//! for each: one JSON object with a `kind`, the thread, and for messages the id and `version`
-//! a client orders by (a higher version of a message replaces a lower one, never the reverse).
+//! Event Grid deliveries (Event Grid schema) of ACS's user-level chat events, read as hints:
+//! each names a recipient, a thread, and what changed. Nothing of an event's content is passed
+//! on: whoever knows the webhook's secret can make up an event, so what a person is sent is read
+//! from ACS, as that person (see [`super::update`]).
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 
-use crate::acs::{ThreadId, UserId};
-use crate::chat::text::DisplayName;
+use crate::acs::{MessageId, ThreadId, UserId};
 
 /// Event Grid's handshake event, sent once when the subscription is made.
 pub const VALIDATION: &str = "Microsoft.EventGrid.SubscriptionValidationEvent";
+
+/// The user-level chat events the webhook takes, as an Event Grid subscription lists them.
+pub const EVENT_TYPES: [&str; 8] = [
+    "Microsoft.Communication.ChatMessageReceived",
+    "Microsoft.Communication.ChatMessageEdited",
+    "Microsoft.Communication.ChatMessageDeleted",
+    "Microsoft.Communication.ChatThreadCreatedWithUser",
+    "Microsoft.Communication.ChatThreadWithUserDeleted",
+    "Microsoft.Communication.ChatThreadPropertiesUpdatedPerUser",
+    "Microsoft.Communication.ChatParticipantAddedToThreadWithUser",
+    "Microsoft.Communication.ChatParticipantRemovedFromThreadWithUser",
+];
 
 /// One event of a delivery.
 #[derive(Debug, Clone, Deserialize)]
@@ -26,8 +38,8 @@ pub struct GridEvent {
 pub enum Delivery {
     /// The handshake: answer with this code.
     Validation(String),
-    /// Changes to pass on, in the order delivered, and how many events were of other types.
-    Changes(Vec<Update>, usize),
+    /// Hints to check, in the order delivered, and how many events were of other types.
+    Hints(Vec<Hint>, usize),
 }
 
 /// Why a delivery is refused (Event Grid does not retry a 400).
@@ -41,68 +53,30 @@ pub enum DeliveryError {
     Incomplete(String, &'static str),
 }
 
-/// What changed, as clients are told.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UpdateKind {
-    /// A message was sent.
-    Message,
-    Edited,
+/// What an event says changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum About {
+    /// A message was sent, edited or deleted: its version (epoch ms of the change) orders them.
+    Message { id: MessageId, version: u64 },
+    /// The recipient was put in a thread: at its creation, or added later.
+    Joined,
+    /// Someone else joined or left.
+    Participants,
+    /// The recipient was removed.
+    Left,
+    /// The thread was renamed (or its other properties changed).
+    Properties,
+    /// The thread was deleted.
     Deleted,
-    ParticipantAdded,
-    ParticipantRemoved,
-    /// The thread was renamed.
-    Topic,
-    ThreadDeleted,
-    /// Someone is typing (from `send_typing`: ACS sends Event Grid no typing events).
-    Typing,
 }
 
-impl UpdateKind {
-    /// The kind an ACS event type is, if clients are sent it.
-    fn of(event_type: &str) -> Option<Self> {
-        Some(match event_type.strip_prefix("Microsoft.Communication.")? {
-            "ChatMessageReceivedInThread" => Self::Message,
-            "ChatMessageEditedInThread" => Self::Edited,
-            "ChatMessageDeletedInThread" => Self::Deleted,
-            "ChatThreadParticipantAdded" => Self::ParticipantAdded,
-            "ChatThreadParticipantRemoved" => Self::ParticipantRemoved,
-            "ChatThreadPropertiesUpdated" => Self::Topic,
-            "ChatThreadDeleted" => Self::ThreadDeleted,
-            _ => return None,
-        })
-    }
-
-    /// Whether it is about one message, which has versions.
-    pub fn is_message(self) -> bool {
-        matches!(self, Self::Message | Self::Edited | Self::Deleted)
-    }
-}
-
-/// An event for the thread's subscribers.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Update {
-    pub kind: UpdateKind,
+/// A user-level event: something changed in `thread_id` for `recipient`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hint {
+    pub recipient: UserId,
     pub thread_id: ThreadId,
-    /// For message events: the message, and its version (epoch ms of its last change).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub version: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sender: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sender_display_name: Option<String>,
-    /// The text now: sent or edited messages; a new topic.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_on: Option<String>,
-    /// Participant events: who joined or left.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub participant: Option<String>,
+    pub about: About,
     /// Event Grid's id of the event: the same for every redelivery of it.
-    #[serde(skip)]
     pub event_id: String,
 }
 
@@ -110,6 +84,7 @@ fn text(data: &Value, key: &str) -> Option<String> {
     data.get(key)?.as_str().map(str::to_owned)
 }
 
+/// The raw id of an identifier (`rawId`, else the communication user's id).
 fn identifier(data: &Value, key: &str) -> Option<String> {
     let id = data.get(key)?;
     text(id, "rawId").or_else(|| text(id.get("communicationUser")?, "id"))
@@ -124,72 +99,52 @@ fn version(data: &Value) -> Option<u64> {
     }
 }
 
-impl Update {
-    /// An update of `kind` with only its thread and event id.
-    pub(crate) fn new(kind: UpdateKind, thread_id: ThreadId, event_id: &str) -> Self {
-        Self {
-            kind,
-            thread_id,
-            message_id: None,
-            version: None,
-            sender: None,
-            sender_display_name: None,
-            text: None,
-            created_on: None,
-            participant: None,
-            event_id: event_id.to_owned(),
-        }
-    }
-
-    /// Someone typing in a thread, as the identity ACS accepted the notice from.
-    pub fn typing(thread_id: ThreadId, sender: &UserId, name: Option<&DisplayName>) -> Self {
-        Self {
-            sender: Some(sender.to_string()),
-            sender_display_name: name.map(|n| n.as_str().to_owned()),
-            ..Self::new(UpdateKind::Typing, thread_id, "")
-        }
-    }
-
-    /// The update for one event; `Ok(None)` for event types clients are not sent.
+impl Hint {
+    /// The hint one event gives; `Ok(None)` for event types the webhook does not take.
     fn of(event: &GridEvent) -> Result<Option<Self>, DeliveryError> {
-        let Some(kind) = UpdateKind::of(&event.event_type) else {
+        let Some(kind) = event.event_type.strip_prefix("Microsoft.Communication.") else {
             return Ok(None);
         };
+        if !EVENT_TYPES.contains(&event.event_type.as_str()) {
+            return Ok(None);
+        }
         let data = &event.data;
         let lacks = |what| DeliveryError::Incomplete(event.event_type.clone(), what);
         let thread_id = text(data, "threadId")
-            .and_then(|id| ThreadId::parse(&id).ok())
+            .and_then(|id| ThreadId::parse(id).ok())
             .ok_or_else(|| lacks("threadId"))?;
-        let mut update = Self::new(kind, thread_id, &event.id);
-        match kind {
-            UpdateKind::Message | UpdateKind::Edited | UpdateKind::Deleted => {
-                update.message_id =
-                    Some(text(data, "messageId").ok_or_else(|| lacks("messageId"))?);
-                update.version = Some(version(data).ok_or_else(|| lacks("version"))?);
-                update.sender = identifier(data, "senderCommunicationIdentifier");
-                update.sender_display_name =
-                    text(data, "senderDisplayName").filter(|name| !name.is_empty());
-                update.created_on = text(data, "composeTime");
-                if kind != UpdateKind::Deleted {
-                    update.text = text(data, "messageBody");
-                }
-            }
-            UpdateKind::ParticipantAdded => {
-                update.participant = data
-                    .get("participantAdded")
-                    .and_then(|p| identifier(p, "communicationIdentifier"));
-            }
-            UpdateKind::ParticipantRemoved => {
-                update.participant = data
-                    .get("participantRemoved")
-                    .and_then(|p| identifier(p, "communicationIdentifier"));
-            }
-            UpdateKind::Topic => {
-                update.text = data.get("properties").and_then(|p| text(p, "topic"));
-            }
-            UpdateKind::ThreadDeleted | UpdateKind::Typing => {}
-        }
-        Ok(Some(update))
+        let recipient = identifier(data, "recipientCommunicationIdentifier")
+            .and_then(|id| UserId::parse(id).ok())
+            .ok_or_else(|| lacks("recipientCommunicationIdentifier"))?;
+        let participant = |key| {
+            data.get(key)
+                .and_then(|p| identifier(p, "participantCommunicationIdentifier"))
+        };
+        let about = match kind {
+            "ChatMessageReceived" | "ChatMessageEdited" | "ChatMessageDeleted" => About::Message {
+                id: text(data, "messageId")
+                    .and_then(|id| MessageId::parse(id).ok())
+                    .ok_or_else(|| lacks("messageId"))?,
+                version: version(data).ok_or_else(|| lacks("version"))?,
+            },
+            "ChatThreadCreatedWithUser" => About::Joined,
+            "ChatThreadWithUserDeleted" => About::Deleted,
+            "ChatThreadPropertiesUpdatedPerUser" => About::Properties,
+            "ChatParticipantAddedToThreadWithUser" => match participant("participantAdded") {
+                Some(added) if recipient == *added.as_str() => About::Joined,
+                _ => About::Participants,
+            },
+            _ => match participant("participantRemoved") {
+                Some(removed) if recipient == *removed.as_str() => About::Left,
+                _ => About::Participants,
+            },
+        };
+        Ok(Some(Self {
+            recipient,
+            thread_id,
+            about,
+            event_id: event.id.clone(),
+        }))
     }
 }
 
@@ -202,101 +157,159 @@ pub fn read(body: &[u8]) -> Result<Delivery, DeliveryError> {
             .map(Delivery::Validation)
             .ok_or(DeliveryError::NoValidationCode);
     }
-    let mut updates = Vec::new();
+    let mut hints = Vec::new();
     let mut ignored = 0;
     for event in &events {
-        match Update::of(event)? {
-            Some(update) => updates.push(update),
+        match Hint::of(event)? {
+            Some(hint) => hints.push(hint),
             None => ignored += 1,
         }
     }
-    Ok(Delivery::Changes(updates, ignored))
+    Ok(Delivery::Hints(hints, ignored))
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     const THREAD: &str = "19:a1b2@thread.v2";
+    const BOB: &str = "8:acs:res_bob";
 
-    fn delivery(event_type: &str, data: Value) -> Vec<u8> {
-        serde_json::to_vec(&serde_json::json!([{
+    fn who(id: &str) -> Value {
+        json!({"rawId": id, "communicationUser": {"id": id}})
+    }
+
+    fn delivery(event_type: &str, mut data: Value) -> Vec<u8> {
+        data["threadId"] = json!(THREAD);
+        data["recipientCommunicationIdentifier"] = who(BOB);
+        serde_json::to_vec(&json!([{
             "id": "e-1", "topic": "/subscriptions/s", "subject": "thread/x",
-            "eventType": event_type, "data": data, "dataVersion": "1.0",
-            "metadataVersion": "1", "eventTime": "2026-11-26T01:00:00Z",
+            "eventType": format!("Microsoft.Communication.{event_type}"), "data": data,
+            "dataVersion": "1.0", "metadataVersion": "1", "eventTime": "2026-11-26T01:00:00Z",
         }]))
         .unwrap()
     }
 
+    fn about(body: &[u8]) -> About {
+        match read(body) {
+            Ok(Delivery::Hints(hints, 0)) => hints[0].about.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn the_handshake_answers_with_its_code() {
-        let body = delivery(VALIDATION, serde_json::json!({"validationCode": "c-1"}));
+        let body = serde_json::to_vec(&json!([{
+            "id": "v", "eventType": VALIDATION, "data": {"validationCode": "c-1"}}]))
+        .unwrap();
         assert_eq!(read(&body), Ok(Delivery::Validation("c-1".into())));
-        let body = delivery(VALIDATION, serde_json::json!({}));
+        let body = serde_json::to_vec(&json!([{"id": "v", "eventType": VALIDATION}])).unwrap();
         assert_eq!(read(&body), Err(DeliveryError::NoValidationCode));
     }
 
     #[test]
-    fn a_received_message_becomes_a_message_update_with_its_version() {
+    fn a_message_event_names_its_recipient_message_and_version_and_nothing_of_its_text() {
         let body = delivery(
-            "Microsoft.Communication.ChatMessageReceivedInThread",
-            serde_json::json!({
-                "messageBody": "hi", "messageId": "1700000000001", "version": 1700000000001u64,
-                "senderCommunicationIdentifier": {"rawId": "8:acs:a", "communicationUser": {"id": "8:acs:a"}},
-                "senderDisplayName": "Alice", "composeTime": "2026-11-26T01:00:00Z",
-                "type": "Text", "threadId": THREAD,
-            }),
+            "ChatMessageReceived",
+            json!({"messageBody": "forged?", "messageId": "1700000000001", "version": 1700000000001u64}),
         );
-        let Ok(Delivery::Changes(updates, 0)) = read(&body) else {
+        let Ok(Delivery::Hints(hints, 0)) = read(&body) else {
             panic!("not read");
         };
-        let update = &updates[0];
+        assert_eq!(hints[0].recipient, *BOB);
+        assert_eq!(hints[0].event_id, "e-1");
         assert_eq!(
-            (update.kind, update.version, update.text.as_deref()),
-            (UpdateKind::Message, Some(1_700_000_000_001), Some("hi"))
+            hints[0].about,
+            About::Message {
+                id: MessageId::parse("1700000000001").unwrap(),
+                version: 1_700_000_000_001
+            }
         );
-        assert_eq!(update.sender.as_deref(), Some("8:acs:a"));
-        assert_eq!(update.event_id, "e-1");
+        let edited = delivery(
+            "ChatMessageEdited",
+            json!({"messageId": "5", "version": "9"}),
+        );
+        assert!(matches!(about(&edited), About::Message { version: 9, .. }));
     }
 
     #[test]
-    fn a_deletion_carries_no_text_and_other_event_types_are_counted_not_sent() {
-        let body = delivery(
-            "Microsoft.Communication.ChatMessageDeletedInThread",
-            serde_json::json!({"messageId": "1", "version": "5", "threadId": THREAD, "messageBody": "x"}),
-        );
-        let Ok(Delivery::Changes(updates, 0)) = read(&body) else {
-            panic!("not read");
-        };
-        assert_eq!(
-            (updates[0].kind, updates[0].text.clone()),
-            (UpdateKind::Deleted, None)
-        );
-        let body = delivery(
-            "Microsoft.Communication.UserDisconnected",
-            serde_json::json!({}),
-        );
-        assert_eq!(read(&body), Ok(Delivery::Changes(vec![], 1)));
+    fn thread_events_say_whether_the_recipient_joined_left_or_someone_else_did() {
+        let added =
+            |id| json!({"participantAdded": {"participantCommunicationIdentifier": who(id)}});
+        let removed =
+            |id| json!({"participantRemoved": {"participantCommunicationIdentifier": who(id)}});
+        let cases = [
+            (
+                delivery("ChatThreadCreatedWithUser", json!({})),
+                About::Joined,
+            ),
+            (
+                delivery("ChatParticipantAddedToThreadWithUser", added(BOB)),
+                About::Joined,
+            ),
+            (
+                delivery(
+                    "ChatParticipantAddedToThreadWithUser",
+                    added("8:acs:res_carol"),
+                ),
+                About::Participants,
+            ),
+            (
+                delivery("ChatParticipantRemovedFromThreadWithUser", removed(BOB)),
+                About::Left,
+            ),
+            (
+                delivery(
+                    "ChatParticipantRemovedFromThreadWithUser",
+                    removed("8:acs:res_carol"),
+                ),
+                About::Participants,
+            ),
+            (
+                delivery("ChatThreadPropertiesUpdatedPerUser", json!({})),
+                About::Properties,
+            ),
+            (
+                delivery("ChatThreadWithUserDeleted", json!({})),
+                About::Deleted,
+            ),
+        ];
+        for (body, expected) in cases {
+            assert_eq!(about(&body), expected);
+        }
+    }
+
+    #[test]
+    fn thread_level_and_other_event_types_are_counted_not_taken() {
+        for event_type in ["ChatMessageReceivedInThread", "UserDisconnected"] {
+            let body = delivery(event_type, json!({"messageId": "1", "version": 1}));
+            assert_eq!(read(&body), Ok(Delivery::Hints(vec![], 1)), "{event_type}");
+        }
     }
 
     #[test]
     fn malformed_deliveries_are_refused() {
         assert_eq!(read(b"{}"), Err(DeliveryError::NotEvents));
         assert_eq!(read(b"not json"), Err(DeliveryError::NotEvents));
-        let body = delivery(
-            "Microsoft.Communication.ChatMessageEditedInThread",
-            serde_json::json!({"messageId": "1", "threadId": THREAD}),
-        );
+        let no_version = delivery("ChatMessageEdited", json!({"messageId": "1"}));
         assert!(matches!(
-            read(&body),
+            read(&no_version),
             Err(DeliveryError::Incomplete(_, "version"))
         ));
-        let body = delivery(
-            "Microsoft.Communication.ChatThreadDeleted",
-            serde_json::json!({"threadId": "not a thread"}),
-        );
+        let mut bad = json!([{"id": "e", "eventType": "Microsoft.Communication.ChatThreadWithUserDeleted",
+            "data": {"threadId": THREAD, "recipientCommunicationIdentifier": who("orgid:x")}}]);
         assert!(matches!(
-            read(&body),
+            read(&serde_json::to_vec(&bad).unwrap()),
+            Err(DeliveryError::Incomplete(
+                _,
+                "recipientCommunicationIdentifier"
+            ))
+        ));
+        bad[0]["data"]["threadId"] = json!("not a thread");
+        assert!(matches!(
+            read(&serde_json::to_vec(&bad).unwrap()),
             Err(DeliveryError::Incomplete(_, "threadId"))
         ));
     }

@@ -1,52 +1,91 @@
-//! Real-time push: ACS's Event Grid deliveries become events on one AppSync Events channel per
-//! thread, which clients subscribe to with their own ACS token.
+//! Real-time push: ACS's user-level Event Grid events become events on each person's own
+//! AppSync Events channel, which their devices subscribe to with their own ACS token.
 //!
-//! - [`channel`]: a thread's channel name and back (channel segments allow only letters,
-//!   digits and dashes, 50 at most, so a thread id is carried hex-encoded).
-//! - [`eventgrid`]: reading a delivery, and what clients are sent for each event.
-//! - [`entra`]: the optional Entra ID bearer token on deliveries.
-//! - [`publish`]: the HTTP publisher, and which versions were already sent.
+//! - [`channel`]: a person's channel of an hour, and which ones a subscription may be for.
+//! - [`eventgrid`]: reading a delivery into hints (who, which thread, what changed).
+//! - [`update`]: what a person is sent, read from ACS as that person.
+//! - [`publish`]: the HTTP publisher, and what this container already sent.
 //! - [`authorizer`]: who may connect, subscribe and publish.
-//! - [`RealtimeSecret`]: the webhook secret Event Grid presents and the key our functions
-//!   publish with, from one Secrets Manager secret.
-//! - [`Realtime`]: what a function on the real-time path holds.
+//! - [`entra`]: the optional Entra ID token check of deliveries.
+//! - [`Realtime`]: what a function on the real-time path holds, and [`Key`]: the two secrets
+//!   it may read, each in a secret of its own (the webhook's, Event Grid presents; the publish
+//!   key, our functions present), so that each function reads only its own.
 
 pub mod authorizer;
 pub mod channel;
 pub mod entra;
 pub mod eventgrid;
 pub mod publish;
-
-use serde::Deserialize;
+pub mod update;
 
 use crate::config::{ConfigError, RealtimeSettings};
 use crate::secrets::{SecretError, SecretStore};
 use entra::Entra;
-use eventgrid::Update;
 use publish::{PublishError, Publisher, Sent};
+use update::Update;
 
-/// What the functions on the real-time path hold: the secret, the publisher (where the
-/// function publishes), what this container has already published, and the Entra check of
-/// deliveries (where configured).
+/// A key in a secret of its own: the webhook's secret, or the publish key. Never printed.
+#[derive(Clone)]
+pub struct Key(String);
+
+impl Key {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Key(REDACTED)")
+    }
+}
+
+/// Reads a key: the secret's whole string, at least 32 characters so that it cannot be
+/// guessed.
+pub fn parse_key(raw: &str) -> Result<Key, SecretError> {
+    let key = raw.trim();
+    if key.len() < 32 {
+        return Err(SecretError::Malformed(
+            "a key needs 32 characters or more".into(),
+        ));
+    }
+    Ok(Key(key.to_owned()))
+}
+
+/// What the functions on the real-time path hold: the publish key (every publisher, and the
+/// authorizer, which tells our publishes from clients'), the webhook's secret (`acs_events`
+/// only), the publisher, what this container has already published, and the Entra check of
+/// deliveries where one is configured.
 #[derive(Debug)]
 pub struct Realtime {
-    pub secret: SecretStore<RealtimeSecret>,
+    pub publish_key: SecretStore<Key>,
+    pub webhook_secret: Option<SecretStore<Key>>,
     pub publisher: Option<Publisher>,
     pub sent: Sent,
     pub entra: Option<Entra>,
 }
 
+/// What of the real-time path a function takes part in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Role {
+    pub publishes: bool,
+    pub webhook: bool,
+}
+
 impl Realtime {
-    /// The part of a function that `publishes`, or takes deliveries (`webhook`), from
-    /// `settings`, calling out through `http`.
+    /// The part `role` asks for, from `settings`, its secrets read through `secrets` and
+    /// calls made through `http`; `None` without a publish key to read.
     pub fn new(
-        publishes: bool,
-        webhook: bool,
+        role: Role,
         settings: &RealtimeSettings,
-        secret: SecretStore<RealtimeSecret>,
+        secrets: &aws_sdk_secretsmanager::Client,
         http: &reqwest::Client,
-    ) -> Result<Self, ConfigError> {
-        let publisher = if publishes {
+    ) -> Result<Option<Self>, ConfigError> {
+        let Some(publish_key) = &settings.publish_key_secret_id else {
+            return Ok(None);
+        };
+        let store = |id: &String| SecretStore::reading(secrets.clone(), id.clone(), parse_key);
+        let publisher = if role.publishes {
             let url = settings
                 .publish_url
                 .clone()
@@ -55,16 +94,26 @@ impl Realtime {
         } else {
             None
         };
-        let entra = match (&settings.entra, webhook) {
+        let webhook_secret = if role.webhook {
+            let id = settings
+                .webhook_secret_id
+                .as_ref()
+                .ok_or(ConfigError::Missing("REALTIME_WEBHOOK_SECRET_ID"))?;
+            Some(store(id))
+        } else {
+            None
+        };
+        let entra = match (&settings.entra, role.webhook) {
             (Some(entra), true) => Some(Entra::new(entra.clone(), http.clone())),
             _ => None,
         };
-        Ok(Self {
-            secret,
+        Ok(Some(Self {
+            publish_key: store(publish_key),
+            webhook_secret,
             publisher,
             sent: Sent::default(),
             entra,
-        })
+        }))
     }
 
     /// Publishes `updates` to `channel` with the publish key: the one path every publish takes.
@@ -77,40 +126,9 @@ impl Realtime {
             .map(serde_json::to_string)
             .collect::<Result<Vec<String>, _>>()
             .map_err(|e| PublishError::Unwritable(e.to_string()))?;
-        let secret = self.secret.get().await?;
-        publisher
-            .publish(channel, &events, &secret.publish_key)
-            .await
+        let key = self.publish_key.get().await?;
+        publisher.publish(channel, &events, key.expose()).await
     }
-}
-
-/// What the real-time secret holds. Neither value is ever printed.
-#[derive(Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RealtimeSecret {
-    /// The `code` query parameter of the webhook URL given to Event Grid.
-    pub webhook_secret: String,
-    /// What our functions present to the channel API's authorizer to publish.
-    pub publish_key: String,
-}
-
-impl std::fmt::Debug for RealtimeSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RealtimeSecret(REDACTED)")
-    }
-}
-
-/// Reads the secret's JSON: `{"webhookSecret": "...", "publishKey": "..."}`, each at least 32
-/// characters so that neither can be guessed.
-pub fn parse_secret(raw: &str) -> Result<RealtimeSecret, SecretError> {
-    let secret: RealtimeSecret = serde_json::from_str(raw)
-        .map_err(|_| SecretError::Malformed("needs webhookSecret and publishKey strings".into()))?;
-    if secret.webhook_secret.len() < 32 || secret.publish_key.len() < 32 {
-        return Err(SecretError::Malformed(
-            "webhookSecret and publishKey need 32 characters or more".into(),
-        ));
-    }
-    Ok(secret)
 }
 
 /// Compares two secrets in time that depends only on their lengths, so that a caller cannot
@@ -138,19 +156,11 @@ mod tests {
     }
 
     #[test]
-    fn the_secret_needs_both_values_long_enough_and_never_prints_them() {
+    fn a_key_needs_32_characters_and_never_prints() {
         let long = "k".repeat(32);
-        let ok = parse_secret(&format!(
-            r#"{{"webhookSecret":"{long}","publishKey":"{long}"}}"#
-        ))
-        .unwrap();
-        assert!(!format!("{ok:?}").contains(&long));
-        for bad in [
-            r#"{"webhookSecret":"short","publishKey":"short"}"#.to_owned(),
-            format!(r#"{{"webhookSecret":"{long}"}}"#),
-            "not json".to_owned(),
-        ] {
-            assert!(parse_secret(&bad).is_err(), "{bad}");
-        }
+        let key = parse_key(&format!(" {long}\n")).unwrap();
+        assert_eq!(key.expose(), long);
+        assert!(!format!("{key:?}").contains(&long));
+        assert!(parse_key("short").is_err());
     }
 }

@@ -12,7 +12,8 @@ use std::time::Duration;
 use reqwest::Url;
 use serde::Deserialize;
 
-use super::eventgrid::Update;
+use super::eventgrid::{About, Hint};
+use crate::acs::{MessageId, ThreadId, UserId};
 use crate::secrets::SecretError;
 
 /// Events AppSync Events takes in one publish.
@@ -89,12 +90,48 @@ impl Publisher {
     }
 }
 
-/// What this container has published: the newest version of each message, and the ids of
-/// other events.
+/// What this container has published, for telling a redelivery from news: the newest version
+/// of each message a person was sent (by person, thread and message: message ids are unique
+/// only within a thread), and the ids of other events a person was sent.
 #[derive(Debug, Default)]
 pub struct Sent {
-    versions: Mutex<HashMap<String, u64>>,
-    events: Mutex<HashSet<String>>,
+    versions: Mutex<HashMap<(UserId, ThreadId, MessageId), u64>>,
+    events: Mutex<HashSet<(UserId, String)>>,
+}
+
+/// A hint or an update as [`Sent`] remembers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seen<'a> {
+    /// A message at a version, sent to a person.
+    Message {
+        recipient: &'a UserId,
+        thread_id: &'a ThreadId,
+        message_id: &'a MessageId,
+        version: u64,
+    },
+    /// Another event, sent to a person.
+    Event {
+        recipient: &'a UserId,
+        event_id: &'a str,
+    },
+}
+
+impl<'a> Seen<'a> {
+    /// What `hint` is, as remembered.
+    pub fn hint(hint: &'a Hint) -> Self {
+        match &hint.about {
+            About::Message { id, version } => Self::Message {
+                recipient: &hint.recipient,
+                thread_id: &hint.thread_id,
+                message_id: id,
+                version: *version,
+            },
+            _ => Self::Event {
+                recipient: &hint.recipient,
+                event_id: &hint.event_id,
+            },
+        }
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -105,21 +142,41 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Sent {
-    /// Whether `update` is news: a message's version above the one sent, or another event not
-    /// sent before.
-    pub fn is_new(&self, update: &Update) -> bool {
-        match (&update.message_id, update.version) {
-            (Some(id), Some(version)) => lock(&self.versions)
-                .get(id)
-                .is_none_or(|sent| version > *sent),
-            _ => !lock(&self.events).contains(&update.event_id),
+    /// Whether `seen` is news: a message's version above the one sent to that person, or
+    /// another event not sent to them before.
+    pub fn is_new(&self, seen: &Seen<'_>) -> bool {
+        match seen {
+            Seen::Message {
+                recipient,
+                thread_id,
+                message_id,
+                version,
+            } => {
+                let key = (
+                    (*recipient).clone(),
+                    (*thread_id).clone(),
+                    (*message_id).clone(),
+                );
+                lock(&self.versions)
+                    .get(&key)
+                    .is_none_or(|sent| version > sent)
+            }
+            Seen::Event {
+                recipient,
+                event_id,
+            } => !lock(&self.events).contains(&((*recipient).clone(), (*event_id).to_owned())),
         }
     }
 
-    /// Records `update` as published.
-    pub fn record(&self, update: &Update) {
-        match (&update.message_id, update.version) {
-            (Some(id), Some(version)) => {
+    /// Records `seen` as published.
+    pub fn record(&self, seen: &Seen<'_>) {
+        match seen {
+            Seen::Message {
+                recipient,
+                thread_id,
+                message_id,
+                version,
+            } => {
                 let mut versions = lock(&self.versions);
                 if versions.len() >= REMEMBERED {
                     let mut by_age: Vec<u64> = versions.values().copied().collect();
@@ -127,15 +184,23 @@ impl Sent {
                     let cutoff = by_age[by_age.len() / 2];
                     versions.retain(|_, v| *v > cutoff);
                 }
-                let sent = versions.entry(id.clone()).or_default();
-                *sent = (*sent).max(version);
+                let key = (
+                    (*recipient).clone(),
+                    (*thread_id).clone(),
+                    (*message_id).clone(),
+                );
+                let sent = versions.entry(key).or_default();
+                *sent = (*sent).max(*version);
             }
-            _ => {
+            Seen::Event {
+                recipient,
+                event_id,
+            } => {
                 let mut events = lock(&self.events);
                 if events.len() >= REMEMBERED {
                     events.clear();
                 }
-                events.insert(update.event_id.clone());
+                events.insert(((*recipient).clone(), (*event_id).to_owned()));
             }
         }
     }
@@ -144,54 +209,61 @@ impl Sent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::acs::ThreadId;
-    use crate::realtime::eventgrid::UpdateKind;
 
-    fn update(message: Option<(&str, u64)>, event_id: &str) -> Update {
-        let kind = if message.is_some() {
-            UpdateKind::Message
-        } else {
-            UpdateKind::Topic
-        };
-        let thread = ThreadId::parse("19:a@thread.v2").unwrap();
-        Update {
-            message_id: message.map(|(id, _)| id.to_owned()),
-            version: message.map(|(_, v)| v),
-            ..Update::new(kind, thread, event_id)
+    fn ids(thread: &str, message: &str) -> (UserId, ThreadId, MessageId) {
+        (
+            UserId::parse("8:acs:res_bob").unwrap(),
+            ThreadId::parse(thread).unwrap(),
+            MessageId::parse(message).unwrap(),
+        )
+    }
+
+    fn message<'a>(ids: &'a (UserId, ThreadId, MessageId), version: u64) -> Seen<'a> {
+        Seen::Message {
+            recipient: &ids.0,
+            thread_id: &ids.1,
+            message_id: &ids.2,
+            version,
         }
     }
 
     #[test]
     fn a_message_version_is_news_once_and_an_older_one_never_after_a_newer() {
         let sent = Sent::default();
-        let first = update(Some(("m1", 10)), "e1");
-        assert!(sent.is_new(&first));
-        sent.record(&first);
-        assert!(!sent.is_new(&first), "a redelivery");
-        assert!(
-            !sent.is_new(&update(Some(("m1", 10)), "e9")),
-            "same version, new envelope"
-        );
-        let edit = update(Some(("m1", 20)), "e2");
-        assert!(sent.is_new(&edit));
-        sent.record(&edit);
-        assert!(
-            !sent.is_new(&update(Some(("m1", 15)), "e3")),
-            "older than sent"
-        );
-        assert!(
-            sent.is_new(&update(Some(("m2", 1)), "e4")),
-            "another message"
-        );
+        let m1 = ids("19:a@thread.v2", "1");
+        assert!(sent.is_new(&message(&m1, 10)));
+        sent.record(&message(&m1, 10));
+        assert!(!sent.is_new(&message(&m1, 10)), "a redelivery");
+        assert!(sent.is_new(&message(&m1, 20)), "an edit");
+        sent.record(&message(&m1, 20));
+        assert!(!sent.is_new(&message(&m1, 15)), "older than sent");
     }
 
     #[test]
-    fn other_events_are_news_once_by_event_id() {
+    fn the_same_message_id_and_version_in_another_thread_or_for_another_person_is_news() {
         let sent = Sent::default();
-        let topic = update(None, "e1");
-        assert!(sent.is_new(&topic));
-        sent.record(&topic);
-        assert!(!sent.is_new(&topic));
-        assert!(sent.is_new(&update(None, "e2")));
+        let in_a = ids("19:a@thread.v2", "1700000000000");
+        sent.record(&message(&in_a, 1_700_000_000_000));
+        let in_b = ids("19:b@thread.v2", "1700000000000");
+        assert!(sent.is_new(&message(&in_b, 1_700_000_000_000)));
+        let for_carol = (UserId::parse("8:acs:res_carol").unwrap(), in_a.1, in_a.2);
+        assert!(sent.is_new(&message(&for_carol, 1_700_000_000_000)));
+    }
+
+    #[test]
+    fn other_events_are_news_once_for_each_person() {
+        let sent = Sent::default();
+        let (bob, carol) = (
+            UserId::parse("8:acs:res_bob").unwrap(),
+            UserId::parse("8:acs:res_carol").unwrap(),
+        );
+        let event = |recipient| Seen::Event {
+            recipient,
+            event_id: "e1",
+        };
+        assert!(sent.is_new(&event(&bob)));
+        sent.record(&event(&bob));
+        assert!(!sent.is_new(&event(&bob)));
+        assert!(sent.is_new(&event(&carol)));
     }
 }

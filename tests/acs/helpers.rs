@@ -1,5 +1,5 @@
+use acs_chat_api::acs::Scope;
 use acs_chat_api::acs::chat::ChatParticipant;
-use acs_chat_api::acs::identity::Scope;
 use acs_chat_api::acs::{AcsHttp, BearerToken, ChatClient, IdentityClient, ThreadId, UserId};
 use acs_emulator::{Config, Emulator, Route};
 

@@ -1,4 +1,4 @@
-use acs_chat_api::acs::identity::Scope;
+use acs_chat_api::acs::Scope;
 use acs_chat_api::acs::{
     AccessKey, AcsError, AcsHttp, ConnectionString, IdentityClient, ThreadId, UserId,
 };

@@ -1,8 +1,8 @@
 use std::time::Duration;
 
 use acs_chat_api::acs::AcsError;
+use acs_chat_api::acs::Scope;
 use acs_chat_api::acs::chat::{MessageKind, SendMessage};
-use acs_chat_api::acs::identity::Scope;
 use acs_emulator::{ANY, Fault, FaultKind, Route};
 
 use crate::helpers::spawn_acs;

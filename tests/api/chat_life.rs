@@ -36,7 +36,13 @@ async fn a_conversation_outlives_its_first_token() {
     let (app, alice, bob, thread) = spawn_conversation().await;
     app.send(&thread, &bob, "before the refresh").await;
 
-    let refreshed = act(&app, Function::RefreshToken, &alice, json!({})).await;
+    let refreshed = act(
+        &app,
+        Function::RefreshToken,
+        &alice,
+        json!({"session": alice.session}),
+    )
+    .await;
     assert_eq!(refreshed.status, 200, "{:?}", refreshed.body);
     assert_eq!(
         refreshed.body["user_id"],
@@ -44,8 +50,8 @@ async fn a_conversation_outlives_its_first_token() {
         "the same identity"
     );
     let alice2 = User {
-        id: alice.id.clone(),
         token: refreshed.body["token"].as_str().unwrap().to_owned(),
+        ..alice.clone()
     };
     assert_ne!(alice2.token, alice.token);
 
@@ -68,14 +74,14 @@ async fn a_conversation_outlives_its_first_token() {
 
     // The expired token is refused everywhere, before any ACS call.
     let old = User {
-        id: alice.id.clone(),
         token: expired,
+        ..alice.clone()
     };
     app.emulator.faults().reset_counts();
     // Every field any endpoint needs: unknown ones are ignored, so each gets past parsing.
     let body = json!({
         "user_id": old.id, "user1_id": old.id, "user2_id": bob.id, "remove_user_id": old.id,
-        "thread_id": thread, "message": "x", "message_id": "1", "topic": "t",
+        "thread_id": thread, "message": "x", "message_id": "1", "topic": "t", "session": "s",
     });
     for &function in Function::ALL {
         let request = match function {
@@ -98,12 +104,18 @@ async fn only_a_valid_token_of_the_identity_itself_gets_a_new_one() {
     let app = spawn_app().await;
     let (alice, bob) = app.users().await;
     let forged = User {
-        id: alice.id.clone(),
         token: format!("{}x", alice.token),
+        ..alice.clone()
     };
     app.emulator.faults().reset_counts();
     assert_error(
-        &act(&app, Function::RefreshToken, &forged, json!({})).await,
+        &act(
+            &app,
+            Function::RefreshToken,
+            &forged,
+            json!({"session": alice.session}),
+        )
+        .await,
         401,
         "invalid_token",
     );
@@ -114,12 +126,21 @@ async fn only_a_valid_token_of_the_identity_itself_gets_a_new_one() {
     );
     app.revoke(&bob).await;
     assert_error(
-        &act(&app, Function::RefreshToken, &bob, json!({})).await,
+        &act(
+            &app,
+            Function::RefreshToken,
+            &bob,
+            json!({"session": bob.session}),
+        )
+        .await,
         401,
         "invalid_token",
     );
     assert_eq!(app.count(Route::IssueToken { user_id: ANY }), 0);
-    let as_bob = post(json!({"user_id": bob.id}), Some(&alice.token));
+    let as_bob = post(
+        json!({"user_id": bob.id, "session": bob.session}),
+        Some(&alice.token),
+    );
     assert_error(
         &app.call(Function::RefreshToken, as_bob).await,
         403,
@@ -141,7 +162,13 @@ async fn a_deleted_user_is_gone_and_its_tokens_with_it() {
     .await;
     assert_error(&answer, 401, "invalid_token");
     assert_error(
-        &act(&app, Function::RefreshToken, &bob, json!({})).await,
+        &act(
+            &app,
+            Function::RefreshToken,
+            &bob,
+            json!({"session": bob.session}),
+        )
+        .await,
         401,
         "invalid_token",
     );
@@ -288,6 +315,41 @@ async fn names_travel_with_participants_and_messages() {
     )
     .await;
     assert_eq!(news.body["messages"][0]["sender_display_name"], "Bob");
+
+    // Bob cannot pass as Alice: the name shown is the participant list's, whatever a message
+    // says; a name that reads differently from how it is stored is refused outright.
+    let spoof = json!({"thread_id": thread, "message": "it's me, Alice", "display_name": "Alice"});
+    assert_eq!(
+        act(&app, Function::SendMessage, &bob, spoof).await.status,
+        200
+    );
+    for (label, name) in [
+        ("a right-to-left override", "Bob\u{202e}ecilA"),
+        ("a zero-width joiner", "Al\u{200d}ice"),
+        ("a left-to-right isolate", "\u{2066}Alice"),
+    ] {
+        let body = json!({"thread_id": thread, "message": "x", "display_name": name});
+        let refused = act(&app, Function::SendMessage, &bob, body).await;
+        assert_error(&refused, 400, "invalid_field");
+        assert!(refused.body.to_string().contains("display_name"), "{label}");
+        let topic = json!({"thread_id": thread, "topic": format!("Pay {name}")});
+        let refused = act(&app, Function::UpdateThread, &bob, topic).await;
+        assert_error(&refused, 400, "invalid_field");
+    }
+    let since = [("thread_id", thread.as_str()), ("since", "0")];
+    let all = read(&app, Function::GetMessages, &alice, &since).await;
+    let shown: Vec<(&str, &str)> = all.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["message"].as_str().unwrap(),
+                m["sender_display_name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(shown, [("hi", "Bob"), ("it's me, Alice", "Bob")]);
 }
 
 #[tokio::test]
@@ -525,7 +587,11 @@ async fn each_endpoint_takes_the_sequential_round_trips_it_is_budgeted() {
         get(&pairs, Some(&who.token))
     };
     let cases = [
-        (Function::RefreshToken, with(&alice, json!({})), 2),
+        (
+            Function::RefreshToken,
+            with(&alice, json!({"session": alice.session})),
+            2,
+        ),
         (Function::ListThreads, query(&alice, &[]), 2),
         (
             Function::GetParticipants,
@@ -573,7 +639,7 @@ async fn each_endpoint_takes_the_sequential_round_trips_it_is_budgeted() {
 }
 
 #[tokio::test]
-async fn a_history_past_six_megabytes_is_refused_whole_and_read_in_pages() {
+async fn a_history_past_six_megabytes_is_refused_whole_read_in_pages_and_synced_in_parts() {
     let (mut app, alice, bob, thread) = spawn_conversation().await;
     // Reading 6 MB from a debug-built emulator, beside the rest of the suite, can take longer
     // than the tests' usual budget; a deployed function has 25 s.
@@ -633,6 +699,35 @@ async fn a_history_past_six_megabytes_is_refused_whole_and_read_in_pages() {
     all.sort();
     let expected: Vec<String> = (0..230).map(|i| format!("{i:03}")).collect();
     assert_eq!(all, expected, "every message once, across the pages");
+
+    // What the page does on opening a thread (`since=0`) and the receipt cursor: each answer
+    // under the limit, saying where to go on, until everything has come once.
+    for cursor in ["since", "receipt"] {
+        let mut since = "0".to_owned();
+        let mut synced = Vec::new();
+        let mut answers = 0;
+        loop {
+            let mut query = vec![("thread_id", thread.as_str())];
+            if cursor == "since" {
+                query.push(("since", since.as_str()));
+            }
+            let part = read(&app, Function::GetMessages, &bob, &query).await;
+            assert_eq!(part.status, 200, "{cursor}: {:?}", part.body["error"]);
+            assert!(
+                part.body.to_string().len() < 6 * 1024 * 1024,
+                "{cursor}: within the limit"
+            );
+            synced.extend(first_words(&texts(&part.body)));
+            since = part.body["next_since"].as_u64().unwrap().to_string();
+            answers += 1;
+            if part.body["more"] != true {
+                break;
+            }
+            assert!(answers < 5, "{cursor}: the parts end");
+        }
+        assert!(answers >= 2, "{cursor}: 6.6 MB cannot come in one answer");
+        assert_eq!(synced, expected, "{cursor}: every message once, in order");
+    }
 }
 
 #[tokio::test]

@@ -50,6 +50,7 @@ async fn world(app: &TestApp) -> BTreeMap<&'static str, String> {
     let mut values = BTreeMap::new();
     values.insert("user1_id", user1.id.clone());
     values.insert("user1_token", user1.token.clone());
+    values.insert("user1_session", user1.session.clone());
     values.insert("user2_id", user2.id.clone());
     values.insert("user2_token", user2.token);
     values.insert("outsider_id", outsider.id);

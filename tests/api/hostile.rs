@@ -4,6 +4,8 @@
 //! and change nothing.
 
 use acs_chat_api::api::Function;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lambda_http::http::HeaderValue;
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::{Value, json};
@@ -331,6 +333,38 @@ fn cases(alice: &User, bob: &User, thread: &str, expired: &str, revoked: &User) 
             ));
         }
     }
+    // A cursor is ACS's continuation only: one made up to ask ACS for more, or for anything
+    // else, is refused before ACS is called.
+    for crafted in [
+        "maxPageSize=200",
+        "skip=0&maxPageSize=200",
+        "api-version=2020-01-01",
+        "skip=1&skip=2",
+        "top=1000",
+        "skip=",
+    ] {
+        let page = URL_SAFE_NO_PAD.encode(crafted);
+        let list = [("user_id", alice.id.as_str()), ("page", page.as_str())];
+        let history = [
+            ("thread_id", thread),
+            ("user_id", alice.id.as_str()),
+            ("page", page.as_str()),
+        ];
+        for (function, pairs) in [
+            (Function::ListThreads, &list[..]),
+            (Function::GetAllMessages, &history[..]),
+        ] {
+            cases.push(
+                Case::new(
+                    format!("{}: a crafted page {crafted:?}", function.name()),
+                    function,
+                    query(pairs, t),
+                    400,
+                )
+                .naming("page"),
+            );
+        }
+    }
     for since in [
         "-1",
         "abc",
@@ -444,11 +478,12 @@ fn cases(alice: &User, bob: &User, thread: &str, expired: &str, revoked: &User) 
                 401,
             );
             // Only ACS can tell that a token which reads right is not genuine: one refused
-            // round trip (get_messages makes its two first calls together).
-            case.acs_calls = if function == Function::GetMessages {
-                2
-            } else {
-                1
+            // round trip (get_messages and get_all_messages make their first calls together:
+            // receipts, participants and messages; participants and messages).
+            case.acs_calls = match function {
+                Function::GetMessages => 3,
+                Function::GetAllMessages => 2,
+                _ => 1,
             };
             cases.push(case);
         }

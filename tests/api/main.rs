@@ -13,5 +13,6 @@ mod hostile;
 mod observability;
 mod realtime;
 mod secrets;
+mod sessions;
 mod table;
 mod trusted;

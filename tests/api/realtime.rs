@@ -1,20 +1,22 @@
-//! The real-time path against the emulator: its Event Grid deliveries reach `acs_events`
-//! (served over HTTP here, as the webhook is), which publishes to a stand-in for AppSync
-//! Events; and the authorizer's decisions for tokens, threads and the publish key.
+//! The real-time path against the emulator: its user-level Event Grid deliveries reach
+//! `acs_events` (served over HTTP here, as the webhook is), which reads ACS as each recipient
+//! and publishes to their own channel on a stand-in for AppSync Events; typing through
+//! `send_typing`; and the authorizer's decisions for tokens, channels and the publish key.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use acs_chat_api::acs::ThreadId;
+use acs_chat_api::acs::UserId;
 use acs_chat_api::api::endpoints::realtime_auth::authorize;
 use acs_chat_api::api::{AppState, Function};
 use acs_chat_api::realtime::authorizer::{AuthorizerRequest, AuthorizerResponse};
 use acs_chat_api::realtime::channel;
+use acs_chat_api::realtime::eventgrid::EVENT_TYPES;
 use serde_json::{Value, json};
 
 use support::channels::Channels;
 use support::stub::{self, Stub};
-use support::{RealtimeKeys, TestApp, post, spawn_app};
+use support::{RealtimeKeys, TestApp, User, assert_error, post, spawn_app};
 
 /// `acs_events` served over HTTP, with its own state (as its own function has).
 async fn webhook(app: &TestApp, channels: &Channels) -> (Stub, RealtimeKeys) {
@@ -23,7 +25,8 @@ async fn webhook(app: &TestApp, channels: &Channels) -> (Stub, RealtimeKeys) {
     (server, keys)
 }
 
-/// [`webhook`], subscribed to the emulator's deliveries (the handshake passed).
+/// [`webhook`], subscribed to the emulator's user-level deliveries (the handshake passed), as
+/// a deployment subscribes it.
 async fn subscribed_webhook(app: &TestApp, channels: &Channels) -> (Stub, RealtimeKeys) {
     let (server, keys) = webhook(app, channels).await;
     let url = format!("{}/acs_events?code={}", server.url(), keys.webhook_secret);
@@ -31,35 +34,73 @@ async fn subscribed_webhook(app: &TestApp, channels: &Channels) -> (Stub, Realti
     (server, keys)
 }
 
-async fn subscribe(app: &TestApp, url: &str) -> reqwest::Response {
-    let mut control = app.emulator.endpoint();
-    control.set_path("_emulator/eventgrid/subscriptions");
+async fn control(app: &TestApp, path: &str, body: Value) -> reqwest::Response {
+    let mut url = app.emulator.endpoint();
+    url.set_path(path);
     reqwest::Client::new()
-        .post(control)
-        .json(&json!({"endpoint": url}))
+        .post(url)
+        .json(&body)
         .send()
         .await
         .unwrap()
 }
 
+async fn subscribe(app: &TestApp, url: &str) -> reqwest::Response {
+    let body = json!({"endpoint": url, "includedEventTypes": EVENT_TYPES});
+    control(app, "_emulator/eventgrid/subscriptions", body).await
+}
+
 async fn switch(app: &TestApp, switches: Value) {
-    let mut control = app.emulator.endpoint();
-    control.set_path("_emulator/eventgrid/switches");
-    let answer = reqwest::Client::new()
-        .post(control)
-        .json(&switches)
-        .send()
-        .await
-        .unwrap();
+    let answer = control(app, "_emulator/eventgrid/switches", switches).await;
     assert_eq!(answer.status(), 204);
 }
 
-/// Waits until `channel` has `count` events, or a while.
+/// A delivery posted to the webhook by whoever knows its secret.
+async fn deliver(server: &Stub, keys: &RealtimeKeys, events: Value) -> Value {
+    let url = format!("{}/acs_events?code={}", server.url(), keys.webhook_secret);
+    let answer = reqwest::Client::new()
+        .post(url)
+        .json(&events)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    answer.json().await.unwrap()
+}
+
+fn identifier(id: &str) -> Value {
+    json!({"rawId": id, "communicationUser": {"id": id}})
+}
+
+/// A made-up `ChatMessageReceived` for `recipient`.
+fn message_event(recipient: &User, thread: &str, message_id: &str, text: &str) -> Value {
+    json!([{
+        "id": uuid::Uuid::new_v4().to_string(),
+        "topic": "/subscriptions/s/providers/Microsoft.Communication/communicationServices/x",
+        "subject": format!("thread/{thread}/sender/x/recipient/{}", recipient.id),
+        "eventType": "Microsoft.Communication.ChatMessageReceived",
+        "eventTime": "2026-12-01T10:00:00Z", "dataVersion": "1.0", "metadataVersion": "1",
+        "data": {
+            "messageBody": text, "messageId": message_id,
+            "version": message_id.parse::<u64>().unwrap_or(1),
+            "senderCommunicationIdentifier": identifier(&recipient.id),
+            "recipientCommunicationIdentifier": identifier(&recipient.id),
+            "threadId": thread, "type": "Text",
+        },
+    }])
+}
+
+/// The channel `user` is published to now.
+fn channel_of(user: &User) -> String {
+    let id = UserId::parse(user.id.as_str()).unwrap();
+    channel::of(&id, channel::hour(time::OffsetDateTime::now_utc()))
+}
+
+/// Waits until `channel` has `count` events, or a while; then a moment more, for anything
+/// doubled to show.
 async fn events_on(channels: &Channels, channel: &str, count: usize) -> Vec<Value> {
     for _ in 0..100 {
-        let events = channels.events(channel);
-        if events.len() >= count {
-            // Anything doubled would arrive right after.
+        if channels.events(channel).len() >= count {
             tokio::time::sleep(Duration::from_millis(400)).await;
             return channels.events(channel);
         }
@@ -68,56 +109,195 @@ async fn events_on(channels: &Channels, channel: &str, count: usize) -> Vec<Valu
     channels.events(channel)
 }
 
+/// The texts of the message events on `channel`.
+fn texts(events: &[Value]) -> Vec<&str> {
+    events
+        .iter()
+        .filter(|e| e["kind"] == "message")
+        .filter_map(|e| e["text"].as_str())
+        .collect()
+}
+
 #[tokio::test]
-async fn a_send_an_edit_and_a_delete_reach_the_thread_s_channel_once_each_in_version_order() {
+async fn a_send_an_edit_and_a_delete_reach_the_recipient_s_own_channel_once_each_in_version_order()
+{
     let app = spawn_app().await;
     let channels = Channels::start().await;
     let (_server, keys) = subscribed_webhook(&app, &channels).await;
     switch(&app, json!({"duplicate": true, "reorder": true})).await;
     let (alice, bob) = app.users().await;
     let thread = app.thread(&alice, &bob).await;
+    let bobs = channel_of(&bob);
     let message_id = app.send(&thread, &alice, "first").await;
+    // Each step once the one before has reached Bob, so each is what ACS holds when read.
+    events_on(&channels, &bobs, 2).await;
     let edit = json!({"thread_id": thread, "user_id": alice.id, "message_id": message_id, "message": "second"});
-    assert_eq!(
-        app.call(Function::UpdateMessage, post(edit, Some(&alice.token)))
-            .await
-            .status,
-        200
-    );
+    let answer = app
+        .call(Function::UpdateMessage, post(edit, Some(&alice.token)))
+        .await;
+    assert_eq!(answer.status, 200);
+    events_on(&channels, &bobs, 3).await;
     let delete = json!({"thread_id": thread, "user_id": alice.id, "message_id": message_id});
-    assert_eq!(
-        app.call(Function::DeleteMessage, post(delete, Some(&alice.token)))
-            .await
-            .status,
-        200
-    );
+    let answer = app
+        .call(Function::DeleteMessage, post(delete, Some(&alice.token)))
+        .await;
+    assert_eq!(answer.status, 200);
 
-    let channel = channel::of(&ThreadId::parse(&thread).unwrap());
-    let events = events_on(&channels, &channel, 3).await;
-    let messages: Vec<(&str, Option<&str>)> = events
+    let events = events_on(&channels, &bobs, 4).await;
+    let about: Vec<(&str, Option<&str>)> = events
         .iter()
         .filter(|e| e["message_id"] == message_id.as_str())
         .map(|e| (e["kind"].as_str().unwrap(), e["text"].as_str()))
         .collect();
     assert_eq!(
-        messages,
+        about,
         [
             ("message", Some("first")),
             ("edited", Some("second")),
             ("deleted", None)
-        ]
+        ],
+        "{events:?}"
     );
     let versions: Vec<u64> = events
         .iter()
         .filter_map(|e| e["version"].as_u64())
         .collect();
     assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
+    assert_eq!(events[0]["kind"], "joined", "{events:?}");
+    assert!(
+        channels.events(&channel_of(&alice)).is_empty(),
+        "the sender hears nothing of it"
+    );
     assert!(
         channels
             .publishes()
             .iter()
             .all(|(authorization, _)| *authorization == keys.publish_key)
     );
+}
+
+#[tokio::test]
+async fn a_removed_participant_hears_of_the_removal_and_nothing_of_the_thread_after_it() {
+    let app = spawn_app().await;
+    let channels = Channels::start().await;
+    let (_server, _) = subscribed_webhook(&app, &channels).await;
+    let (alice, bob) = app.users().await;
+    let carol = app.outsider().await;
+    let thread = app.thread(&alice, &bob).await;
+    let add = json!({"thread_id": thread, "user2_id": carol.id});
+    let added = app
+        .call(Function::AddUser, post(add, Some(&alice.token)))
+        .await;
+    assert_eq!(added.status, 200);
+    app.send(&thread, &alice, "before").await;
+    assert_eq!(
+        texts(&events_on(&channels, &channel_of(&carol), 2).await),
+        ["before"]
+    );
+    let remove = json!({"thread_id": thread, "user_id": alice.id, "remove_user_id": carol.id});
+    let removed = app
+        .call(Function::RemoveUser, post(remove, Some(&alice.token)))
+        .await;
+    assert_eq!(removed.status, 200);
+    app.send(&thread, &alice, "after").await;
+
+    assert_eq!(
+        texts(&events_on(&channels, &channel_of(&bob), 5).await),
+        ["before", "after"]
+    );
+    let carols = channels.events(&channel_of(&carol));
+    assert_eq!(texts(&carols), ["before"], "{carols:?}");
+    assert_eq!(carols.last().unwrap()["kind"], "left");
+}
+
+#[tokio::test]
+async fn a_deleted_identity_hears_nothing_more_even_of_a_delivery_naming_it() {
+    let app = spawn_app().await;
+    let channels = Channels::start().await;
+    let (server, keys) = subscribed_webhook(&app, &channels).await;
+    let (alice, bob) = app.users().await;
+    let thread = app.thread(&alice, &bob).await;
+    let first = app.send(&thread, &alice, "first").await;
+    assert_eq!(
+        texts(&events_on(&channels, &channel_of(&bob), 2).await),
+        ["first"]
+    );
+    app.delete_identity(&bob).await;
+    app.send(&thread, &alice, "after").await;
+    let made_up = deliver(&server, &keys, message_event(&bob, &thread, &first, "x")).await;
+    assert_eq!(made_up["published"], 0, "{made_up}");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(texts(&channels.events(&channel_of(&bob))), ["first"]);
+}
+
+#[tokio::test]
+async fn a_message_of_one_thread_with_the_id_and_version_of_another_thread_s_is_pushed() {
+    let app = spawn_app().await;
+    let channels = Channels::start().await;
+    let (_server, _) = subscribed_webhook(&app, &channels).await;
+    let (alice, bob) = app.users().await;
+    let (a, b) = (
+        app.thread(&alice, &bob).await,
+        app.thread(&alice, &bob).await,
+    );
+    let shared = time::OffsetDateTime::now_utc().unix_timestamp() * 1000 + 60_000;
+    app.emulator.pin_next_message_id(shared);
+    let in_a = app.send(&a, &alice, "in a").await;
+    app.emulator.pin_next_message_id(shared);
+    let in_b = app.send(&b, &alice, "in b").await;
+    assert_eq!(in_a, in_b, "ACS's ids repeat across threads");
+    let events = events_on(&channels, &channel_of(&bob), 4).await;
+    let pushed: Vec<(&str, &str)> = events
+        .iter()
+        .filter(|e| e["kind"] == "message")
+        .map(|e| {
+            (
+                e["thread_id"].as_str().unwrap(),
+                e["text"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(pushed, [(a.as_str(), "in a"), (b.as_str(), "in b")]);
+}
+
+#[tokio::test]
+async fn a_made_up_delivery_passes_on_only_what_acs_shows_the_recipient() {
+    let app = spawn_app().await;
+    let channels = Channels::start().await;
+    let (server, keys) = webhook(&app, &channels).await;
+    let (alice, bob) = app.users().await;
+    let thread = app.thread(&alice, &bob).await;
+    let real = app.send(&thread, &alice, "what Alice wrote").await;
+    let carol = app.outsider().await;
+    let theirs = app.thread(&carol, &alice).await;
+    let secret = app.send(&theirs, &carol, "between Carol and Alice").await;
+
+    let forged_text = deliver(
+        &server,
+        &keys,
+        message_event(&bob, &thread, &real, "forged"),
+    )
+    .await;
+    let forged_id = deliver(&server, &keys, message_event(&bob, &thread, "1", "made up")).await;
+    let not_his = deliver(
+        &server,
+        &keys,
+        message_event(&bob, &theirs, &secret, "peek"),
+    )
+    .await;
+    for answer in [&forged_id, &not_his] {
+        assert_eq!(
+            (&answer["published"], &answer["refused_by_acs"]),
+            (&json!(0), &json!(1))
+        );
+    }
+    assert_eq!(forged_text["published"], 1);
+    let bobs = channels.events(&channel_of(&bob));
+    assert_eq!(texts(&bobs), ["what Alice wrote"], "{bobs:?}");
+    let shown = serde_json::to_string(&channels.publishes()).unwrap();
+    for never in ["forged", "made up", "peek", "between Carol and Alice"] {
+        assert!(!shown.contains(never), "{never}");
+    }
 }
 
 #[tokio::test]
@@ -144,12 +324,12 @@ async fn a_publish_that_fails_answers_503_and_the_redelivery_publishes_it_once()
     let app = spawn_app().await;
     let channels = Channels::start().await;
     let (_server, _keys) = subscribed_webhook(&app, &channels).await;
-    channels.fail_next(2);
     let (alice, bob) = app.users().await;
     let thread = app.thread(&alice, &bob).await;
+    events_on(&channels, &channel_of(&bob), 1).await;
+    channels.fail_next(2);
     let message_id = app.send(&thread, &alice, "eventually").await;
-    let channel = channel::of(&ThreadId::parse(&thread).unwrap());
-    let events = events_on(&channels, &channel, 2).await;
+    let events = events_on(&channels, &channel_of(&bob), 2).await;
     let received: Vec<&Value> = events
         .iter()
         .filter(|e| e["message_id"] == message_id.as_str())
@@ -158,12 +338,59 @@ async fn a_publish_that_fails_answers_503_and_the_redelivery_publishes_it_once()
     assert_eq!(received[0]["text"], "eventually");
 }
 
+/// How long it takes a message in a thread of 250 to reach every other member's channel, and
+/// how many publishes it takes: printed, not asserted.
+#[tokio::test]
+async fn a_message_in_a_thread_of_250_reaches_all_249_others_one_publish_each() {
+    let app = spawn_app().await;
+    let (alice, bob) = app.users().await;
+    let thread = app.thread(&alice, &bob).await;
+    let mut others = vec![bob];
+    while others.len() < 249 {
+        let other = app.outsider().await;
+        let add = json!({"thread_id": thread, "user2_id": other.id});
+        let added = app
+            .call(Function::AddUser, post(add, Some(&alice.token)))
+            .await;
+        assert_eq!(added.status, 200, "{:?}", added.body);
+        others.push(other);
+    }
+    // Subscribed only now: each of the 248 adds tells every member so far, and those 31,000
+    // deliveries are not what this measures.
+    let channels = Channels::start().await;
+    let (_server, _) = subscribed_webhook(&app, &channels).await;
+    let sent = Instant::now();
+    let message_id = app.send(&thread, &alice, "to all of you").await;
+    let reached = |c: &Channels| {
+        others
+            .iter()
+            .filter(|u| {
+                c.events(&channel_of(u))
+                    .iter()
+                    .any(|e| e["message_id"] == message_id.as_str())
+            })
+            .count()
+    };
+    while reached(&channels) < 249 && sent.elapsed() < Duration::from_secs(60) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let last = sent.elapsed();
+    assert_eq!(reached(&channels), 249);
+    let publishes = channels.publishes().len();
+    println!(
+        "fan-out, a thread of 250: 249 deliveries, {publishes} publishes, the last subscriber's \
+         channel reached {:.0} ms after send_message answered",
+        last.as_secs_f64() * 1e3
+    );
+    assert_eq!(publishes, 249, "one publish a recipient");
+}
+
 fn authorizer_request(token: &str, operation: &str, channel: Option<&str>) -> AuthorizerRequest {
     serde_json::from_value(json!({
         "authorizationToken": token,
         "requestContext": {
             "apiId": "api", "accountId": "123456789012", "requestId": "r",
-            "operation": operation, "channelNamespaceName": "threads", "channel": channel,
+            "operation": operation, "channelNamespaceName": "users", "channel": channel,
         },
         "requestHeaders": {},
     }))
@@ -176,72 +403,124 @@ async fn decide(state: &AppState, token: &str, operation: &str, channel: Option<
     is_authorized
 }
 
+/// A JWT anyone can make: the right shape and claims, signed by nobody.
+fn self_made_token(user: &User) -> String {
+    use base64::Engine as _;
+    let encode = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let exp = time::OffsetDateTime::now_utc().unix_timestamp() + 3600;
+    let claims =
+        json!({"skypeid": user.id.trim_start_matches("8:"), "exp": exp, "acsScope": "chat"});
+    format!("{}.{}.", encode(json!({"alg": "none"})), encode(claims))
+}
+
 #[tokio::test]
-async fn members_may_subscribe_to_their_threads_and_nobody_else_to_anything() {
+async fn a_person_may_subscribe_to_their_own_channel_of_the_hours_around_now_and_nobody_else_to_it()
+{
     let (app, _channels, keys) = spawn_app().await.with_realtime().await;
     let (alice, bob) = app.users().await;
-    let outsider = app.outsider().await;
-    let thread = app.thread(&alice, &bob).await;
-    let other = app.thread(&alice, &alice).await;
-    let own = channel::of(&ThreadId::parse(&thread).unwrap());
-    let theirs = channel::of(&ThreadId::parse(&other).unwrap());
+    let bob_id = UserId::parse(bob.id.as_str()).unwrap();
+    let now = channel::hour(time::OffsetDateTime::now_utc());
+    let his = |hour| channel::of(&bob_id, hour);
     let state = &app.state;
     assert!(decide(state, &bob.token, "EVENT_CONNECT", None).await);
+    for hour in [now - 1, now, now + 1] {
+        let bearer = format!("Bearer {}", bob.token);
+        assert!(
+            decide(state, &bearer, "EVENT_SUBSCRIBE", Some(&his(hour))).await,
+            "{hour}"
+        );
+    }
+    for hour in [now - 2, now + 2] {
+        assert!(!decide(state, &bob.token, "EVENT_SUBSCRIBE", Some(&his(hour))).await);
+    }
     assert!(
-        decide(
-            state,
-            &format!("Bearer {}", bob.token),
-            "EVENT_SUBSCRIBE",
-            Some(&own)
-        )
-        .await
+        !decide(state, &alice.token, "EVENT_SUBSCRIBE", Some(&his(now))).await,
+        "not hers"
     );
     assert!(
-        !decide(state, &bob.token, "EVENT_SUBSCRIBE", Some(&theirs)).await,
-        "not his thread"
-    );
-    assert!(!decide(state, &outsider.token, "EVENT_SUBSCRIBE", Some(&own)).await);
-    assert!(
-        !decide(state, &bob.token, "EVENT_PUBLISH", Some(&own)).await,
+        !decide(state, &bob.token, "EVENT_PUBLISH", Some(&his(now))).await,
         "clients never publish"
     );
-    assert!(!decide(state, &bob.token, "EVENT_SUBSCRIBE", Some("/threads/*")).await);
+    for pattern in ["/users/*", "/users"] {
+        assert!(!decide(state, &bob.token, "EVENT_SUBSCRIBE", Some(pattern)).await);
+    }
     let expired = app
         .emulator
         .mint_token(&bob.id, time::Duration::seconds(-60))
         .unwrap();
     assert!(!decide(state, &expired, "EVENT_CONNECT", None).await);
-    assert!(!decide(state, &expired, "EVENT_SUBSCRIBE", Some(&own)).await);
+    assert!(!decide(state, &expired, "EVENT_SUBSCRIBE", Some(&his(now))).await);
     assert!(!decide(state, "not a token", "EVENT_CONNECT", None).await);
-    assert!(decide(state, &keys.publish_key, "EVENT_PUBLISH", Some(&own)).await);
-    assert!(!decide(state, &keys.publish_key, "EVENT_SUBSCRIBE", Some(&own)).await);
-    assert!(
-        !decide(
-            state,
-            &format!("{}x", keys.publish_key),
-            "EVENT_PUBLISH",
-            Some(&own)
-        )
-        .await
-    );
+    assert!(decide(state, &keys.publish_key, "EVENT_PUBLISH", Some(&his(now))).await);
+    assert!(!decide(state, &keys.publish_key, "EVENT_SUBSCRIBE", Some(&his(now))).await);
+    let wrong_key = format!("{}x", keys.publish_key);
+    assert!(!decide(state, &wrong_key, "EVENT_PUBLISH", Some(&his(now))).await);
 }
 
 #[tokio::test]
-async fn a_typing_notice_acs_took_is_pushed_with_the_caller_s_identity() {
+async fn a_self_made_or_revoked_token_can_neither_connect_nor_subscribe() {
+    let (app, _channels, _keys) = spawn_app().await.with_realtime().await;
+    let (alice, _) = app.users().await;
+    let alice_id = UserId::parse(alice.id.as_str()).unwrap();
+    let hers = channel::of(&alice_id, channel::hour(time::OffsetDateTime::now_utc()));
+    let made_up = self_made_token(&alice);
+    assert!(!decide(&app.state, &made_up, "EVENT_CONNECT", None).await);
+    assert!(!decide(&app.state, &made_up, "EVENT_SUBSCRIBE", Some(&hers)).await);
+    app.revoke(&alice).await;
+    assert!(!decide(&app.state, &alice.token, "EVENT_CONNECT", None).await);
+}
+
+#[tokio::test]
+async fn a_typing_notice_acs_took_is_pushed_to_each_other_participant_as_the_caller() {
     let (app, channels, keys) = spawn_app().await.with_realtime().await;
     let (alice, bob) = app.users().await;
+    let carol = app.outsider().await;
     let thread = app.thread(&alice, &bob).await;
+    let add = json!({"thread_id": thread, "user2_id": carol.id});
+    assert_eq!(
+        app.call(Function::AddUser, post(add, Some(&alice.token)))
+            .await
+            .status,
+        200
+    );
     let body = json!({"thread_id": thread, "user_id": alice.id, "display_name": "Alice"});
     let answer = app
         .call(Function::SendTyping, post(body, Some(&alice.token)))
         .await;
     assert_eq!(answer.body["sent"], true);
-    let channel = channel::of(&ThreadId::parse(&thread).unwrap());
-    let events = channels.events(&channel);
-    assert_eq!(events.len(), 1);
-    assert_eq!(events[0]["kind"], "typing");
-    assert_eq!(events[0]["sender"], alice.id.as_str());
-    assert_eq!(channels.publishes()[0].0, keys.publish_key);
+    for other in [&bob, &carol] {
+        let events = channels.events(&channel_of(other));
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0]["kind"], "typing");
+        assert_eq!(events[0]["sender"], alice.id.as_str());
+        assert_eq!(events[0]["thread_id"], thread.as_str());
+    }
+    assert!(channels.events(&channel_of(&alice)).is_empty());
+    assert!(
+        channels
+            .publishes()
+            .iter()
+            .all(|(key, _)| *key == keys.publish_key)
+    );
+}
+
+#[tokio::test]
+async fn a_forged_token_naming_someone_does_not_swallow_their_next_typing_notice() {
+    let (app, _channels, _keys) = spawn_app().await.with_realtime().await;
+    let (alice, bob) = app.users().await;
+    let thread = app.thread(&alice, &bob).await;
+    let body = json!({"thread_id": thread, "user_id": alice.id});
+    let forged = app
+        .call(
+            Function::SendTyping,
+            post(body.clone(), Some(&self_made_token(&alice))),
+        )
+        .await;
+    assert_error(&forged, 401, "invalid_token");
+    let real = app
+        .call(Function::SendTyping, post(body, Some(&alice.token)))
+        .await;
+    assert_eq!(real.body["sent"], true, "{:?}", real.body);
 }
 
 #[tokio::test]
@@ -249,14 +528,11 @@ async fn every_authorizer_event_file_gets_the_decision_beside_it() {
     let (app, _channels, _keys) = spawn_app().await.with_realtime().await;
     let (user1, user2) = app.users().await;
     let outsider = app.outsider().await;
-    let thread = app.thread(&user1, &user2).await;
     let values = [
         ("{{user2_token}}", user2.token.clone()),
         ("{{outsider_token}}", outsider.token.clone()),
-        (
-            "{{thread_channel}}",
-            channel::of(&ThreadId::parse(&thread).unwrap()),
-        ),
+        ("{{user2_channel}}", channel_of(&user2)),
+        ("{{user1_channel}}", channel_of(&user1)),
     ];
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events/realtime_auth");
     let mut seen = 0;

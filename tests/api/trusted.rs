@@ -154,3 +154,32 @@ async fn trusted_mode_mints_one_token_per_user_per_container_and_reuses_it() {
     }
     assert_eq!(app.count(Route::IssueToken { user_id: ANY }), 1);
 }
+
+#[tokio::test]
+async fn trusted_mode_refuses_a_header_less_refresh_or_delete_and_mints_nothing_for_them() {
+    let app = trusted_app().await;
+    let (alice, _) = app.users().await;
+    app.emulator.faults().reset_counts();
+    for (function, body) in [
+        (
+            Function::RefreshToken,
+            json!({"user_id": alice.id, "session": alice.session}),
+        ),
+        (Function::DeleteUser, json!({"user_id": alice.id})),
+    ] {
+        let answer = app.call(function, post(body, None)).await;
+        assert_error(&answer, 401, "missing_token");
+        assert!(!answer.body.to_string().contains("eyJ"), "no token");
+    }
+    assert!(
+        app.emulator.faults().counts().is_empty(),
+        "no token minted, nothing deleted"
+    );
+    let still = app
+        .call(
+            Function::CreateThread,
+            post(json!({"user1_id": alice.id}), Some(&alice.token)),
+        )
+        .await;
+    assert_eq!(still.status, 200, "alice is still there: {:?}", still.body);
+}

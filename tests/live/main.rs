@@ -3,8 +3,8 @@
 // Helpers outside #[test] functions panic on purpose: a failed setup is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use acs_chat_api::acs::Scope;
 use acs_chat_api::acs::chat::{ChatParticipant, MessageKind, SendMessage};
-use acs_chat_api::acs::identity::Scope;
 use acs_chat_api::acs::{AcsHttp, ChatClient, ConnectionString, IdentityClient, RetryPolicy};
 use acs_chat_api::api::{AppState, Function, Needs};
 use acs_chat_api::config::Config;

@@ -9,7 +9,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::Shared;
 use super::request::Call;
-use crate::eventgrid::{self, MessageEvent, ThreadEvent};
+use crate::eventgrid::{self, MessageEvent, ThreadDetails, ThreadEvent};
 use crate::failure::Failure;
 use crate::reply::{self, Reply};
 use crate::route::Route;
@@ -180,14 +180,26 @@ impl Chat<'_> {
         let request: UpdateThread = self.call.json_body()?;
         let topic = request.topic.unwrap_or_default();
         self.store.update_topic(self.caller, thread_id, &topic)?;
-        let details = json!({"properties": {"topic": topic}, "metadata": {}});
-        self.thread_event(thread_id, ThreadEvent::PropertiesUpdated, details);
+        let details = ThreadDetails {
+            both: json!({"properties": {"topic": topic}}),
+            thread_only: json!({"metadata": {}}),
+            user_only: json!({}),
+        };
+        let recipients = self.others(thread_id);
+        self.thread_event(
+            thread_id,
+            ThreadEvent::PropertiesUpdated,
+            &details,
+            &recipients,
+        );
         Ok(reply::empty(StatusCode::NO_CONTENT))
     }
 
     fn delete_thread(&mut self, thread_id: &str) -> Result<Reply, Failure> {
         self.store.delete_thread(self.caller, thread_id)?;
-        self.thread_event(thread_id, ThreadEvent::Deleted, json!({}));
+        let recipients = self.others(thread_id);
+        let details = ThreadDetails::both(json!({}));
+        self.thread_event(thread_id, ThreadEvent::Deleted, &details, &recipients);
         Ok(reply::empty(StatusCode::NO_CONTENT))
     }
 
@@ -207,12 +219,18 @@ impl Chat<'_> {
         let refused = self
             .store
             .add_participants(self.caller, thread_id, added.clone())?;
+        let recipients = self.others(thread_id);
         for participant in added.iter().filter(|p| !refused.contains(&p.id)) {
-            let details = json!({"participantAdded": {
-                "communicationIdentifier": wire::identifier(&participant.id),
+            let details = ThreadDetails::both(json!({"participantAdded": {
                 "displayName": participant.display_name,
-            }});
-            self.thread_event(thread_id, ThreadEvent::ParticipantAdded, details);
+                "participantCommunicationIdentifier": wire::identifier(&participant.id),
+            }}));
+            self.thread_event(
+                thread_id,
+                ThreadEvent::ParticipantAdded,
+                &details,
+                &recipients,
+            );
         }
         let body = if refused.is_empty() {
             json!({})
@@ -229,12 +247,21 @@ impl Chat<'_> {
     fn remove_participant(&mut self, thread_id: &str) -> Result<Reply, Failure> {
         let removed: Identifier = self.call.json_body()?;
         let removed = removed.into_id()?;
+        // Those in the thread until now hear of it, the one removed included.
+        let recipients = self.others(thread_id);
+        let name = self.store.display_name(thread_id, &removed);
         self.store
             .remove_participant(self.caller, thread_id, &removed)?;
-        let details = json!({"participantRemoved": {
-            "communicationIdentifier": wire::identifier(&removed),
-        }});
-        self.thread_event(thread_id, ThreadEvent::ParticipantRemoved, details);
+        let details = ThreadDetails::both(json!({"participantRemoved": {
+            "displayName": name,
+            "participantCommunicationIdentifier": wire::identifier(&removed),
+        }}));
+        self.thread_event(
+            thread_id,
+            ThreadEvent::ParticipantRemoved,
+            &details,
+            &recipients,
+        );
         Ok(reply::empty(StatusCode::NO_CONTENT))
     }
 
@@ -329,6 +356,25 @@ impl Chat<'_> {
             StatusCode::CREATED,
             &json!({"chatThread": wire::thread(thread)}),
         );
+        let (thread_id, topic) = (thread.id.clone(), thread.topic.clone());
+        let members = self.store.members(&thread_id);
+        let details = ThreadDetails {
+            both: json!({
+                "properties": {"topic": topic},
+                "participants": members.iter().map(|(id, name)| json!({
+                    "displayName": name,
+                    "participantCommunicationIdentifier": wire::identifier(id),
+                })).collect::<Vec<_>>(),
+            }),
+            thread_only: json!({}),
+            user_only: json!({
+                "members": members.iter().map(|(id, name)| json!({
+                    "displayName": name, "memberId": id,
+                })).collect::<Vec<_>>(),
+            }),
+        };
+        let recipients = self.others(&thread_id);
+        self.thread_event(&thread_id, ThreadEvent::Created, &details, &recipients);
         Ok(with_location(self.shared, self.call, response, &location))
     }
 
@@ -365,17 +411,42 @@ impl Chat<'_> {
         Ok(with_location(self.shared, self.call, response, &location))
     }
 
-    /// Publishes a thread-level event by the caller about `thread_id`, which the store holds.
-    fn thread_event(&self, thread_id: &str, event: ThreadEvent, details: Value) {
+    /// The thread's participants but the caller: whom ACS's user-level events go to.
+    fn others(&self, thread_id: &str) -> Vec<String> {
+        self.store
+            .members(thread_id)
+            .into_iter()
+            .map(|(id, _)| id)
+            .filter(|id| id != self.caller)
+            .collect()
+    }
+
+    /// Publishes a thread event by the caller about `thread_id`, which the store holds: the
+    /// thread-level event and one for each of `recipients`.
+    fn thread_event(
+        &self,
+        thread_id: &str,
+        event: ThreadEvent,
+        details: &ThreadDetails,
+        recipients: &[String],
+    ) {
         let created_on = self
             .store
             .thread_created_on(thread_id)
             .unwrap_or_else(OffsetDateTime::now_utc);
-        let change = eventgrid::thread_change(thread_id, created_on, event, self.caller, details);
-        self.shared.events.publish(change);
+        let changes = eventgrid::thread_changes(
+            thread_id,
+            created_on,
+            event,
+            self.caller,
+            details,
+            recipients,
+        );
+        self.shared.events.publish(changes);
     }
 
-    /// Publishes a message event for a message as it now is.
+    /// Publishes a message event for a message as it now is, to the thread and to each of its
+    /// participants but the sender.
     fn message_event(
         &self,
         thread_id: &str,
@@ -383,9 +454,13 @@ impl Chat<'_> {
         event: MessageEvent,
     ) -> Result<(), Failure> {
         let message = self.store.get_message(self.caller, thread_id, message_id)?;
-        self.shared
-            .events
-            .publish(eventgrid::message_change(thread_id, message, event));
+        let recipients = self.others(thread_id);
+        self.shared.events.publish(eventgrid::message_changes(
+            thread_id,
+            message,
+            event,
+            &recipients,
+        ));
         Ok(())
     }
 }

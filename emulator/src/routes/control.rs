@@ -1,6 +1,7 @@
 //! `/_emulator` routes for tests driving the emulator over HTTP (the Python suites, the local
-//! stack): request counts, faults, ACS's rate limits on or off, tokens with any expiry, and
-//! Event Grid webhook subscriptions and their delivery switches.
+//! stack): request counts, faults, ACS's rate limits on or off, tokens with any expiry, the id
+//! of the next message, and Event Grid webhook subscriptions (with the event types they take)
+//! and their delivery switches.
 //! Loopback use only.
 
 use hyper::{Method, StatusCode};
@@ -14,15 +15,25 @@ use crate::eventgrid::Switches;
 use crate::faults::Fault;
 use crate::reply::{self, Reply};
 
-/// A webhook to deliver Event Grid events to, once it passes the validation handshake.
+/// A webhook to deliver Event Grid events to, once it passes the validation handshake, and
+/// the event types it takes (every type without a filter).
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Subscription {
     endpoint: String,
+    #[serde(default)]
+    included_event_types: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
 struct LimitsSwitch {
     enabled: bool,
+}
+
+/// The id the next user message of any thread takes, as two threads' messages can share one.
+#[derive(Deserialize)]
+struct PinId {
+    id: i64,
 }
 
 #[derive(Deserialize)]
@@ -60,7 +71,11 @@ pub async fn serve(shared: &Shared, call: &Call) -> Reply {
         },
         (&Method::POST, ["_emulator", "eventgrid", "subscriptions"]) => {
             match call.json_body::<Subscription>() {
-                Ok(subscription) => match shared.events.subscribe(&subscription.endpoint).await {
+                Ok(subscription) => match shared
+                    .events
+                    .subscribe(&subscription.endpoint, subscription.included_event_types)
+                    .await
+                {
                     Ok(()) => reply::empty(StatusCode::CREATED),
                     Err(e) => {
                         reply::json(StatusCode::BAD_REQUEST, &json!({"error": e.to_string()}))
@@ -86,6 +101,13 @@ pub async fn serve(shared: &Shared, call: &Call) -> Reply {
             shared.faults.clear();
             reply::empty(StatusCode::NO_CONTENT)
         }
+        (&Method::POST, ["_emulator", "next_message_id"]) => match call.json_body::<PinId>() {
+            Ok(pin) => {
+                shared.store().pin_next_message_id(pin.id);
+                reply::empty(StatusCode::NO_CONTENT)
+            }
+            Err(failure) => reply::failure(&failure),
+        },
         (&Method::POST, ["_emulator", "tokens"]) => match call.json_body::<MintToken>() {
             Ok(request) => {
                 let scopes = request.scopes.unwrap_or_else(|| vec!["chat".into()]);

@@ -62,16 +62,35 @@ impl Store {
         self.push_message(thread_id, draft)
     }
 
-    pub(super) fn next_message_id(&mut self) -> (i64, OffsetDateTime) {
+    /// The next stamp of `thread_id`'s clock: now in epoch ms, and later than any before it in
+    /// the thread. Message ids and versions are such stamps, so, as with ACS, they are unique
+    /// within a thread and may repeat across threads.
+    pub(super) fn stamp(&mut self, thread_id: &str) -> (i64, OffsetDateTime) {
         let now = OffsetDateTime::now_utc();
         let ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
-        self.last_message_id = ms.max(self.last_message_id + 1);
-        (self.last_message_id, now)
+        let Some(thread) = self.threads.get_mut(thread_id) else {
+            return (ms, now);
+        };
+        thread.last_stamp = ms.max(thread.last_stamp + 1);
+        (thread.last_stamp, now)
+    }
+
+    /// Gives the next message sent in any thread the id `id` (if that is later than the
+    /// thread's clock): how a test makes two threads' messages share an id, as ACS's can.
+    pub fn pin_next_message_id(&mut self, id: i64) {
+        self.pinned_message_id = Some(id);
     }
 
     pub(super) fn push_message(&mut self, thread_id: &str, draft: MessageDraft) -> i64 {
-        let (id, now) = self.next_message_id();
+        let (mut id, now) = self.stamp(thread_id);
+        if draft.sender.is_some()
+            && let Some(pinned) = self.pinned_message_id.take()
+            && pinned > id
+        {
+            id = pinned;
+        }
         if let Some(thread) = self.threads.get_mut(thread_id) {
+            thread.last_stamp = id;
             let sequence_id = thread.messages.len() as u64 + 1;
             thread.messages.push(Message {
                 id,
@@ -128,7 +147,7 @@ impl Store {
         if let Some(content) = &content {
             Self::check_content(content)?;
         }
-        let (stamp, now) = self.next_message_id();
+        let (stamp, now) = self.stamp(thread_id);
         let message = self.own_message(caller, thread_id, id)?;
         if message.deleted_on.is_some() {
             return Err(Failure::NotFound);
@@ -231,7 +250,7 @@ impl Store {
         thread_id: &str,
         id: &str,
     ) -> Result<(), Failure> {
-        let (stamp, now) = self.next_message_id();
+        let (stamp, now) = self.stamp(thread_id);
         let message = self.own_message(caller, thread_id, id)?;
         if message.deleted_on.is_none() {
             message.deleted_on = Some(now);

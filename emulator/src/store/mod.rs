@@ -48,7 +48,8 @@ pub struct Store {
     threads: HashMap<String, Thread>,
     repeatability: HashMap<(String, String), String>,
     next_serial: u64,
-    last_message_id: i64,
+    /// The id the next user message takes, once, if a test pinned one.
+    pinned_message_id: Option<i64>,
 }
 
 /// ACS keeps whole seconds for thread and receipt times.
@@ -71,7 +72,7 @@ impl Store {
             threads: HashMap::new(),
             repeatability: HashMap::new(),
             next_serial: 1,
-            last_message_id: 0,
+            pinned_message_id: None,
         }
     }
 

@@ -26,11 +26,34 @@ pub struct Thread {
     pub(super) participants: Vec<Participant>,
     /// Who was once a participant: ACS still lists the thread for them.
     pub(super) former: Vec<String>,
+    /// The thread's clock: its latest message id or version.
+    pub(super) last_stamp: i64,
     pub(super) messages: Vec<Message>,
     pub(super) receipts: BTreeMap<String, Receipt>,
 }
 
 impl Store {
+    /// Every participant of a thread, deleted or not, with their names: whom its events go to.
+    pub fn members(&self, thread_id: &str) -> Vec<(String, Option<String>)> {
+        self.threads
+            .get(thread_id)
+            .map(|t| {
+                t.participants
+                    .iter()
+                    .map(|p| (p.id.clone(), p.display_name.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// A participant's name in a thread, if they have one there.
+    pub fn display_name(&self, thread_id: &str, id: &str) -> Option<String> {
+        self.members(thread_id)
+            .into_iter()
+            .find(|(member, _)| member == id)
+            .and_then(|(_, name)| name)
+    }
+
     /// When a thread was made, deleted or not, for the events about it.
     pub fn thread_created_on(&self, thread_id: &str) -> Option<OffsetDateTime> {
         self.threads.get(thread_id).map(|t| t.created_on)
@@ -130,6 +153,7 @@ impl Store {
                 deleted_on: None,
                 participants: members,
                 former: Vec::new(),
+                last_stamp: 0,
                 messages: Vec::new(),
                 receipts: BTreeMap::new(),
             },

@@ -1,11 +1,14 @@
-//! `POST /acs_events?code=<webhook secret>`: ACS's Event Grid deliveries in, real-time events
-//! out, on each thread's channel.
+//! `POST /acs_events?code=<webhook secret>`: ACS's user-level Event Grid deliveries in, each
+//! person's real-time events out, on their own channel.
 //!
-//! The secret is checked first, in constant time (401, which Event Grid does not retry), and
-//! where configured the delivery's Entra ID token (`realtime::entra`). The
-//! handshake is answered with its code. Each change is published once per container and never
-//! older than what was published before it (see `realtime::publish`); a publish that fails
-//! answers 503, so Event Grid delivers again, and nothing of that delivery is recorded as sent.
+//! The webhook's secret is checked first, in constant time (401, which Event Grid does not
+//! retry), and where configured the delivery's Entra ID token (`realtime::entra`); the
+//! handshake is answered with its code. A delivery is then only a hint: for each event, ACS is
+//! read as its recipient (with a token the admin key issues them, kept for its life), and
+//! what ACS shows them is what they are sent (`realtime::update`), or nothing. Each is
+//! published once per container and never older than what was published before it (see
+//! `realtime::publish`); a publish or read that fails answers 503, so Event Grid delivers
+//! again, and nothing of that delivery is recorded as sent.
 
 use std::collections::BTreeMap;
 
@@ -15,7 +18,12 @@ use serde_json::json;
 use crate::api::caller::Credential;
 use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::realtime::eventgrid::{self, Delivery, Update};
+use crate::acs::AcsError;
+use crate::acs::http::fan_out;
+use crate::api::caller;
+use crate::realtime::eventgrid::{self, Delivery, Hint};
+use crate::realtime::publish::Seen;
+use crate::realtime::update::{self, Update};
 use crate::realtime::{channel, same_secret};
 
 /// The webhook's body limit: Event Grid sends at most 1 MB a delivery.
@@ -50,12 +58,17 @@ impl Credential for EventGrid {
         _: &'a Request,
         presented: Presented<'a>,
     ) -> Result<Self, ApiError> {
-        let realtime = state.realtime()?;
-        let secret = realtime.secret.get().await?;
-        if !same_secret(presented.code, &secret.webhook_secret) {
+        let secret = state
+            .realtime()?
+            .webhook_secret
+            .as_ref()
+            .ok_or(ApiError::Misconfigured("REALTIME_WEBHOOK_SECRET_ID is not set"))?
+            .get()
+            .await?;
+        if !same_secret(presented.code, secret.expose()) {
             return Err(ApiError::WebhookUnauthorized);
         }
-        if let Some(entra) = &realtime.entra {
+        if let Some(entra) = &state.realtime()?.entra {
             entra.check(presented.authorization).await?;
         }
         Ok(Self)
@@ -69,7 +82,7 @@ impl Endpoint for AcsEvents {
         Needs {
             webhook: true,
             publishes: true,
-            ..Needs::NOTHING
+            ..Needs::ON_IDENTITY
         }
     );
 
@@ -111,40 +124,80 @@ impl Endpoint for AcsEvents {
                 limit: MAX_BODY,
             });
         }
-        let updates = match eventgrid::read(&self.body)? {
+        let hints = match eventgrid::read(&self.body)? {
             Delivery::Validation(code) => {
                 tracing::info!("answered Event Grid's subscription handshake");
                 return Ok(json!({"validationResponse": code}).into());
             }
-            Delivery::Changes(updates, ignored) => {
+            Delivery::Hints(hints, ignored) => {
                 if ignored > 0 {
                     tracing::info!(ignored, "events of other types left out");
                 }
-                updates
+                hints
             }
         };
-        let fresh: Vec<&Update> = updates
+        let fresh: Vec<Hint> = hints
             .iter()
-            .filter(|update| realtime.sent.is_new(update))
+            .filter(|hint| realtime.sent.is_new(&Seen::hint(hint)))
+            .cloned()
             .collect();
-        let mut by_thread: BTreeMap<String, Vec<&Update>> = BTreeMap::new();
-        for update in &fresh {
-            by_thread
-                .entry(channel::of(&update.thread_id))
-                .or_default()
-                .push(update);
+        let resolved = fan_out(fresh, |hint| async move {
+            let update = resolve_for_recipient(state, &hint).await?;
+            Ok::<_, ApiError>((hint, update))
+        })
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+        let mut by_person: BTreeMap<String, Vec<&Update>> = BTreeMap::new();
+        let hour = channel::hour(time::OffsetDateTime::now_utc());
+        for (hint, update) in &resolved {
+            if let Some(update) = update {
+                by_person
+                    .entry(channel::of(&hint.recipient, hour))
+                    .or_default()
+                    .push(update);
+            }
         }
-        for (channel, updates) in &by_thread {
+        for (channel, updates) in &by_person {
             realtime.publish(channel, updates).await?;
-            for update in updates {
-                realtime.sent.record(update);
+        }
+        let mut published = 0;
+        for (hint, update) in &resolved {
+            realtime.sent.record(&Seen::hint(hint));
+            if let Some(update) = update {
+                published += 1;
+                if let (Some(message_id), Some(version)) = (&update.message_id, update.version) {
+                    realtime.sent.record(&Seen::Message {
+                        recipient: &hint.recipient,
+                        thread_id: &hint.thread_id,
+                        message_id,
+                        version,
+                    });
+                }
             }
         }
         tracing::info!(
-            delivered = updates.len(),
-            published = fresh.len(),
+            delivered = hints.len(),
+            fresh = resolved.len(),
+            published,
             "events passed on"
         );
-        Ok(json!({"published": fresh.len(), "duplicates": updates.len() - fresh.len()}).into())
+        Ok(json!({
+            "published": published,
+            "duplicates": hints.len() - resolved.len(),
+            "refused_by_acs": resolved.len() - published,
+        })
+        .into())
     }
+}
+
+/// What ACS shows `hint`'s recipient of it, read with a token of theirs; nothing for an
+/// identity ACS no longer knows.
+async fn resolve_for_recipient(state: &AppState, hint: &Hint) -> Result<Option<Update>, ApiError> {
+    let recipient = match caller::mint(state, &hint.recipient).await {
+        Ok(recipient) => recipient,
+        Err(ApiError::AdminAcs(AcsError::NotFound(_))) => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    Ok(update::resolve(state.chat()?, &recipient.token, hint).await?)
 }

@@ -1,10 +1,13 @@
 //! `POST /create_users`: the token issuer. Creates two ACS identities, each with a chat token,
-//! in parallel: one round trip. Takes no input and no caller token; uses the admin key.
+//! in parallel: one round trip. Takes no input and no caller token; uses the admin key. Each
+//! user also gets a session (`user1_session`, `user2_session`), which `refresh_token` needs:
+//! their tokens can be refreshed until it ends, and no longer.
 
 use lambda_http::Request;
 use serde::Serialize;
 
-use crate::acs::identity::{Scope, UserWithToken};
+use crate::acs::Scope;
+use crate::acs::identity::UserWithToken;
 use crate::acs::UserId;
 use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
@@ -14,7 +17,7 @@ use crate::timestamp::Timestamp;
 #[derive(Debug)]
 pub struct CreateUsers;
 
-/// The original app's answer, with when the tokens expire.
+/// The original app's answer, with when the tokens expire and each user's session.
 #[derive(Serialize)]
 struct Pair<'a> {
     user1_id: &'a UserId,
@@ -22,6 +25,9 @@ struct Pair<'a> {
     user1_token: &'a str,
     user2_token: &'a str,
     expires_on: Timestamp,
+    user1_session: &'a str,
+    user2_session: &'a str,
+    session_ends_on: Timestamp,
 }
 
 impl Endpoint for CreateUsers {
@@ -38,7 +44,9 @@ impl Endpoint for CreateUsers {
     fn who(&self) {}
 
     async fn act(self, state: &AppState, (): ()) -> Result<Answer, ApiError> {
-        let minutes = state.config.token_lifetime_minutes;
+        // A first token never outlives the session it comes with.
+        let minutes = (state.config.token_lifetime_minutes)
+            .min(state.config.session_hours.saturating_mul(60));
         let (user1, user2) = state
             .with_identity(|identity| async move {
                 let (first, second) = tokio::join!(
@@ -58,11 +66,20 @@ impl Endpoint for CreateUsers {
                 }
             })
             .await?;
-        Answer::json(&pair(&user1, &user2))
+        let now = time::OffsetDateTime::now_utc();
+        let (session, user1_session) = state.start_session(&user1.user_id, now).await?;
+        let (_, user2_session) = state.start_session(&user2.user_id, now).await?;
+        let sessions = [user1_session.as_str(), user2_session.as_str()];
+        Answer::json(&pair(&user1, &user2, sessions, session.ends.into()))
     }
 }
 
-fn pair<'a>(user1: &'a UserWithToken, user2: &'a UserWithToken) -> Pair<'a> {
+fn pair<'a>(
+    user1: &'a UserWithToken,
+    user2: &'a UserWithToken,
+    [user1_session, user2_session]: [&'a str; 2],
+    session_ends_on: Timestamp,
+) -> Pair<'a> {
     let expires_on = user1.token.expires_on.min(user2.token.expires_on);
     Pair {
         user1_id: &user1.user_id,
@@ -70,6 +87,9 @@ fn pair<'a>(user1: &'a UserWithToken, user2: &'a UserWithToken) -> Pair<'a> {
         user1_token: user1.token.token.expose(),
         user2_token: user2.token.token.expose(),
         expires_on: Timestamp::from(expires_on).whole_seconds(),
+        user1_session,
+        user2_session,
+        session_ends_on,
     }
 }
 
@@ -100,7 +120,8 @@ mod tests {
             made("8:acs:r_a", early),
             made("8:acs:r_b", early + time::Duration::minutes(1)),
         );
-        let json = serde_json::to_value(pair(&a, &b)).unwrap();
+        let ends = Timestamp::from(early + time::Duration::days(7));
+        let json = serde_json::to_value(pair(&a, &b, ["s1", "s2"], ends)).unwrap();
         assert_eq!(json["expires_on"], "2026-11-26T10:00:00Z");
         assert_eq!(json["user2_id"], "8:acs:r_b");
     }

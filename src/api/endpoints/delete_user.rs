@@ -6,7 +6,7 @@ use lambda_http::Request;
 use serde_json::json;
 
 use crate::api::caller::{self, Caller, Who};
-use crate::api::input::OwnIdentity;
+use crate::api::input::{JsonBody, OwnIdentity};
 use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 
@@ -23,7 +23,7 @@ impl Endpoint for DeleteUser {
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         Ok(Self {
-            me: OwnIdentity::from_request(request)?,
+            me: OwnIdentity::from_body(&JsonBody::parse(request)?)?,
         })
     }
 

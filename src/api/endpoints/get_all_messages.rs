@@ -9,6 +9,7 @@
 use lambda_http::Request;
 use serde::Serialize;
 
+use crate::acs::PageCursor;
 use crate::api::caller::{Caller, Who};
 use crate::api::input::{InThread, Query, encode_page};
 use crate::chat::history::{history, history_page};
@@ -21,7 +22,7 @@ use crate::api::{Answer, ApiError, AppState, Endpoint};
 pub struct GetAllMessages {
     pub at: InThread,
     /// The paged form: messages per page and the page to read (`None`: the newest).
-    pub paged: Option<(u32, Option<String>)>,
+    pub paged: Option<(u32, Option<PageCursor>)>,
 }
 
 /// What the endpoint answers: `next_page` only when paged and older messages remain.
@@ -71,10 +72,10 @@ impl Endpoint for GetAllMessages {
             });
         };
         let (messages, next) =
-            history_page(chat, token, &self.at.thread_id, me, page_size, page.as_deref()).await?;
+            history_page(chat, token, &self.at.thread_id, me, page_size, page.as_ref()).await?;
         Answer::json(&History {
             messages,
-            next_page: next.as_deref().map(encode_page),
+            next_page: next.as_ref().map(encode_page),
         })
     }
 }

@@ -10,6 +10,7 @@ use lambda_http::Request;
 use serde::Serialize;
 
 use crate::api::caller::{Caller, Who};
+use crate::acs::PageCursor;
 use crate::api::input::{Query, encode_page};
 use crate::api::spec::{Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
@@ -44,8 +45,8 @@ struct Inbox<'a> {
 pub struct ListThreads {
     pub user_id: UserId,
     pub max_page_size: u32,
-    /// The ACS query of the page to read, decoded from `page`.
-    pub page: Option<String>,
+    /// The page to read, decoded from `page`.
+    pub page: Option<PageCursor>,
 }
 
 impl Endpoint for ListThreads {
@@ -76,7 +77,7 @@ impl Endpoint for ListThreads {
     async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
         let chat = state.chat()?;
         let (threads, next) = chat
-            .list_threads(&caller.token, self.max_page_size, self.page.as_deref())
+            .list_threads(&caller.token, self.max_page_size, self.page.as_ref())
             .await?;
         let live: Vec<ChatThreadItem> = threads
             .into_iter()
@@ -104,7 +105,7 @@ impl Endpoint for ListThreads {
         }
         Answer::json(&Inbox {
             threads,
-            next_page: next.as_deref().map(encode_page),
+            next_page: next.as_ref().map(encode_page),
         })
     }
 }
@@ -121,7 +122,7 @@ mod tests {
             (parsed.max_page_size, parsed.page),
             (DEFAULT_THREADS_PER_PAGE, None)
         );
-        let page = encode_page("skip=20&maxPageSize=20");
+        let page = encode_page(&PageCursor::parse("skip=20").unwrap());
         let parsed = ListThreads::parse(&get(&[
             ("user_id", USER),
             ("max_page_size", "5"),
@@ -129,8 +130,8 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(
-            (parsed.max_page_size, parsed.page.as_deref()),
-            (5, Some("skip=20&maxPageSize=20"))
+            (parsed.max_page_size, parsed.page.as_ref().map(PageCursor::as_str)),
+            (5, Some("skip=20"))
         );
         for (what, size, page, expected) in [
             ("a page size of 0", "0", "", "400 invalid_field"),
@@ -145,6 +146,12 @@ mod tests {
                 "a page that is not base64url",
                 "5",
                 "%%%",
+                "400 invalid_field",
+            ),
+            (
+                "a page that asks ACS for its own page size",
+                "5",
+                "c2tpcD0yMCZtYXhQYWdlU2l6ZT0yMDA",
                 "400 invalid_field",
             ),
         ] {

@@ -1,22 +1,42 @@
-//! `POST /refresh_token` `{"user_id"}`: a new token for the caller's own identity, so that a
-//! user outlives its first token and keeps its threads. Only the identity's own token, still
-//! valid, gets one: ACS proves the token first (a cheap call made with it), then the admin key
-//! issues the new one. Two sequential round trips.
+//! `POST /refresh_token` `{"user_id", "session"}`: a new token for the caller's own identity,
+//! so that a person outlives their first token and keeps their threads, within their session.
+//!
+//! Only the identity's own token, still valid, gets one (a minted token never does, in any
+//! mode): ACS proves the token first (a cheap call made with it), then the admin key issues
+//! the new one, with exactly the scopes of the token ACS accepted, and never past the end of
+//! the session the first token came with (`session`): a token cannot be stretched into a
+//! chain without end. Two sequential round trips.
 
 use lambda_http::Request;
-use serde_json::json;
+use serde::Serialize;
 
+use crate::acs::{Scope, UserId};
 use crate::api::caller::{self, Caller, Who};
-use crate::api::input::OwnIdentity;
+use crate::api::input::{JsonBody, OwnIdentity};
 use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::acs::identity::Scope;
+use crate::session::SessionError;
 use crate::timestamp::Timestamp;
+
+/// ACS issues no token for less than an hour.
+const SHORTEST_TOKEN_MINUTES: i64 = 60;
 
 /// A valid `refresh_token` request.
 #[derive(Debug)]
 pub struct RefreshToken {
     pub me: OwnIdentity,
+    /// The session the caller's first token came with, as it was given.
+    pub session: String,
+}
+
+/// The new token, and the session it still belongs to.
+#[derive(Serialize)]
+struct Refreshed<'a> {
+    user_id: &'a UserId,
+    token: &'a str,
+    expires_on: Timestamp,
+    session: &'a str,
+    session_ends_on: Timestamp,
 }
 
 impl Endpoint for RefreshToken {
@@ -25,8 +45,10 @@ impl Endpoint for RefreshToken {
     type Caller = Caller;
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
+        let body = JsonBody::parse(request)?;
         Ok(Self {
-            me: OwnIdentity::from_request(request)?,
+            me: OwnIdentity::from_body(&body)?,
+            session: body.required("session")?.to_owned(),
         })
     }
 
@@ -35,21 +57,35 @@ impl Endpoint for RefreshToken {
     }
 
     async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
+        let now = time::OffsetDateTime::now_utc();
+        let session = state
+            .verify_session(&self.session, &caller.user_id, now)
+            .await?;
+        let scopes: Vec<Scope> = caller
+            .token
+            .claims()
+            .ok()
+            .and_then(|claims| claims.scopes)
+            .ok_or(ApiError::InvalidToken)?;
+        let minutes = i64::from(state.config.token_lifetime_minutes).min(session.minutes_left(now));
+        if minutes < SHORTEST_TOKEN_MINUTES {
+            return Err(SessionError::Ended.into());
+        }
         caller::prove_with_acs(state, &caller).await?;
-        let minutes = state.config.token_lifetime_minutes;
         let user_id = &self.me.user_id;
+        let (scopes, minutes) = (&scopes, u32::try_from(minutes).unwrap_or(u32::MAX));
         let token = state
             .with_identity(|identity| async move {
-                identity
-                    .issue_token(user_id, &[Scope::Chat], Some(minutes))
-                    .await
+                identity.issue_token(user_id, scopes, Some(minutes)).await
             })
             .await?;
-        Answer::json(&json!({
-            "user_id": self.me.user_id,
-            "token": token.token.expose(),
-            "expires_on": Timestamp::from(token.expires_on).whole_seconds(),
-        }))
+        Answer::json(&Refreshed {
+            user_id,
+            token: token.token.expose(),
+            expires_on: Timestamp::from(token.expires_on).whole_seconds(),
+            session: &self.session,
+            session_ends_on: session.ends.into(),
+        })
     }
 }
 
@@ -61,17 +97,19 @@ mod tests {
     use crate::api::input::test_requests::{THREAD, USER, code, post};
 
     #[test]
-    fn parse_takes_the_user_and_nothing_else_matters() {
-        let parsed = RefreshToken::parse(&post(json!({"user_id": USER}))).unwrap();
-        assert_eq!(parsed.me.user_id, *USER);
+    fn parse_takes_the_user_and_the_session() {
+        let parsed =
+            RefreshToken::parse(&post(json!({"user_id": USER, "session": "s.m"}))).unwrap();
+        assert_eq!((parsed.me.user_id, parsed.session.as_str()), (USER.parse().unwrap(), "s.m"));
         for (what, body, expected) in [
-            ("no user_id", json!({}), "400 missing_field"),
+            ("no user_id", json!({"session": "s"}), "400 missing_field"),
+            ("no session", json!({"user_id": USER}), "400 missing_field"),
             (
                 "a thread id",
-                json!({"user_id": THREAD}),
+                json!({"user_id": THREAD, "session": "s"}),
                 "400 invalid_field",
             ),
-            ("a number", json!({"user_id": 1}), "400 invalid_field"),
+            ("a number", json!({"user_id": 1, "session": "s"}), "400 invalid_field"),
         ] {
             assert_eq!(code(RefreshToken::parse(&post(body))), expected, "{what}");
         }

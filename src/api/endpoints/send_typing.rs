@@ -4,9 +4,14 @@
 //! ACS allows 5 typing notifications per 10 s per user per thread. A client sends one per key
 //! press if it likes: each container forwards at most one per user and thread every
 //! [`TYPING_INTERVAL`] (so at most 5 per 10 s) and answers the rest at once with `"sent":false`
-//! and no ACS call. Should several containers still pass ACS's limit together, ACS's 429 is
-//! answered as a 200 with `"sent":false` too: a typing notice missed is no failure. A notice
-//! ACS took is also pushed to the thread's real-time channel, when there is one.
+//! and no ACS call. Only a notice ACS took counts towards that: a refused one (a forged or
+//! another user's token) leaves the real user's next notice due. Should several containers
+//! still pass ACS's limit together, ACS's 429 is answered as a 200 with `"sent":false` too: a
+//! typing notice missed is no failure.
+//!
+//! A notice ACS took is also pushed, where there is a real-time channel, to each of the
+//! thread's participants but the caller (ACS sends Event Grid no typing events): the
+//! participants as ACS lists them to the caller then, a few publishes at a time.
 
 use std::time::Duration;
 
@@ -17,10 +22,11 @@ use crate::api::caller::{Caller, Who};
 use crate::api::input::{InThread, JsonBody};
 use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::acs::AcsError;
+use crate::acs::{AcsError, UserId};
 use crate::chat::text::DisplayName;
+use crate::acs::http::fan_out;
 use crate::realtime::channel;
-use crate::realtime::eventgrid::Update;
+use crate::realtime::update::Update;
 
 /// The shortest time between two typing notifications a container forwards for one user in
 /// one thread.
@@ -66,6 +72,7 @@ impl Endpoint for SendTyping {
             .await;
         match sent {
             Ok(()) => {
+                state.typing_sent(&self.at.user_id, &self.at.thread_id);
                 self.push(state, &caller).await;
                 Ok(json!({"message": "Typing notification sent", "sent": true}).into())
             }
@@ -78,21 +85,48 @@ impl Endpoint for SendTyping {
 }
 
 impl SendTyping {
-    /// Passes the notice on to the thread's real-time channel, where one is configured, as the
-    /// identity ACS accepted it from (ACS sends Event Grid no typing events). Best effort: the
-    /// notice has reached ACS already, and a missed one is no failure.
+    /// Passes the notice on to each other participant's channel, where there is a real-time
+    /// channel, as the identity ACS accepted it from. Best effort: the notice has reached ACS
+    /// already, and a missed one is no failure.
     async fn push(&self, state: &AppState, caller: &Caller) {
         let Some(realtime) = &state.realtime else {
             return;
+        };
+        let participants = match state
+            .chat()
+            .map(|chat| chat.list_participants(&caller.token, &self.at.thread_id))
+        {
+            Ok(listing) => listing.await,
+            Err(_) => return,
+        };
+        let participants = match participants {
+            Ok(participants) => participants,
+            Err(error) => {
+                tracing::warn!(%error, "typing notice not pushed: no participants");
+                return;
+            }
         };
         let typing = Update::typing(
             self.at.thread_id.clone(),
             &caller.user_id,
             self.display_name.as_ref(),
         );
-        let channel = channel::of(&self.at.thread_id);
-        if let Err(error) = realtime.publish(&channel, &[&typing]).await {
-            tracing::warn!(%error, "typing notice not pushed");
+        let hour = channel::hour(time::OffsetDateTime::now_utc());
+        let others: Vec<UserId> = participants
+            .iter()
+            .filter_map(|p| UserId::parse(p.communication_identifier.id()?).ok())
+            .filter(|id| *id != caller.user_id)
+            .collect();
+        let typing = &typing;
+        let failed = fan_out(others, |other| async move {
+            realtime.publish(&channel::of(&other, hour), &[typing]).await.err()
+        })
+        .await
+        .into_iter()
+        .flatten()
+        .count();
+        if failed > 0 {
+            tracing::warn!(failed, "typing notice not pushed to some");
         }
     }
 }

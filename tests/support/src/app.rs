@@ -3,11 +3,14 @@
 
 use std::time::Duration;
 
+use acs_chat_api::acs::Scope;
 use acs_chat_api::acs::chat::ChatMessage;
-use acs_chat_api::acs::identity::Scope;
-use acs_chat_api::acs::{AcsHttp, BearerToken, ChatClient, IdentityClient, ThreadId, UserId};
+use acs_chat_api::acs::{
+    AcsHttp, BearerToken, ChatClient, ConnectionString, IdentityClient, ThreadId, UserId,
+};
 use acs_chat_api::api::{AppState, Function, Needs};
 use acs_chat_api::config::{AuthMode, Config};
+use acs_chat_api::session::Session;
 use acs_emulator::{Config as EmulatorConfig, Emulator, Route};
 use lambda_http::{Body, Request};
 use serde_json::Value;
@@ -16,14 +19,22 @@ use crate::channels::Channels;
 use crate::requests::{Answer, fast_retry, get, post, send_request, texts};
 use crate::{moto, record};
 
+/// Where the real-time path's secrets are, and where it publishes.
+#[derive(Debug, Clone)]
+pub struct RealtimeSetup {
+    pub publish_key_secret_id: String,
+    pub webhook_secret_id: String,
+    pub publish_url: String,
+}
+
 /// How a state is built: which secret, where Secrets Manager is, in which mode, and the
-/// real-time channel's secret and publish URL if it has one.
+/// real-time channel if it has one.
 #[derive(Debug, Clone)]
 pub struct Setup {
     pub mode: AuthMode,
     pub secret_id: String,
     pub secrets_endpoint: String,
-    pub realtime: Option<(String, String)>,
+    pub realtime: Option<RealtimeSetup>,
     /// ACS at another address than the emulator's own (a forwarder in front of it, say).
     pub acs_endpoint: Option<String>,
 }
@@ -40,7 +51,8 @@ impl Setup {
             AuthMode::Token => "token",
             AuthMode::Trusted => "trusted",
         };
-        let (realtime_secret, publish_url) = self.realtime.clone().unzip();
+        let realtime = self.realtime.clone();
+        let from_realtime = |part: fn(RealtimeSetup) -> String| realtime.clone().map(part);
         let mut config = Config::from_lookup(|name| match name {
             "ACS_ENDPOINT" => Some(endpoint.clone()),
             "ACS_SECRET_ID" => Some(self.secret_id.clone()),
@@ -50,8 +62,9 @@ impl Setup {
             "AWS_REGION" => Some("us-east-1".into()),
             "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => Some("test".into()),
             "AWS_ENDPOINT_URL_SECRETS_MANAGER" => Some(self.secrets_endpoint.clone()),
-            "REALTIME_SECRET_ID" => realtime_secret.clone(),
-            "REALTIME_PUBLISH_URL" => publish_url.clone(),
+            "REALTIME_PUBLISH_KEY_SECRET_ID" => from_realtime(|r| r.publish_key_secret_id),
+            "REALTIME_WEBHOOK_SECRET_ID" => from_realtime(|r| r.webhook_secret_id),
+            "REALTIME_PUBLISH_URL" => from_realtime(|r| r.publish_url),
             _ => None,
         })
         .unwrap();
@@ -75,11 +88,13 @@ pub struct TestApp {
     pub setup: Setup,
 }
 
-/// A user with a chat token.
+/// A user with a chat token, and the session it came with (empty for a user made outside the
+/// API, who has none).
 #[derive(Debug, Clone)]
 pub struct User {
     pub id: String,
     pub token: String,
+    pub session: String,
 }
 
 /// The two values of a real-time secret made for a test.
@@ -170,15 +185,18 @@ impl TestApp {
     /// This app's setup with a fresh real-time secret in moto, publishing to `channels`.
     pub async fn realtime_setup(&self, channels: &Channels) -> (Setup, RealtimeKeys) {
         let keys = RealtimeKeys {
-            webhook_secret: format!("webhook-{}", uuid::Uuid::new_v4()),
-            publish_key: format!("publish-{}", uuid::Uuid::new_v4()),
+            webhook_secret: format!("webhook-{}", uuid::Uuid::new_v4().simple()),
+            publish_key: format!("publish-{}", uuid::Uuid::new_v4().simple()),
         };
-        let value = serde_json::json!({
-            "webhookSecret": keys.webhook_secret, "publishKey": keys.publish_key,
-        });
-        let secret_id = moto::store_secret(&self.secrets, "acs-chat-api-realtime", &value).await;
+        let store =
+            |prefix, key: &String| moto::store_secret_text(&self.secrets, prefix, key.clone());
+        let realtime = RealtimeSetup {
+            publish_key_secret_id: store("acs-chat-api-publish-key", &keys.publish_key).await,
+            webhook_secret_id: store("acs-chat-api-webhook", &keys.webhook_secret).await,
+            publish_url: channels.url(),
+        };
         let setup = Setup {
-            realtime: Some((secret_id, channels.url())),
+            realtime: Some(realtime),
             ..self.setup.clone()
         };
         (setup, keys)
@@ -229,10 +247,12 @@ impl TestApp {
             User {
                 id: field("user1_id"),
                 token: field("user1_token"),
+                session: field("user1_session"),
             },
             User {
                 id: field("user2_id"),
                 token: field("user2_token"),
+                session: field("user2_session"),
             },
         )
     }
@@ -247,6 +267,7 @@ impl TestApp {
         User {
             id: made.user_id.to_string(),
             token: made.token.token.expose().to_owned(),
+            session: String::new(),
         }
     }
 
@@ -258,6 +279,32 @@ impl TestApp {
             .secret_id(&self.secret_id)
             .secret_string(self.emulator.connection_string().expose())
             .send()
+            .await
+            .unwrap();
+    }
+
+    /// A session for `user` from `started` to `ends`, signed as the API signs them.
+    pub fn session_for(
+        &self,
+        user: &User,
+        started: time::OffsetDateTime,
+        ends: time::OffsetDateTime,
+    ) -> String {
+        let connection =
+            ConnectionString::parse(&self.emulator.connection_string().expose()).unwrap();
+        Session {
+            user_id: UserId::parse(user.id.as_str()).unwrap(),
+            started,
+            ends,
+        }
+        .sign(connection.access_key())
+    }
+
+    /// Deletes `user`'s identity, outside the API.
+    pub async fn delete_identity(&self, user: &User) {
+        let (identity, _) = self.clients();
+        identity
+            .delete_user(&UserId::parse(user.id.as_str()).unwrap())
             .await
             .unwrap();
     }

@@ -39,11 +39,20 @@ pub async fn store_secret(
     prefix: &str,
     value: &Value,
 ) -> String {
+    store_secret_text(secrets, prefix, value.to_string()).await
+}
+
+/// Stores `text` as a new secret named `prefix` and a fresh suffix; its id.
+pub async fn store_secret_text(
+    secrets: &aws_sdk_secretsmanager::Client,
+    prefix: &str,
+    text: String,
+) -> String {
     let secret_id = format!("{prefix}-{}", uuid::Uuid::new_v4());
     secrets
         .create_secret()
         .name(&secret_id)
-        .secret_string(value.to_string())
+        .secret_string(text)
         .send()
         .await
         .unwrap();
