@@ -2,8 +2,8 @@
 
 Usage: python scripts/demo.py --base http://127.0.0.1:9000 [--trusted] [--realtime FILE]
 With --trusted it sends the original app's requests exactly, with no Authorization header.
-With --realtime (the local stack's realtime.json), Bob also subscribes to the thread's
-real-time channel and sees Alice's message arrive pushed, without a poll.
+With --realtime (the local stack's realtime.json), Bob also subscribes to his own real-time
+channel and sees Alice's message arrive pushed, without a poll.
 Exits non-zero at the first answer that is not what the API promises.
 """
 
@@ -164,20 +164,21 @@ def main():
     expect([t["topic"] for t in inbox["threads"]], ["Lunch plans"], "Bob's inbox")
 
     if not args.trusted:
-        step("POST /refresh_token: Alice gets a new token for the same identity")
-        fresh = api.call("POST", "/refresh_token", alice_token, {"user_id": alice})
+        step("POST /refresh_token: Alice gets a new token for the same identity, within her session")
+        fresh = api.call("POST", "/refresh_token", alice_token, {"user_id": alice, "session": users["user1_session"]})
         expect(fresh["user_id"], alice, "the refreshed identity")
         alice_token = fresh["token"]
-        print(f"   new token {short(alice_token, 16)}, expires {fresh['expires_on']}")
+        print(f"   new token {short(alice_token, 16)}, expires {fresh['expires_on']};"
+              f" the session ends {fresh['session_ends_on']}")
 
     if args.realtime:
-        step("Real time: Bob subscribes to the thread's channel; Alice writes; no one polls")
+        step("Real time: Bob subscribes to his own channel; Alice writes; no one polls")
         with open(args.realtime) as file:
             realtime = json.load(file)
 
         async def pushed():
             async with Subscriber(realtime, bob_token) as subscriber:
-                answer = await subscriber.subscribe(thread)
+                answer = await subscriber.subscribe(bob)
                 expect(answer["type"], "subscribe_success", "Bob's subscription")
                 message = await asyncio.to_thread(send, alice, alice_token, "Pushed to you, Bob")
                 sent = time.perf_counter()

@@ -18,9 +18,11 @@ venv_for() {
   if [ ! -x "$venv/.ready" ]; then
     log "installing $(basename "$requirements") into $venv (first run only)"
     rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade pip >&2
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" >&2
+    # Each step returns on failure: this runs in a command substitution, where set -e does
+    # not stop it, and a half-made virtualenv must not be marked ready.
+    python3 -m venv "$venv" || return 1
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade pip >&2 || return 1
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" >&2 || return 1
     printf '#!/bin/sh\n' > "$venv/.ready" && chmod +x "$venv/.ready"
   fi
   printf '%s\n' "$venv"
@@ -36,16 +38,17 @@ ensure_venv() {
 
 # The local real-time service: ministack's AppSync Events on a free port, with an Event API
 # whose authorizer is our realtime_auth function under `cargo lambda watch` on port $1, and
-# the real-time secret in the local Secrets Manager. Exports what the functions and tests
-# read: REALTIME_SECRET_ID, REALTIME_PUBLISH_URL, REALTIME_CONNECT_ADDR, REALTIME_WS_URL,
+# the real-time secrets in the local Secrets Manager. Exports what the functions and tests
+# read: REALTIME_PUBLISH_KEY_SECRET_ID, REALTIME_WEBHOOK_SECRET_ID, REALTIME_PUBLISH_URL,
+# REALTIME_CONNECT_ADDR, REALTIME_WS_URL,
 # REALTIME_WEBHOOK_SECRET (test values).
 start_realtime() {
   local functions_port="$1" venv port
   venv="$(venv_for "$ROOT/scripts/realtime-requirements.txt" realtime)"
   port="$(free_port)"
-  GATEWAY_PORT="$port" spawn "$venv/bin/ministack" >"${MINISTACK_LOG:-/dev/null}" 2>&1
+  BIND_HOST=127.0.0.1 GATEWAY_PORT="$port" spawn "$venv/bin/ministack" >"${MINISTACK_LOG:-/dev/null}" 2>&1
   wait_for_port "$port" "ministack" 300
-  eval "$("$venv/bin/python" "$ROOT/scripts/local_realtime.py" "$port" "$functions_port")"
+  eval "$("$venv/bin/python" "$ROOT/scripts/local_realtime.py" setup "$port" "$functions_port")"
 }
 
 # Debian's Chromium, for the browser tests, installed once.

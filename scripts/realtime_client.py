@@ -4,6 +4,7 @@
 
 import asyncio
 import base64
+import hashlib
 import json
 import time
 import uuid
@@ -11,10 +12,15 @@ import uuid
 import websockets
 
 
-def channel(thread_id):
-    """A thread's channel, as `realtime::channel::of` makes it."""
-    hex_id = thread_id.encode().hex()
-    return "/threads/" + "/".join(hex_id[i:i + 50] for i in range(0, len(hex_id), 50))
+def hour(at=None):
+    """The hour `at` (now by default) is in, counted from the Unix epoch."""
+    return int((time.time() if at is None else at) // 3600)
+
+
+def channel(user_id, at_hour=None):
+    """A person's channel of an hour, as `realtime::channel::of` makes it."""
+    who = hashlib.sha256(user_id.encode()).hexdigest()[:32]
+    return f"/users/{who}/{hour() if at_hour is None else at_hour}"
 
 
 class Subscriber:
@@ -47,13 +53,22 @@ class Subscriber:
             if frame["type"] != "ka":
                 return frame
 
-    async def subscribe(self, thread_id):
-        """The subscription's answer: `subscribe_success` or `subscribe_error`."""
-        sub_id = str(uuid.uuid4())
+    async def subscribe_to(self, name):
+        """The answer to a subscription to channel `name`: `subscribe_success` or
+        `subscribe_error`."""
         await self.socket.send(json.dumps({
-            "type": "subscribe", "id": sub_id, "channel": channel(thread_id),
+            "type": "subscribe", "id": str(uuid.uuid4()), "channel": name,
             "authorization": self.auth()}))
         return await self.next_frame()
+
+    async def subscribe(self, user_id):
+        """Subscribes to `user_id`'s channels of this hour and the next, as the page does, so
+        that nothing is missed when the hour turns; the answer to the first, once both agree."""
+        now = hour()
+        first = await self.subscribe_to(channel(user_id, now))
+        second = await self.subscribe_to(channel(user_id, now + 1))
+        assert first["type"] == second["type"], (first, second)
+        return first
 
     async def events(self, until, quiet=1.5):
         """Events received until `until(events)` holds, and then for `quiet` seconds more,
@@ -71,3 +86,15 @@ class Subscriber:
                 events.append(json.loads(frame["event"]))
             if deadline is None and until(events):
                 deadline = time.monotonic() + quiet
+
+    async def events_within(self, seconds):
+        """Whatever events arrive in the next `seconds`, perhaps none."""
+        events, deadline = [], time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                frame = await self.next_frame(left)
+            except asyncio.TimeoutError:
+                break
+            if frame["type"] == "data":
+                events.append(json.loads(frame["event"]))
+        return events

@@ -163,6 +163,7 @@ def test_one_person_signs_in_picks_a_thread_and_the_token_is_refreshed_before_it
     page.get_by_label("Your user id").fill(users["user1_id"])
     page.get_by_label("Your token").fill(short)
     page.get_by_label("Your name").fill("Alice")
+    page.get_by_label("Your session").fill(users["user1_session"])
     page.get_by_role("button", name="Sign in").click()
     me = watched.pane("Alice")
     expect(me).to_have_attribute("data-token-refreshes", "1", timeout=WAIT)
@@ -171,7 +172,8 @@ def test_one_person_signs_in_picks_a_thread_and_the_token_is_refreshed_before_it
     expect(me.locator(".topic")).to_have_text("· Found again")
     send(me, "back again")
     expect(texts(me)).to_have_text(["back again"], timeout=WAIT)
-    assert short not in page.url and users["user1_token"] not in page.url
+    for secret in (short, users["user1_token"], users["user1_session"]):
+        assert secret not in page.url
     assert not watched.unexpected_errors(), watched.errors
     watched.close()
 

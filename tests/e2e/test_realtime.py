@@ -28,7 +28,7 @@ def test_a_send_an_edit_and_a_delete_arrive_once_each_in_version_order_despite_d
 
     async def run():
         async with Subscriber(stack.realtime, tokens[bob]) as subscriber:
-            assert (await subscriber.subscribe(thread))["type"] == "subscribe_success"
+            assert (await subscriber.subscribe(bob))["type"] == "subscribe_success"
             sent = stack.call_api("send_message", tokens[alice],
                                   {"thread_id": thread, "user_id": alice, "message": "lunch?"})
             message = sent["message_id"]
@@ -66,17 +66,39 @@ def test_a_delivery_with_a_wrong_webhook_secret_is_refused_with_401(stack):
             assert json.load(refused)["error"]["code"] == "webhook_unauthorized"
 
 
-def test_subscribing_to_someone_else_s_thread_is_refused(stack):
+def test_subscribing_to_someone_else_s_channel_is_refused(stack):
     alice, bob, tokens, thread = conversation(stack)
     stranger = stack.create_users()
 
     async def run():
         async with Subscriber(stack.realtime, stranger["user1_token"]) as subscriber:
-            return await subscriber.subscribe(thread)
+            return await subscriber.subscribe(bob)
 
     answer = asyncio.run(run())
     assert answer["type"] == "subscribe_error", answer
     assert answer["errors"][0]["errorType"] == "UnauthorizedException"
+
+
+def test_a_removed_participant_s_open_socket_hears_of_the_removal_and_nothing_after(stack):
+    alice, bob, tokens, thread = conversation(stack)
+
+    async def run():
+        async with Subscriber(stack.realtime, tokens[bob]) as subscriber:
+            assert (await subscriber.subscribe(bob))["type"] == "subscribe_success"
+            stack.call_api("remove_user", tokens[alice],
+                           {"thread_id": thread, "user_id": alice, "remove_user_id": bob})
+            left = await subscriber.events(lambda got: any(e["kind"] == "left" for e in got))
+            stack.call_api("send_message", tokens[alice],
+                           {"thread_id": thread, "user_id": alice, "message": "secret plans"})
+            stack.call_api("update_thread", tokens[alice],
+                           {"thread_id": thread, "user_id": alice, "topic": "without bob"})
+            # Whatever was on its way arrives within this; nothing more must.
+            later = await subscriber.events_within(3)
+            return left, later
+
+    left, later = asyncio.run(run())
+    assert any(e["kind"] == "left" and e["thread_id"] == thread for e in left), left
+    assert not [e for e in later if e.get("text") in ("secret plans", "without bob")], later
 
 
 def test_the_time_from_send_message_s_answer_to_the_subscriber_is_reported(stack):
@@ -86,7 +108,7 @@ def test_the_time_from_send_message_s_answer_to_the_subscriber_is_reported(stack
     async def run():
         delays = []
         async with Subscriber(stack.realtime, tokens[bob]) as subscriber:
-            assert (await subscriber.subscribe(thread))["type"] == "subscribe_success"
+            assert (await subscriber.subscribe(bob))["type"] == "subscribe_success"
             for i in range(rounds):
                 sent = await asyncio.to_thread(stack.call_api, "send_message", tokens[alice],
                                                {"thread_id": thread, "user_id": alice, "message": f"m{i}"})
