@@ -29,6 +29,8 @@ class Subscriber:
 
     def __init__(self, realtime, token):
         self.realtime, self.token = realtime, token
+        # Frames that came while a subscription's answer was awaited, kept for events().
+        self.early = []
 
     def auth(self):
         return {"host": self.realtime["http_host"], "Authorization": self.token}
@@ -48,6 +50,8 @@ class Subscriber:
         await self.socket.close()
 
     async def next_frame(self, timeout=30):
+        if self.early:
+            return self.early.pop(0)
         while True:
             frame = json.loads(await asyncio.wait_for(self.socket.recv(), timeout))
             if frame["type"] != "ka":
@@ -56,10 +60,15 @@ class Subscriber:
     async def subscribe_to(self, name):
         """The answer to a subscription to channel `name`: `subscribe_success` or
         `subscribe_error`."""
+        sub_id = str(uuid.uuid4())
         await self.socket.send(json.dumps({
-            "type": "subscribe", "id": str(uuid.uuid4()), "channel": name,
-            "authorization": self.auth()}))
-        return await self.next_frame()
+            "type": "subscribe", "id": sub_id, "channel": name, "authorization": self.auth()}))
+        while True:
+            frame = json.loads(await asyncio.wait_for(self.socket.recv(), 30))
+            if frame["type"].startswith("subscribe_") and frame.get("id") == sub_id:
+                return frame
+            if frame["type"] != "ka":
+                self.early.append(frame)
 
     async def subscribe(self, user_id):
         """Subscribes to `user_id`'s channels of this hour and the next, as the page does, so

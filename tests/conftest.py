@@ -1,9 +1,12 @@
-"""What the end-to-end and browser suites share: the local stack, served as a person runs it."""
+"""What the end-to-end and browser suites share: the local stack, served as a person runs it,
+both ways: the functions under `cargo lambda watch`, and template.yaml deployed into a local
+AWS (`scripts/local --deployed`)."""
 
 import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -23,11 +26,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-def call(url, method="GET", body=None):
+def call(url, method="GET", body=None, context=None):
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method=method)
     request.add_header("content-type", "application/json")
-    with urllib.request.urlopen(request, timeout=60) as answer:
+    with urllib.request.urlopen(request, timeout=60, context=context) as answer:
         raw = answer.read()
     return json.loads(raw) if raw else None
 
@@ -37,7 +40,12 @@ def create_users(base):
 
 
 class Stack(tuple):
-    """`(base URL, log folder)`, with the emulator's endpoint and connection string."""
+    """`(base URL, log folder, kind)`, with the emulator's endpoint and connection string.
+    `kind` is `watch` or `deployed`."""
+
+    @property
+    def kind(self):
+        return self[2]
 
     @property
     def connection_string(self):
@@ -70,18 +78,39 @@ class Stack(tuple):
             return json.load(answer)
 
     def emulator(self, method, path, body=None):
-        """Calls one of the emulator's /_emulator test controls."""
+        """Calls one of the emulator's /_emulator test controls (over HTTPS in the deployed
+        stack, trusting the emulator's certificate)."""
         endpoint = self.connection_string.split(";")[0].split("=", 1)[1].rstrip("/")
-        return call(endpoint + path, method, body)
+        certificate = self[1] / "emulator.pem"
+        context = ssl.create_default_context(cafile=certificate) if certificate.exists() else None
+        return call(endpoint + path, method, body, context)
+
+    def function_logs(self):
+        """Every line the functions logged: `cargo lambda watch`'s output, or, deployed, each
+        function's CloudWatch Logs group in the local AWS."""
+        if self.kind == "watch":
+            return (self[1] / "functions.log").read_text(errors="replace").splitlines()
+        import boto3
+
+        logs = boto3.client("logs", endpoint_url=(self[1] / "ministack.url").read_text().strip(),
+                            region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+        lines = []
+        for group in logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/")["logGroups"]:
+            for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group["logGroupName"]):
+                lines.extend(event["message"].rstrip("\n") for event in page["events"])
+        return lines
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    """`scripts/local --no-demo`, started as a person starts it, stopped with SIGTERM."""
-    logs = tmp_path_factory.mktemp("stack")
+@pytest.fixture(scope="module", params=["watch", "deployed"])
+def stack(request, tmp_path_factory):
+    """`scripts/local --no-demo` (with `--deployed` for the deployed kind), started as a person
+    starts it, stopped with SIGTERM."""
+    logs = tmp_path_factory.mktemp(f"stack-{request.param}")
     port = free_port()
+    deployed = ["--deployed"] if request.param == "deployed" else []
     process = subprocess.Popen(
-        ["bash", str(ROOT / "scripts" / "local"), "--no-demo", "--port", str(port), "--log-dir", str(logs)],
+        ["bash", str(ROOT / "scripts" / "local"), "--no-demo", "--port", str(port), "--log-dir", str(logs),
+         *deployed],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -95,6 +124,6 @@ def stack(tmp_path_factory):
             assert process.poll() is None, "the local stack stopped while starting"
             assert time.monotonic() < deadline, "the local stack did not start"
             time.sleep(0.5)
-    yield Stack((f"http://127.0.0.1:{port}", logs))
+    yield Stack((f"http://127.0.0.1:{port}", logs, request.param))
     os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=60)

@@ -55,6 +55,10 @@ pub struct Fault {
     /// Only calls to this route (its label, e.g. `POST /chat/threads`); all if unset.
     #[serde(default)]
     pub route: Option<RouteName>,
+    /// Only calls made with a token of this identity (its raw id); anyone's if unset. Lets a
+    /// test throttle one person of a conversation while the other carries on.
+    #[serde(default)]
+    pub caller: Option<String>,
     /// Hit the next `count` matching calls.
     #[serde(default)]
     pub count: Option<u64>,
@@ -69,6 +73,7 @@ impl Fault {
         Self {
             kind,
             route: None,
+            caller: None,
             count: Some(count),
             share: None,
         }
@@ -89,8 +94,16 @@ struct Armed {
 
 impl Armed {
     /// Deterministic: call k is hit when floor(k·share) steps up, so a share is exact over runs.
-    fn hits_next(&mut self, route: RouteName) -> bool {
+    fn hits_next(&mut self, route: RouteName, caller: Option<&str>) -> bool {
         if self.fault.route.is_some_and(|r| r != route) {
+            return false;
+        }
+        if self
+            .fault
+            .caller
+            .as_deref()
+            .is_some_and(|wanted| Some(wanted) != caller)
+        {
             return false;
         }
         self.seen += 1;
@@ -134,18 +147,21 @@ impl Faults {
         lock(&self.armed).clear();
     }
 
-    /// Counts a call to `route` and returns the fault that hits it, if any.
+    /// Counts a call to `route` made by `caller` (the identity its token names, if any) and
+    /// returns the fault that hits it, if any.
     ///
     /// Faults are tried in the order they were armed and the first that takes the call wins;
     /// later ones never see it, so faults sharing a route take different calls.
-    pub fn on_request(&self, route: RouteName) -> Option<FaultKind> {
+    pub fn on_request(&self, route: RouteName, caller: Option<&str>) -> Option<FaultKind> {
         *lock(&self.counts)
             .entry(route.as_str().to_owned())
             .or_default() += 1;
         let mut armed = lock(&self.armed);
-        let hit = armed
-            .iter_mut()
-            .find_map(|fault| fault.hits_next(route).then(|| fault.fault.kind.clone()));
+        let hit = armed.iter_mut().find_map(|fault| {
+            fault
+                .hits_next(route, caller)
+                .then(|| fault.fault.kind.clone())
+        });
         armed.retain(|fault| !fault.spent());
         if let Some(kind) = &hit {
             *lock(&self.injected).entry(kind.name()).or_default() += 1;
@@ -186,7 +202,9 @@ mod tests {
     fn a_counted_fault_hits_the_next_calls_then_disarms() {
         let faults = Faults::default();
         faults.add(Fault::next(FaultKind::Drop, 2));
-        let hits: Vec<bool> = (0..4).map(|_| faults.on_request(ROUTE).is_some()).collect();
+        let hits: Vec<bool> = (0..4)
+            .map(|_| faults.on_request(ROUTE, None).is_some())
+            .collect();
         assert_eq!(hits, [true, true, false, false]);
         assert_eq!(faults.counts()[ROUTE.as_str()], 4);
     }
@@ -206,7 +224,7 @@ mod tests {
             )
         });
         let hits = (0..100)
-            .filter(|_| faults.on_request(ROUTE).is_some())
+            .filter(|_| faults.on_request(ROUTE, None).is_some())
             .count();
         assert_eq!(hits, 25);
     }
@@ -221,7 +239,7 @@ mod tests {
         };
         faults.add(every_other(FaultKind::Drop));
         faults.add(every_other(FaultKind::CommitThenDrop));
-        let hits: Vec<Option<FaultKind>> = (0..4).map(|_| faults.on_request(ROUTE)).collect();
+        let hits: Vec<Option<FaultKind>> = (0..4).map(|_| faults.on_request(ROUTE, None)).collect();
         assert_eq!(
             hits,
             [
@@ -247,8 +265,24 @@ mod tests {
         faults.add(Fault::next(FaultKind::Drop, 1).on(Route::CreateThread));
         let get = RouteName::of(&Route::GetThread { thread_id: ANY });
         let create = RouteName::of(&Route::CreateThread);
-        assert!(faults.on_request(get).is_none());
-        assert!(faults.on_request(create).is_some());
-        assert!(faults.on_request(create).is_none());
+        assert!(faults.on_request(get, None).is_none());
+        assert!(faults.on_request(create, None).is_some());
+        assert!(faults.on_request(create, None).is_none());
+    }
+
+    #[test]
+    fn a_fault_for_one_caller_leaves_everyone_else_s_calls_alone() {
+        let faults = Faults::default();
+        faults.add(Fault {
+            caller: Some("8:acs:bob".to_owned()),
+            ..Fault::next(FaultKind::Drop, 1)
+        });
+        assert!(faults.on_request(ROUTE, Some("8:acs:alice")).is_none());
+        assert!(faults.on_request(ROUTE, None).is_none());
+        assert!(faults.on_request(ROUTE, Some("8:acs:bob")).is_some());
+        assert!(
+            faults.on_request(ROUTE, Some("8:acs:bob")).is_none(),
+            "spent"
+        );
     }
 }

@@ -99,3 +99,69 @@ def test_each_function_has_event_files_with_their_answers(table):
         assert cases, f"no events in {folder}"
         for case in cases:
             assert case.with_suffix(".expected.json").exists(), case
+
+
+# What each need of a function (the table's `needs`) asks of its environment, and the secret
+# parameter whose ARN it reads.
+NEEDS_ENV = {
+    "chat": [("ACS_ENDPOINT", None)],
+    "admin_key": [("ACS_SECRET_ID", "AcsSecretArn")],
+    "publishes": [("REALTIME_PUBLISH_KEY_SECRET_ID", "RealtimePublishKeySecretArn"), ("REALTIME_PUBLISH_URL", None)],
+    "webhook": [("REALTIME_WEBHOOK_SECRET_ID", "RealtimeWebhookSecretArn")],
+    "authorizes": [("REALTIME_PUBLISH_KEY_SECRET_ID", "RealtimePublishKeySecretArn")],
+}
+# Settings with a default in src/config.rs, or off unless set (Entra on the webhook): the
+# template may set them, the local stack need not.
+OPTIONAL = {
+    "ACS_AUTH_MODE", "ACS_TOKEN_LIFETIME_MINUTES", "ACS_SESSION_HOURS", "METRICS_NAMESPACE",
+    "REALTIME_ENTRA_TENANT_ID", "REALTIME_ENTRA_AUDIENCE",
+}
+
+
+def template_environment():
+    """Each function's environment in template.yaml (Globals included), by binary, and the
+    secret ARNs its policies let it read."""
+    loaded = template()
+    shared = loaded["Globals"]["Function"]["Environment"]["Variables"]
+    found = {}
+    for resource in loaded["Resources"].values():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        properties = resource["Properties"]
+        variables = {**shared, **properties.get("Environment", {}).get("Variables", {})}
+        readable = json.dumps(properties.get("Policies", []))
+        found[resource["Metadata"]["BuildProperties"]["Binary"]] = (variables, readable)
+    return found
+
+
+def watch_environment():
+    """The variables scripts/local gives every function under `cargo lambda watch`."""
+    text = (ROOT / "scripts" / "local").read_text()
+    block = text.split('functions.env" <<ENV\n', 1)[1].split("\nENV\n", 1)[0]
+    return {line.split("=", 1)[0] for line in block.splitlines() if "=" in line}
+
+
+def test_each_function_s_template_environment_and_policies_give_it_what_it_needs_and_the_local_stack_agrees(table):
+    deployed = template_environment()
+    watched = watch_environment()
+    for spec in table:
+        variables, readable = deployed[spec["name"]]
+        needs = spec["needs"]
+        wanted = [pair for need, pairs in NEEDS_ENV.items() if needs[need] not in (False, "never") for pair in pairs]
+        for variable, secret in wanted:
+            assert variable in variables, f"{spec['name']}: template.yaml sets no {variable}"
+            assert variable in watched, f"{spec['name']}: scripts/local sets no {variable}"
+            if secret:
+                assert secret in json.dumps(variables[variable]), f"{spec['name']}: {variable} is not {secret}"
+                assert secret in readable, f"{spec['name']}: no policy lets it read {secret}"
+        if needs["admin_key"] == "never":
+            assert "ACS_SECRET_ID" not in variables and "AcsSecretArn" not in readable, spec["name"]
+    set_by_template = {variable for variables, _ in deployed.values() for variable in variables}
+    missing_locally = set_by_template - watched - OPTIONAL
+    assert not missing_locally, f"the template sets what scripts/local does not: {sorted(missing_locally)}"
+    unknown_to_template = watched - set_by_template - {
+        # The local stack's own: where its services are, and how loud.
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+        "RUST_LOG", "REALTIME_CONNECT_ADDR",
+    }
+    assert not unknown_to_template, f"scripts/local sets what the template never does: {sorted(unknown_to_template)}"

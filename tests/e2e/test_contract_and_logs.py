@@ -6,9 +6,12 @@
   `application/json`, which `cargo lambda watch`'s stand-in for API Gateway answers 500 itself
   before any function runs (API Gateway hands such a body over base64-encoded; the handlers'
   answer to it, 400, is in tests/api/hostile.rs).
-- The stack's logs (the functions', the emulator's, moto's) hold no token and no key.
+- The stack's logs (the functions', the emulator's, moto's or ministack's) hold no token and no
+  key, and each request's log line and metric record name its request ids: read from
+  `cargo lambda watch`'s output, or from the local AWS's CloudWatch Logs when deployed.
 """
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -61,13 +64,22 @@ def test_invalid_queries_get_no_5xx_and_nothing_outside_the_spec(stack, tmp_path
     schemathesis(stack, tmp_path, "--mode", "negative", "--include-method", "GET")
 
 
-def test_the_stack_s_logs_hold_no_token_or_key(stack):
-    logs = stack[1]
+def test_the_stack_s_logs_hold_no_token_or_key_and_each_request_names_its_ids(stack):
     stack.create_users()
     connection_string = stack.connection_string
     key = connection_string.split("accesskey=", 1)[1]
-    texts = {path.name: path.read_text(errors="replace") for path in logs.glob("*.log")}
-    assert "functions.log" in texts and '"handled"' in texts["functions.log"], sorted(texts)
+    texts = {path.name: path.read_text(errors="replace") for path in stack[1].glob("*.log")}
+    texts["the functions' logs"] = "\n".join(stack.function_logs())
     for name, text in texts.items():
         assert not JWT.search(text), f"a token in {name}"
         assert key not in text and connection_string not in text, f"the key in {name}"
+    records = [json.loads(line) for line in stack.function_logs() if line.startswith("{")]
+    handled = [r for r in records if r.get("fields", {}).get("message") == "handled"]
+    assert any(r["span"]["function"] == "create_users" for r in handled), records[-5:]
+    for record in handled:
+        assert record["span"]["request_id"] and record["span"]["lambda_request_id"], record
+    metrics = [r for r in records if "_aws" in r]
+    assert {m["function"] for m in metrics} >= {"create_users"}
+    for metric in metrics:
+        assert metric["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "acs-chat-api", metric
+        assert metric["request_id"] and metric["lambda_request_id"], metric

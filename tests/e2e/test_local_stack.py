@@ -1,6 +1,7 @@
 """End to end: the README's main command starts the whole local stack (emulator, moto, the
 functions under `cargo lambda watch`) and holds the demo conversation over HTTP, in both auth
-modes. scripts/demo.py checks every answer; here we check the run as a whole."""
+modes, and the same with template.yaml deployed into a local AWS (`--deployed`).
+scripts/demo.py checks every answer; here we check the run as a whole."""
 
 import socket
 import subprocess
@@ -28,9 +29,12 @@ def run_stack(*options):
     return done.stdout
 
 
-@pytest.mark.parametrize("mode", ["token", "trusted"])
+OPTIONS = {"token": [], "trusted": ["--trusted"], "deployed": ["--deployed"]}
+
+
+@pytest.mark.parametrize("mode", sorted(OPTIONS))
 def test_the_local_stack_holds_the_demo_conversation(mode):
-    output = run_stack(*(["--trusted"] if mode == "trusted" else []))
+    output = run_stack(*OPTIONS[mode])
     for step in [
         "POST /create_users",
         "POST /create_thread",
@@ -45,22 +49,24 @@ def test_the_local_stack_holds_the_demo_conversation(mode):
         "Demo complete.",
     ]:
         assert step in output, f"{step!r} missing from:\n{output}"
-    if mode == "token":
+    if mode != "trusted":
         assert "401 missing_token" in output and "403 token_user_mismatch" in output
 
 
 def stack_processes():
     """Processes of the kinds the stack starts (the test run may have its own beforehand)."""
     listed = subprocess.run(
-        ["pgrep", "-af", "acs-emulator --listen|moto_server -H 127.0.0.1|cargo-lambda lambda watch"],
+        ["pgrep", "-af", "acs-emulator --listen|moto_server -H 127.0.0.1|cargo-lambda lambda watch"
+                         "|ministack|host_proxy.py|ministack-provided-code"],
         capture_output=True,
         text=True,
     ).stdout
     return set(listed.splitlines())
 
 
-def test_the_stack_leaves_no_process_behind():
+@pytest.mark.parametrize("mode", ["token", "deployed"])
+def test_the_stack_leaves_no_process_behind(mode):
     before = stack_processes()
-    run_stack()
+    run_stack(*OPTIONS[mode])
     leftovers = stack_processes() - before
     assert not leftovers, leftovers

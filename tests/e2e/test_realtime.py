@@ -32,11 +32,19 @@ def test_a_send_an_edit_and_a_delete_arrive_once_each_in_version_order_despite_d
             sent = stack.call_api("send_message", tokens[alice],
                                   {"thread_id": thread, "user_id": alice, "message": "lunch?"})
             message = sent["message_id"]
+
+            def of(kind):
+                return lambda got: any(e["kind"] == kind and e.get("message_id") == message for e in got)
+
+            # Each step once the one before has reached Bob: what is pushed is what ACS holds
+            # when the hint is read, so a later change read first would stand for both.
+            events = await subscriber.events(of("message"), quiet=0)
             stack.call_api("update_message", tokens[alice], {
                 "thread_id": thread, "user_id": alice, "message_id": message, "message": "lunch at noon?"})
+            events += await subscriber.events(of("edited"), quiet=0)
             stack.call_api("delete_message", tokens[alice],
                            {"thread_id": thread, "user_id": alice, "message_id": message})
-            events = await subscriber.events(lambda got: any(e["kind"] == "deleted" for e in got))
+            events += await subscriber.events(of("deleted"))
             return message, events
 
     try:

@@ -138,7 +138,12 @@ fn correlation_vector() -> String {
 }
 
 async fn serve(shared: &Shared, call: &Call, route: Route<'_>) -> Result<Reply, Dropped> {
-    let fault = shared.faults.on_request(RouteName::of(&route));
+    let caller = call
+        .bearer()
+        .and_then(|token| shared.store().authenticate(token).ok());
+    let fault = shared
+        .faults
+        .on_request(RouteName::of(&route), caller.as_deref());
     match fault {
         Some(FaultKind::Drop) => return Err(Dropped),
         Some(FaultKind::Status {
