@@ -213,7 +213,7 @@ async fn measure(
 
 #[tokio::main]
 async fn main() {
-    let app = spawn_app().await;
+    let (app, idp) = spawn_app().await.with_sign_in("open").await;
     let (alice, bob) = app.users().await;
     let thread = app.thread(&alice, &bob).await;
     let long = app.thread(&alice, &bob).await;
@@ -232,6 +232,33 @@ async fn main() {
             "1",
             Function::CreateUsers,
             async || post(json!(null), None),
+        )
+        .await,
+    );
+    let first = post(json!({}), Some(&idp.id_token("known")));
+    Function::SignIn.handle(&app.state, first).await;
+    rows.push(
+        measure(
+            &app,
+            "sign_in (known person)",
+            "2",
+            Function::SignIn,
+            async || post(json!({}), Some(&idp.id_token("known"))),
+        )
+        .await,
+    );
+    let newcomers = std::cell::Cell::new(0);
+    rows.push(
+        measure(
+            &app,
+            "sign_in (new person)",
+            "3",
+            Function::SignIn,
+            async || {
+                newcomers.set(newcomers.get() + 1);
+                let subject = format!("new-{}", newcomers.get());
+                post(json!({}), Some(&idp.id_token(&subject)))
+            },
         )
         .await,
     );

@@ -14,8 +14,12 @@ How each share is told apart (medians over fresh processes):
   how much more it took than a warm one (TLS handshakes to ACS, and to Secrets Manager where
   the function reads the secret, and everything done on first use).
 
+sign_in checks a token of moto's Cognito (its keys over plain HTTP here; on AWS one more TLS
+handshake, to Cognito) and reads and writes the people table in moto's DynamoDB.
+
 Usage: python scripts/bench_cold.py BIN_DIR OUT_JSON, with ACS_ENDPOINT (HTTPS),
-ACS_CONNECTION_STRING and EMULATOR_CERT set by scripts/bench.
+ACS_CONNECTION_STRING, EMULATOR_CERT and the moto endpoint AWS_ENDPOINT_URL_SECRETS_MANAGER set
+by scripts/bench.
 """
 
 import json
@@ -30,6 +34,8 @@ from azure.communication.chat import ChatClient, ChatParticipant, CommunicationT
 from azure.communication.identity import CommunicationIdentityClient
 
 from bench_runtime import Runtime, fill, spawn_env
+from demo import account_token
+from local_identity import PEOPLE, client, people_table, user_pool
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = 5
@@ -59,6 +65,24 @@ def memory_model(rows):
     return table
 
 
+def identity_provider():
+    """moto's Cognito with the local stack's people, and the people table: the environment
+    every function gets (as the template's Globals give the identity provider to all), and a
+    way to an ID token."""
+    moto = os.environ["AWS_ENDPOINT_URL_SECRETS_MANAGER"].rstrip("/")
+    table = "acs-chat-api-bench-people"
+    people_table(client("dynamodb", moto), table)
+    pool, app = user_pool(client("cognito-idp", moto))
+    env = {"IDP_ISSUER": f"https://cognito-idp.us-east-1.amazonaws.com/{pool}", "IDP_AUDIENCE": app,
+           "IDP_JWKS_URL": f"{moto}/{pool}/.well-known/jwks.json", "PEOPLE_TABLE": table,
+           "AWS_ENDPOINT_URL_DYNAMODB": moto}
+    password = PEOPLE["alice"][0]
+    return env, lambda: account_token(f"{moto}/", app, "alice", password)
+
+
+ID_TOKEN = None
+
+
 def world(threads=1):
     """Fresh users, `threads` threads between two of them and a message: what an ok event
     names."""
@@ -77,7 +101,7 @@ def world(threads=1):
         "user1_id": u1.properties["id"], "user1_token": t1.token,
         "user2_id": u2.properties["id"], "user2_token": t2.token,
         "outsider_id": u3.properties["id"], "outsider_token": t3.token,
-        "thread_id": thread_id, "user2_message_id": message.id,
+        "thread_id": thread_id, "user2_message_id": message.id, "id_token": ID_TOKEN(),
     }
 
 
@@ -123,6 +147,10 @@ def main():
     trust_all = {"SSL_CERT_FILE": str(whole), **no_dir}
     trust_one = {"SSL_CERT_FILE": emulator_cert, **no_dir}
     hashed_dir = {"SSL_CERT_FILE": str(whole)}
+    global ID_TOKEN
+    signing_in, ID_TOKEN = identity_provider()
+    for trust in (trust_all, trust_one, hashed_dir):
+        trust.update(signing_in)
 
     rows = []
     # Every function an `ok.json` event drives (acs_events is driven by Event Grid instead),

@@ -4,6 +4,8 @@ Usage: python scripts/demo.py --base http://127.0.0.1:9000 [--trusted] [--realti
 With --trusted it sends the original app's requests exactly, with no Authorization header.
 With --realtime (the local stack's realtime.json), Bob also subscribes to his own real-time
 channel and sees Alice's message arrive pushed, without a poll.
+With --sign-in URL CLIENT_ID (the local stack's Cognito), Alice also signs in with her account,
+twice, and keeps one identity and its threads.
 Exits non-zero at the first answer that is not what the API promises.
 """
 
@@ -76,6 +78,8 @@ def main():
     parser.add_argument("--base", default="http://127.0.0.1:9000")
     parser.add_argument("--trusted", action="store_true")
     parser.add_argument("--realtime", help="the local stack's realtime.json")
+    parser.add_argument("--sign-in", nargs=2, metavar=("URL", "CLIENT_ID"),
+                        help="the identity provider's InitiateAuth endpoint and app client")
     args = parser.parse_args()
     api = Api(args.base, args.trusted)
     mode = "trusted mode, no Authorization header" if args.trusted else "each user sends its own token"
@@ -199,6 +203,9 @@ def main():
     history = api.call("GET", "/get_all_messages", alice_token, query={"thread_id": thread, "user_id": alice})
     show(history["messages"])
 
+    if args.sign_in and not args.trusted:
+        sign_in_twice(api, *args.sign_in)
+
     if not args.trusted:
         step("What the API refuses")
         answer = api.call("GET", "/get_all_messages", query={"thread_id": thread, "user_id": bob}, expect=401)
@@ -209,6 +216,36 @@ def main():
         print(f"   bad thread id       -> 400 {answer['error']['code']}")
 
     print("\nDemo complete.")
+
+
+def account_token(url, client_id, username, password):
+    """The identity provider's ID token for a user name and password (Cognito's InitiateAuth,
+    as the page calls it)."""
+    body = {"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client_id,
+            "AuthParameters": {"USERNAME": username, "PASSWORD": password}}
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST")
+    request.add_header("content-type", "application/x-amz-json-1.1")
+    request.add_header("x-amz-target", "AWSCognitoIdentityProviderService.InitiateAuth")
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        return json.load(answer)["AuthenticationResult"]["IdToken"]
+
+
+def sign_in_twice(api, url, client_id):
+    step("POST /sign_in: Alice signs in with her account (the local Cognito's alice)")
+    first = api.call("POST", "/sign_in", account_token(url, client_id, "alice", "Alice-local-1"),
+                     {"display_name": "Alice"})
+    print(f"   user_id {short(first['user_id'])}  created {first['created']}  token {short(first['token'], 16)}")
+    thread = api.call("POST", "/create_thread", first["token"],
+                      {"user1_id": first["user_id"], "topic": "Alice's notes"})["thread_id"]
+    print(f"   she starts a thread of her own: {thread}")
+    step("POST /sign_in: Alice signs in again, as if a day later: the same identity, her threads")
+    again = api.call("POST", "/sign_in", account_token(url, client_id, "alice", "Alice-local-1"))
+    expect(again["user_id"], first["user_id"], "Alice's user_id on her second sign-in")
+    expect(again["created"], False, "whether the second sign-in made an identity")
+    print(f"   user_id {short(again['user_id'])}  created {again['created']}  (the same person)")
+    inbox = api.call("GET", "/list_threads", again["token"], query={"user_id": again["user_id"]})
+    expect([t["topic"] for t in inbox["threads"]], ["Alice's notes"], "Alice's threads after signing in again")
+    print("   her inbox: Alice's notes")
 
 
 if __name__ == "__main__":

@@ -19,11 +19,17 @@ the template does on AWS:
   that publish get the Event API's address with `http://` for `https://` and
   `REALTIME_CONNECT_ADDR` (the address its host names are reached at); the page gets `ws://`
   for `wss://`.
+- the identity provider (moto's Cognito, scripts/local_identity.py) names an issuer on
+  amazonaws.com whose keys are really at moto's address: the functions that check its tokens
+  get `IDP_JWKS_URL` (the JWKS's address, which on AWS follows from the issuer).
+- its HttpApi has no JWT authorizer (it is in the same `Body`), so on this stack only the
+  sign_in function itself checks the identity provider's tokens, as it also does on AWS.
 
 Prints shell assignments for scripts/deploy-local to evaluate.
 
 Usage: python scripts/deploy_local.py MINISTACK_URL RUN_DIR BINARIES_DIR
-Reads ACS_ENDPOINT, CONNECTION_STRING and AUTH_MODE from the environment.
+Reads ACS_ENDPOINT, CONNECTION_STRING, AUTH_MODE and the identity provider's IDP_ISSUER,
+IDP_AUDIENCE, IDP_JWKS_URL and IDP_SIGN_IN_URL from the environment.
 """
 
 import io
@@ -191,8 +197,9 @@ def import_routes(cloudformation, apigateway, lambdas, ids, parameters):
     return api_id, made
 
 
-def point_at_plain_http(lambdas, ids, ministack_port):
-    """The Event API's addresses as ministack serves them (see the module's doc)."""
+def bridge_addresses(lambdas, ids, ministack_port):
+    """The Event API's addresses as ministack serves them, and the identity provider's keys
+    where moto serves them (see the module's doc)."""
     page = {}
     for logical, name in ids.items():
         if not logical.endswith("Function"):
@@ -205,6 +212,8 @@ def point_at_plain_http(lambdas, ids, ministack_port):
         if changed.get("REALTIME_WS_URL", "").startswith("wss://"):
             changed["REALTIME_WS_URL"] = "ws://" + changed["REALTIME_WS_URL"][len("wss://"):]
             page = changed
+        if "IDP_ISSUER" in changed:
+            changed["IDP_JWKS_URL"] = os.environ["IDP_JWKS_URL"]
         if changed != variables:
             lambdas.update_function_configuration(FunctionName=name, Environment={"Variables": changed})
     return page
@@ -218,13 +227,18 @@ def main():
     package(client("s3", ministack), binaries, template)
     made = make_secrets(client("secretsmanager", ministack), mode)
     parameters = {name: arn for name, (arn, _) in made.items()}
-    parameters.update({"AcsEndpoint": os.environ["ACS_ENDPOINT"], "AuthMode": mode, "Architecture": "x86_64"})
+    parameters.update({
+        "AcsEndpoint": os.environ["ACS_ENDPOINT"], "AuthMode": mode, "Architecture": "x86_64",
+        # The demo makes its people with create_users, as the original app does.
+        "IssuerMode": "open", "IdpIssuer": os.environ["IDP_ISSUER"],
+        "IdpAudience": os.environ["IDP_AUDIENCE"], "IdpSignInUrl": os.environ["IDP_SIGN_IN_URL"],
+    })
     cloudformation = client("cloudformation", ministack)
     deploy(cloudformation, template, parameters)
     ids = physical_ids(cloudformation)
     lambdas = client("lambda", ministack)
     api_id, routes = import_routes(cloudformation, client("apigatewayv2", ministack), lambdas, ids, parameters)
-    page = point_at_plain_http(lambdas, ids, ministack_port)
+    page = bridge_addresses(lambdas, ids, ministack_port)
     (run_dir / "deployed.json").write_text(json.dumps(
         {"stack": STACK, "api_id": api_id, "routes": routes, "parameters": parameters,
          "functions": {k: v for k, v in ids.items() if k.endswith("Function")}}, indent=2))

@@ -54,6 +54,8 @@ pub struct AwsSettings {
     /// `AWS_ENDPOINT_URL_SECRETS_MANAGER`, else `AWS_ENDPOINT_URL`: another Secrets Manager
     /// (moto, ministack), as every AWS SDK allows.
     pub secrets_manager_endpoint: Option<String>,
+    /// `AWS_ENDPOINT_URL_DYNAMODB`, else `AWS_ENDPOINT_URL`: another DynamoDB.
+    pub dynamodb_endpoint: Option<String>,
 }
 
 impl fmt::Debug for AwsSettings {
@@ -63,6 +65,7 @@ impl fmt::Debug for AwsSettings {
             .field("access_key_id", &self.access_key_id)
             .field("secret_access_key", &"REDACTED")
             .field("secrets_manager_endpoint", &self.secrets_manager_endpoint)
+            .field("dynamodb_endpoint", &self.dynamodb_endpoint)
             .finish_non_exhaustive()
     }
 }
@@ -108,14 +111,60 @@ pub struct RealtimeAddress {
 impl RealtimeAddress {
     /// The URL's scheme, host and port, for the page's policy.
     pub fn origin(&self) -> Option<String> {
-        let url = Url::parse(&self.ws_url).ok()?;
-        matches!(url.scheme(), "ws" | "wss").then_some(())?;
-        let host = url.host_str()?;
-        Some(match url.port() {
-            Some(port) => format!("{}://{host}:{port}", url.scheme()),
-            None => format!("{}://{host}", url.scheme()),
-        })
+        origin_of(&self.ws_url, &["ws", "wss"])
     }
+}
+
+/// Where the page signs people in: Cognito's `InitiateAuth` endpoint and the app client.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SignInAddress {
+    pub url: String,
+    pub client_id: String,
+}
+
+impl SignInAddress {
+    /// The endpoint's scheme, host and port, for the page's policy.
+    pub fn origin(&self) -> Option<String> {
+        origin_of(&self.url, &["http", "https"])
+    }
+}
+
+fn origin_of(raw: &str, schemes: &[&str]) -> Option<String> {
+    let url = Url::parse(raw).ok()?;
+    schemes.contains(&url.scheme()).then_some(())?;
+    let host = url.host_str()?;
+    Some(match url.port() {
+        Some(port) => format!("{}://{host}:{port}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    })
+}
+
+/// Who may have identities issued without signing in (`create_users`) and refresh a token
+/// (`refresh_token`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssuerMode {
+    /// Anyone, as the original app: the local stack's demo.
+    Open,
+    /// Only whoever presents a valid token of the identity provider; refreshing is signing in
+    /// again (`sign_in`).
+    SignedIn,
+    /// Nobody: identities come only from `sign_in`.
+    Off,
+}
+
+/// The app's identity provider (any OpenID Connect issuer; Cognito by default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityProviderSettings {
+    /// `IDP_ISSUER`: the `iss` its tokens carry, e.g.
+    /// `https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC`.
+    pub issuer: String,
+    /// `IDP_AUDIENCE`: the app client id its tokens are for (`aud`, or Cognito's `client_id`).
+    pub audience: String,
+    /// `IDP_JWKS_URL`, else the issuer's `/.well-known/jwks.json`.
+    pub jwks_url: Url,
+    /// `IDP_SIGN_IN_URL`: where the page posts Cognito's `InitiateAuth`; `None` for a provider
+    /// the page has no form for.
+    pub sign_in: Option<SignInAddress>,
 }
 
 /// Everything a function reads from its environment.
@@ -146,6 +195,13 @@ pub struct Config {
     /// needs no AWS service runs without them.
     pub aws: Option<AwsSettings>,
     pub realtime: RealtimeSettings,
+    /// `ISSUER_MODE`: `open` (default), `signed-in` or `off`.
+    pub issuer_mode: IssuerMode,
+    /// `IDP_ISSUER` with `IDP_AUDIENCE`: who signs people in; `None` when unset.
+    pub identity_provider: Option<IdentityProviderSettings>,
+    /// `PEOPLE_TABLE`: the DynamoDB table of people (their ACS identity, and what ACS cannot
+    /// hold for them).
+    pub people_table: Option<String>,
 }
 
 /// Minutes of the tokens trusted mode mints per request: short, as they are never shown.
@@ -201,6 +257,19 @@ impl Config {
             log: log_settings(&get),
             aws: aws_settings(&get),
             realtime: realtime_settings(&get)?,
+            issuer_mode: match get("ISSUER_MODE").as_deref() {
+                None | Some("open") => IssuerMode::Open,
+                Some("signed-in") => IssuerMode::SignedIn,
+                Some("off") => IssuerMode::Off,
+                Some(other) => {
+                    return Err(ConfigError::Invalid(
+                        "ISSUER_MODE",
+                        format!("{other:?} (expected open, signed-in or off)"),
+                    ));
+                }
+            },
+            identity_provider: identity_provider(&get)?,
+            people_table: get("PEOPLE_TABLE"),
         })
     }
 
@@ -233,7 +302,32 @@ fn aws_settings(get: &impl Fn(&str) -> Option<String>) -> Option<AwsSettings> {
         session_token: get("AWS_SESSION_TOKEN"),
         secrets_manager_endpoint: get("AWS_ENDPOINT_URL_SECRETS_MANAGER")
             .or_else(|| get("AWS_ENDPOINT_URL")),
+        dynamodb_endpoint: get("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| get("AWS_ENDPOINT_URL")),
     })
+}
+
+fn identity_provider(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<IdentityProviderSettings>, ConfigError> {
+    let (issuer, audience) = match (get("IDP_ISSUER"), get("IDP_AUDIENCE")) {
+        (Some(issuer), Some(audience)) => (issuer, audience),
+        (None, None) => return Ok(None),
+        (None, Some(_)) => return Err(ConfigError::Missing("IDP_ISSUER")),
+        (Some(_), None) => return Err(ConfigError::Missing("IDP_AUDIENCE")),
+    };
+    let default = format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/'));
+    let jwks_url = url("IDP_JWKS_URL", Some(get("IDP_JWKS_URL").unwrap_or(default)))?
+        .ok_or(ConfigError::Missing("IDP_JWKS_URL"))?;
+    let sign_in = url("IDP_SIGN_IN_URL", get("IDP_SIGN_IN_URL"))?.map(|url| SignInAddress {
+        url: url.into(),
+        client_id: audience.clone(),
+    });
+    Ok(Some(IdentityProviderSettings {
+        issuer,
+        audience,
+        jwks_url,
+        sign_in,
+    }))
 }
 
 fn url(name: &'static str, raw: Option<String>) -> Result<Option<Url>, ConfigError> {

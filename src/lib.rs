@@ -19,6 +19,8 @@ pub mod api;
 pub mod aws;
 pub mod chat;
 pub mod config;
+pub mod jwt;
+pub mod people;
 pub mod realtime;
 pub mod secrets;
 pub mod session;

@@ -110,6 +110,14 @@ impl Drop for InFlight {
     }
 }
 
+/// Counts `work`, a call to another upstream (the people table), as waiting with the
+/// enclosing request's ACS calls, so that a request's own time leaves out every network wait
+/// and its round trips count every service it waits on.
+pub async fn count_upstream<F: Future>(work: F) -> F::Output {
+    let _in_flight = InFlight::start();
+    work.await
+}
+
 /// Whether repeating a request could repeat its effect, which decides what we retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Idempotency {

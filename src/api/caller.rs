@@ -11,7 +11,8 @@ use super::errors::ApiError;
 use super::state::AppState;
 use crate::acs::Scope;
 use crate::acs::{BearerToken, UserId};
-use crate::config::{AuthMode, TRUSTED_TOKEN_MINUTES};
+use crate::config::{AuthMode, IssuerMode, TRUSTED_TOKEN_MINUTES};
+use crate::jwt::Claims;
 
 /// How the caller was authenticated, recorded so that no handler works it out again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +77,56 @@ impl Credential for Caller {
     ) -> Result<Self, ApiError> {
         authenticate(state, request, who).await
     }
+}
+
+/// Someone the identity provider vouches for, by a token of its own (checked here, with no
+/// ACS call): who they are to it.
+pub struct SignedIn(pub Claims);
+
+impl Credential for SignedIn {
+    type Claim<'a> = ();
+
+    async fn check<'a>(
+        state: &'a AppState,
+        request: &'a Request,
+        (): (),
+    ) -> Result<Self, ApiError> {
+        let claims = state.verify_identity(authorization(request)).await?;
+        if claims.sub.is_empty() {
+            return Err(ApiError::Identity(crate::jwt::JwtError::Malformed));
+        }
+        Ok(Self(claims))
+    }
+}
+
+/// Whoever may have identities issued without an ACS token of their own, as `ISSUER_MODE`
+/// says: anyone, only someone the identity provider vouches for, or nobody.
+pub struct Issuance;
+
+impl Credential for Issuance {
+    type Claim<'a> = ();
+
+    async fn check<'a>(
+        state: &'a AppState,
+        request: &'a Request,
+        (): (),
+    ) -> Result<Self, ApiError> {
+        match state.config.issuer_mode {
+            IssuerMode::Open => Ok(Self),
+            IssuerMode::SignedIn => SignedIn::check(state, request, ()).await.map(|_| Self),
+            IssuerMode::Off => Err(ApiError::IssuerClosed(
+                "identities are issued only to people who sign in: POST /sign_in",
+            )),
+        }
+    }
+}
+
+/// The request's `Authorization` header, if it is text.
+fn authorization(request: &Request) -> Option<&str> {
+    request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
 }
 
 /// Anyone: the page, and the original app's open token issuer.

@@ -81,6 +81,7 @@ functions! {
     SendTyping => send_typing::SendTyping,
     UpdateThread => update_thread::UpdateThread,
     DeleteThread => delete_thread::DeleteThread,
+    SignIn => sign_in::SignIn,
     Page => page::Page,
     AcsEvents => acs_events::AcsEvents,
 }

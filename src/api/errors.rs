@@ -12,7 +12,8 @@ use serde_json::json;
 
 use crate::acs::AcsError;
 use crate::chat::text::TextError;
-use crate::realtime::entra::EntraError;
+use crate::jwt::JwtError;
+use crate::people::PeopleError;
 use crate::realtime::eventgrid::DeliveryError;
 use crate::realtime::publish::PublishError;
 use crate::secrets::SecretError;
@@ -93,7 +94,16 @@ pub enum ApiError {
     Publish(#[from] PublishError),
     /// A delivery's Entra ID token refused, or the tenant's keys unreadable.
     #[error(transparent)]
-    Entra(#[from] EntraError),
+    Entra(JwtError),
+    /// The identity provider's token refused, or its keys unreadable.
+    #[error("the identity provider's token was refused: {0}")]
+    Identity(JwtError),
+    /// The people table could not be read or written.
+    #[error(transparent)]
+    People(#[from] PeopleError),
+    /// Issuing without signing in is not for this caller, or not for anyone.
+    #[error("{0}")]
+    IssuerClosed(&'static str),
 }
 
 struct Answer {
@@ -185,12 +195,33 @@ impl ApiError {
             ),
             Self::WebhookUnauthorized => explained(S::UNAUTHORIZED, "webhook_unauthorized"),
             Self::BadDelivery(_) => explained(S::BAD_REQUEST, "bad_delivery"),
-            Self::Entra(EntraError::KeysUnavailable(_)) => summarised(
+            Self::Entra(JwtError::KeysUnavailable(_)) => summarised(
                 S::SERVICE_UNAVAILABLE,
                 "realtime_unavailable",
                 "the delivery's token could not be checked; deliver again later",
             ),
             Self::Entra(_) => explained(S::UNAUTHORIZED, "webhook_unauthorized"),
+            Self::Identity(JwtError::KeysUnavailable(_)) => summarised(
+                S::SERVICE_UNAVAILABLE,
+                "identity_provider_unavailable",
+                "the identity provider's keys could not be read; try again later",
+            ),
+            Self::Identity(JwtError::Missing) => Answer {
+                message: "Authorization: Bearer <the identity provider's token> is required".into(),
+                ..explained(S::UNAUTHORIZED, "missing_identity_token")
+            },
+            Self::Identity(_) => explained(S::UNAUTHORIZED, "invalid_identity_token"),
+            Self::People(PeopleError::Unavailable(_)) => summarised(
+                S::SERVICE_UNAVAILABLE,
+                "people_unavailable",
+                "the service's records of people are unavailable; try again later",
+            ),
+            Self::People(PeopleError::Corrupt(_)) => summarised(
+                S::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "the service could not read its records of people",
+            ),
+            Self::IssuerClosed(_) => explained(S::FORBIDDEN, "issuer_closed"),
             Self::Publish(_) => summarised(
                 S::SERVICE_UNAVAILABLE,
                 "realtime_unavailable",

@@ -41,6 +41,11 @@ pub struct Needs {
     pub webhook: bool,
     /// Decides who may use the real-time channel (the publish key).
     pub authorizes: bool,
+    /// Checks the identity provider's tokens (`IDP_ISSUER`, `IDP_AUDIENCE`), where its mode
+    /// asks for them.
+    pub identity_provider: bool,
+    /// Reads or writes the people table (`PEOPLE_TABLE`).
+    pub people: bool,
 }
 
 impl Needs {
@@ -51,6 +56,8 @@ impl Needs {
         publishes: false,
         webhook: false,
         authorizes: false,
+        identity_provider: false,
+        people: false,
     };
 
     /// A chat endpoint that also acts on the caller's identity with the admin key.
@@ -59,10 +66,18 @@ impl Needs {
         ..Self::CHAT
     };
 
-    /// The token issuer: the admin key and nothing else.
+    /// The token issuer: the admin key, and the identity provider's tokens when issuing is
+    /// for signed-in people only.
     pub const ISSUER: Self = Self {
         chat: false,
+        identity_provider: true,
         ..Self::ON_IDENTITY
+    };
+
+    /// Signing in: the identity provider's tokens, the people table and the admin key.
+    pub const SIGN_IN: Self = Self {
+        people: true,
+        ..Self::ISSUER
     };
 
     /// A chat endpoint that also publishes to the real-time channel.
@@ -78,6 +93,8 @@ impl Needs {
         publishes: false,
         webhook: false,
         authorizes: false,
+        identity_provider: false,
+        people: false,
     };
 
     /// Every part at once, for a test that drives every endpoint with one state.
@@ -87,6 +104,8 @@ impl Needs {
         publishes: true,
         webhook: true,
         authorizes: true,
+        identity_provider: true,
+        people: true,
     };
 
     /// Whether it reads the admin key in `mode`.

@@ -14,6 +14,8 @@ use super::spec::Needs;
 use crate::acs::identity::AccessToken;
 use crate::acs::{AcsError, AcsHttp, BearerToken, ChatClient, IdentityClient, ThreadId, UserId};
 use crate::config::{Config, ConfigError};
+use crate::jwt::{Claims, KeySet, Rules};
+use crate::people::People;
 use crate::realtime::{Realtime, Role};
 use crate::secrets::SecretStore;
 use crate::session::{Session, SessionError};
@@ -44,15 +46,34 @@ pub struct AppState {
     /// The real-time channel, in the functions on the real-time path, when
     /// `REALTIME_PUBLISH_KEY_SECRET_ID` is set.
     pub realtime: Option<Realtime>,
+    /// The identity provider's keys and what its tokens must say, where they are checked.
+    identity_provider: Option<(KeySet, Rules)>,
+    /// The people table, in the functions that use it, when `PEOPLE_TABLE` is set.
+    people: Option<People>,
 }
+
+/// What an ID or access token of the identity provider may be (Cognito writes `token_use`).
+const TOKEN_USES: &[&str] = &["id", "access"];
 
 impl AppState {
     /// Builds what `needs` asks for from `config`; secrets are fetched later, on first use.
     pub fn init(needs: Needs, config: Config) -> Result<Self, InitError> {
         let reads_admin_key = needs.reads_admin_key(config.auth_mode);
-        let calls_out = needs.chat || reads_admin_key || needs.realtime();
+        let people_table = config.people_table.clone().filter(|_| needs.people);
+        let identity_provider = config
+            .identity_provider
+            .clone()
+            .filter(|_| needs.identity_provider);
+        let calls_out = needs.chat
+            || reads_admin_key
+            || needs.realtime()
+            || people_table.is_some()
+            || identity_provider.is_some();
         let http = calls_out.then(|| http_client(&config)).transpose()?;
-        let sdk = match (&http, reads_admin_key || needs.realtime()) {
+        let sdk = match (
+            &http,
+            reads_admin_key || needs.realtime() || people_table.is_some(),
+        ) {
             (Some(http), true) => Some(crate::aws::sdk_config(config.aws()?, http.client())),
             _ => None,
         };
@@ -90,6 +111,24 @@ impl AppState {
             }
             _ => None,
         };
+        let people = match (people_table, &sdk) {
+            (Some(table), Some(sdk)) => {
+                let endpoint = config.aws()?.dynamodb_endpoint.as_deref();
+                Some(People::new(crate::people::client(sdk, endpoint), table))
+            }
+            _ => None,
+        };
+        let identity_provider = match (identity_provider, &http) {
+            (Some(settings), Some(http)) => Some((
+                KeySet::new(settings.jwks_url, http.client().clone()),
+                Rules {
+                    issuers: vec![settings.issuer],
+                    audience: settings.audience,
+                    uses: TOKEN_USES,
+                },
+            )),
+            _ => None,
+        };
         Ok(Self {
             config,
             http,
@@ -98,7 +137,33 @@ impl AppState {
             minted: Mutex::default(),
             typing: Mutex::default(),
             realtime,
+            identity_provider,
+            people,
         })
+    }
+
+    /// Checks a token of the identity provider's, from an `Authorization` header.
+    pub async fn verify_identity(&self, authorization: Option<&str>) -> Result<Claims, ApiError> {
+        let (keys, rules) = self
+            .identity_provider
+            .as_ref()
+            .ok_or(ApiError::Misconfigured(
+                "IDP_ISSUER and IDP_AUDIENCE are not set",
+            ))?;
+        let token = crate::jwt::bearer(authorization).map_err(ApiError::Identity)?;
+        keys.verify(token, rules).await.map_err(ApiError::Identity)
+    }
+
+    /// The people table.
+    pub fn people(&self) -> Result<&People, ApiError> {
+        self.people
+            .as_ref()
+            .ok_or(ApiError::Misconfigured("PEOPLE_TABLE is not set"))
+    }
+
+    /// The people table, where this deployment keeps one.
+    pub fn people_if_kept(&self) -> Option<&People> {
+        self.people.as_ref()
     }
 
     /// The chat client, on the configured ACS endpoint.

@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use support::app::{Setup, serve};
 use support::channels::Channels;
+use support::idp::IdentityProvider;
 use support::{TestApp, spawn_app};
 
 const ANY: &str = "{{*}}";
@@ -37,8 +38,9 @@ fn event_files() -> Vec<(Function, PathBuf)> {
     files
 }
 
-/// The world an event's placeholders name.
-async fn world(app: &TestApp) -> BTreeMap<&'static str, String> {
+/// The world an event's placeholders name, with the identity provider's tokens for a person
+/// signing in.
+async fn world(app: &TestApp, idp: &IdentityProvider) -> BTreeMap<&'static str, String> {
     let (user1, user2) = app.users().await;
     let outsider = app.outsider().await;
     let thread = app.thread(&user1, &user2).await;
@@ -61,6 +63,10 @@ async fn world(app: &TestApp) -> BTreeMap<&'static str, String> {
     values.insert("forged_token", format!("{}x", user1.token));
     values.insert("unknown_user_id", format!("{}0", user2.id));
     values.insert("message_over_28kb", "x".repeat(28 * 1024 + 1));
+    values.insert("id_token", idp.id_token("event-person"));
+    let mut expired = idp.claims("event-person");
+    expired["exp"] = serde_json::json!(0);
+    values.insert("expired_id_token", idp.rsa.token(&expired));
     values
 }
 
@@ -98,8 +104,8 @@ async fn run_event(function: Function, event_path: &Path) -> Result<(), String> 
     let expected_path = event_path.with_extension("expected.json");
     let expected_text = std::fs::read_to_string(&expected_path)
         .map_err(|e| format!("{}: {e}", expected_path.display()))?;
-    let app = spawn_app().await;
-    let mut values = world(&app).await;
+    let (app, idp) = spawn_app().await.with_sign_in("open").await;
+    let mut values = world(&app, &idp).await;
     let channels = Channels::start().await;
     let (setup, keys) = app.realtime_setup(&channels).await;
     values.insert("webhook_secret", keys.webhook_secret);

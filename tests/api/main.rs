@@ -14,5 +14,6 @@ mod observability;
 mod realtime;
 mod secrets;
 mod sessions;
+mod sign_in;
 mod table;
 mod trusted;

@@ -34,6 +34,8 @@ fn every_function_has_its_own_name_and_routes_and_the_table_is_written_for_the_d
                     "publishes": spec.needs.publishes,
                     "webhook": spec.needs.webhook,
                     "authorizes": spec.needs.authorizes,
+                    "identity_provider": spec.needs.identity_provider,
+                    "people": spec.needs.people,
                 },
             })
         })

@@ -6,6 +6,7 @@ sets it to docs/ to refresh the README's picture).
 """
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -194,4 +195,69 @@ def test_with_the_real_time_channel_typing_and_messages_arrive_pushed_not_polled
     assert int(bob.get_attribute("data-pushed")) >= 1
     watched.page.screenshot(path=str(SHOTS / "page-realtime.png"), full_page=True)
     assert not watched.unexpected_errors(), watched.errors
+    watched.close()
+
+
+def sign_in_with_account(page, base, username, password):
+    page.goto(base + "/")
+    form = page.get_by_role("form", name="Sign in with your account")
+    form.get_by_label("User name").fill(username)
+    form.get_by_label("Password").fill(password)
+    form.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#status")).to_contain_text(f"Signed in as {username.capitalize()}", timeout=WAIT)
+
+
+def test_a_person_signs_in_starts_a_conversation_and_after_a_reload_and_a_second_sign_in_has_the_same_threads(
+        stack, browser):
+    base = stack[0]
+    bob = stack.sign_in("bob", "Bob-local-1")
+    watched = Watched(browser, "desktop")
+    page = watched.page
+    sign_in_with_account(page, base, "alice", "Alice-local-1")
+    inbox = page.get_by_role("navigation", name="Your threads")
+    expect(inbox).to_contain_text("No conversations yet.", timeout=WAIT)
+    expect(page.get_by_role("button", name="Start a conversation between two people")).to_be_hidden()
+
+    new = page.get_by_role("form", name="New conversation")
+    new.get_by_label("Topic").fill("Weekend plans")
+    new.get_by_label("Add people by user id").fill(bob["user_id"])
+    new.get_by_role("button", name="Start conversation").click()
+    plans = inbox.get_by_role("button", name=re.compile("^Weekend plans"))
+    expect(plans).to_have_attribute("aria-current", "true", timeout=WAIT)
+    conversation = page.locator("#app section.pane")
+    send(conversation, "Saturday?")
+    expect(texts(conversation)).to_have_text(["Saturday?"], timeout=WAIT)
+    thread = inbox.locator("li").first.get_attribute("data-thread-id")
+    # Bob answers from his own device.
+    stack.call_api("send_message", bob["token"], {"thread_id": thread, "user_id": bob["user_id"],
+                                                   "message": "Sure, where?", "display_name": "Bob"})
+    expect(texts(conversation)).to_have_text(["Saturday?", "Sure, where?"], timeout=WAIT)
+    page.screenshot(path=str(SHOTS / f"signed-in-{stack.kind}-desktop.png"))
+    box = {name: locator.bounding_box() for name, locator in (("inbox", inbox), ("conversation", conversation))}
+    assert box["inbox"]["x"] + box["inbox"]["width"] <= box["conversation"]["x"], "threads left, conversation right"
+
+    # The page forgets everything on a reload; signing in again brings the same person back.
+    page.reload()
+    expect(inbox).to_be_hidden()
+    sign_in_with_account(page, base, "alice", "Alice-local-1")
+    expect(inbox.locator("li")).to_have_count(1, timeout=WAIT)
+    plans.click()
+    expect(texts(conversation)).to_have_text(["Saturday?", "Sure, where?"], timeout=WAIT)
+    expect(conversation.locator(".messages li").first).to_contain_text("You")
+
+    page.set_viewport_size(dict(zip(("width", "height"), WIDTHS["phone"])))
+    page.screenshot(path=str(SHOTS / f"signed-in-{stack.kind}-phone.png"), full_page=True)
+    box = {name: locator.bounding_box() for name, locator in (("inbox", inbox), ("conversation", conversation))}
+    assert box["inbox"]["y"] + box["inbox"]["height"] <= box["conversation"]["y"], "one column on a phone"
+
+    wrong = Watched(browser, "phone")
+    wrong.page.goto(base + "/")
+    form = wrong.page.get_by_role("form", name="Sign in with your account")
+    form.get_by_label("User name").fill("alice")
+    form.get_by_label("Password").fill("not-her-password")
+    form.get_by_role("button", name="Sign in").click()
+    expect(wrong.page.locator("#status")).to_contain_text("did not sign you in", timeout=WAIT)
+    expect(wrong.page.get_by_role("navigation", name="Your threads")).to_be_hidden()
+    assert watched.unexpected_errors() == [] and wrong.unexpected_errors(["401", "400"]) == []
+    wrong.close()
     watched.close()

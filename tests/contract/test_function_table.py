@@ -109,12 +109,14 @@ NEEDS_ENV = {
     "publishes": [("REALTIME_PUBLISH_KEY_SECRET_ID", "RealtimePublishKeySecretArn"), ("REALTIME_PUBLISH_URL", None)],
     "webhook": [("REALTIME_WEBHOOK_SECRET_ID", "RealtimeWebhookSecretArn")],
     "authorizes": [("REALTIME_PUBLISH_KEY_SECRET_ID", "RealtimePublishKeySecretArn")],
+    "identity_provider": [("IDP_ISSUER", None), ("IDP_AUDIENCE", None)],
+    "people": [("PEOPLE_TABLE", None)],
 }
 # Settings with a default in src/config.rs, or off unless set (Entra on the webhook): the
 # template may set them, the local stack need not.
 OPTIONAL = {
     "ACS_AUTH_MODE", "ACS_TOKEN_LIFETIME_MINUTES", "ACS_SESSION_HOURS", "METRICS_NAMESPACE",
-    "REALTIME_ENTRA_TENANT_ID", "REALTIME_ENTRA_AUDIENCE",
+    "REALTIME_ENTRA_TENANT_ID", "REALTIME_ENTRA_AUDIENCE", "IDP_SIGN_IN_URL",
 }
 
 
@@ -154,6 +156,9 @@ def test_each_function_s_template_environment_and_policies_give_it_what_it_needs
             if secret:
                 assert secret in json.dumps(variables[variable]), f"{spec['name']}: {variable} is not {secret}"
                 assert secret in readable, f"{spec['name']}: no policy lets it read {secret}"
+        # The people table: only the functions that use it name it or may touch it.
+        touches_table = "PeopleTable" in readable and "dynamodb:" in readable
+        assert touches_table == bool(needs["people"]), f"{spec['name']}: the people table's policy"
         if needs["admin_key"] == "never":
             assert "ACS_SECRET_ID" not in variables and "AcsSecretArn" not in readable, spec["name"]
     set_by_template = {variable for variables, _ in deployed.values() for variable in variables}
@@ -162,6 +167,6 @@ def test_each_function_s_template_environment_and_policies_give_it_what_it_needs
     unknown_to_template = watched - set_by_template - {
         # The local stack's own: where its services are, and how loud.
         "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-        "RUST_LOG", "REALTIME_CONNECT_ADDR",
+        "RUST_LOG", "REALTIME_CONNECT_ADDR", "AWS_ENDPOINT_URL_DYNAMODB", "IDP_JWKS_URL",
     }
     assert not unknown_to_template, f"scripts/local sets what the template never does: {sorted(unknown_to_template)}"

@@ -1,6 +1,6 @@
 """Nothing secret, anywhere: no user token, access key or connection string in any log line of
 the Rust suites' traffic (logged at debug), nor in any answer except where handing out tokens is
-the point (`create_users`' and `refresh_token`'s 200)."""
+the point (`create_users`', `sign_in`'s and `refresh_token`'s 200)."""
 
 import json
 import re
@@ -8,7 +8,7 @@ import re
 from recorded import recorded
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
-TOKEN_ISSUERS = {"create_users", "refresh_token"}
+TOKEN_ISSUERS = {"create_users", "sign_in", "refresh_token"}
 
 
 

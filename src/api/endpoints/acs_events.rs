@@ -69,7 +69,10 @@ impl Credential for EventGrid {
             return Err(ApiError::WebhookUnauthorized);
         }
         if let Some(entra) = &state.realtime()?.entra {
-            entra.check(presented.authorization).await?;
+            entra
+                .check(presented.authorization)
+                .await
+                .map_err(ApiError::Entra)?;
         }
         Ok(Self)
     }

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::acs::Scope;
 use crate::acs::identity::UserWithToken;
 use crate::acs::UserId;
+use crate::api::caller::Issuance;
 use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::timestamp::Timestamp;
@@ -33,7 +34,7 @@ struct Pair<'a> {
 impl Endpoint for CreateUsers {
     const SPEC: Spec = spec!("create_users", Post, Needs::ISSUER);
 
-    type Caller = ();
+    type Caller = Issuance;
 
     /// The original app took no input, and clients send it `null`, `{}` or nothing: whatever
     /// the body, it is not read.
@@ -43,7 +44,7 @@ impl Endpoint for CreateUsers {
 
     fn who(&self) {}
 
-    async fn act(self, state: &AppState, (): ()) -> Result<Answer, ApiError> {
+    async fn act(self, state: &AppState, _: Issuance) -> Result<Answer, ApiError> {
         // A first token never outlives the session it comes with.
         let minutes = (state.config.token_lifetime_minutes)
             .min(state.config.session_hours.saturating_mul(60));

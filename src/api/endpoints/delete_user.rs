@@ -1,6 +1,7 @@
 //! `POST /delete_user` `{"user_id"}`: deletes the caller's own identity, and with it every
 //! token it holds: the "forget me" a real product needs. ACS proves the caller's token first,
-//! so that a token which only reads right cannot delete anyone. Two sequential round trips.
+//! so that a token which only reads right cannot delete anyone. Two sequential round trips,
+//! and where people sign in, the person's record goes too (a table read and a write).
 
 use lambda_http::Request;
 use serde_json::json;
@@ -17,7 +18,14 @@ pub struct DeleteUser {
 }
 
 impl Endpoint for DeleteUser {
-    const SPEC: Spec = spec!("delete_user", Post, Needs::ON_IDENTITY);
+    const SPEC: Spec = spec!(
+        "delete_user",
+        Post,
+        Needs {
+            people: true,
+            ..Needs::ON_IDENTITY
+        }
+    );
 
     type Caller = Caller;
 
@@ -37,6 +45,10 @@ impl Endpoint for DeleteUser {
         state
             .with_identity(|identity| async move { identity.delete_user(user_id).await })
             .await?;
+        // A person who signed in with this identity signs in to a fresh one next time.
+        if let Some(people) = state.people_if_kept() {
+            people.forget(user_id).await?;
+        }
         Ok(json!({"message": "User deleted successfully"}).into())
     }
 }

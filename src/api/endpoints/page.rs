@@ -5,7 +5,9 @@
 //! and calls to its own origin, and to the real-time channel where one is configured
 //! (`REALTIME_WS_URL`, `REALTIME_HTTP_HOST`): even a message that smuggled markup in could run
 //! nothing. The channel's address reaches the page in a `<meta name="realtime">`; without it
-//! the page polls.
+//! the page polls. Where people sign in with a password (`IDP_SIGN_IN_URL`, Cognito's
+//! endpoint), its address and the app client reach the page in a `<meta name="sign-in">`, and
+//! the policy lets the page call it.
 
 use std::sync::OnceLock;
 
@@ -17,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use crate::api::spec::{Method, Needs, Spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::config::RealtimeAddress;
+use crate::config::{RealtimeAddress, SignInAddress};
 
 /// The page.
 pub const HTML: &str = include_str!("../../../web/index.html");
@@ -44,39 +46,60 @@ impl Endpoint for Page {
     fn who(&self) {}
 
     async fn act(self, state: &AppState, (): ()) -> Result<Answer, ApiError> {
-        Ok(Answer::response(respond(state.config.realtime.page.as_ref())))
+        let settings = PageSettings {
+            realtime: state.config.realtime.page.clone(),
+            sign_in: state
+                .config
+                .identity_provider
+                .as_ref()
+                .and_then(|idp| idp.sign_in.clone()),
+        };
+        Ok(Answer::response(respond(&settings)))
     }
 }
 
-/// The page with its real-time address, if any, in a `<meta>` its script reads.
-pub fn page_with(realtime: Option<&RealtimeAddress>) -> String {
-    let Some(realtime) = realtime else {
-        return HTML.to_owned();
-    };
-    let json = match serde_json::to_string(realtime) {
-        Ok(json) => json,
-        Err(error) => {
-            tracing::error!(%error, "the real-time address could not be written; the page polls");
-            return HTML.to_owned();
-        }
-    };
-    let attribute = json
-        .replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;");
-    HTML.replacen(
-        "<title>",
-        &format!("<meta name=\"realtime\" content=\"{attribute}\">\n<title>"),
-        1,
-    )
+/// What the page is told about where it runs, each part only where the deployment has it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageSettings {
+    pub realtime: Option<RealtimeAddress>,
+    pub sign_in: Option<SignInAddress>,
 }
 
-/// The policy, with the hash of the page's one inline script, and the real-time channel's
-/// origin among those it may connect to.
-pub fn content_security_policy_with(html: &str, realtime: Option<&RealtimeAddress>) -> String {
-    let connect = realtime
-        .and_then(RealtimeAddress::origin)
-        .map_or_else(|| "'self'".to_owned(), |origin| format!("'self' {origin}"));
+/// The page with its settings in `<meta>`s its script reads.
+pub fn page_with(settings: &PageSettings) -> String {
+    let mut metas = String::new();
+    meta(&mut metas, "realtime", settings.realtime.as_ref());
+    meta(&mut metas, "sign-in", settings.sign_in.as_ref());
+    HTML.replacen("<title>", &format!("{metas}<title>"), 1)
+}
+
+fn meta(metas: &mut String, name: &str, value: Option<&impl serde::Serialize>) {
+    let Some(value) = value else { return };
+    match serde_json::to_string(value) {
+        Ok(json) => {
+            let attribute = json
+                .replace('&', "&amp;")
+                .replace('"', "&quot;")
+                .replace('<', "&lt;");
+            metas.push_str(&format!("<meta name=\"{name}\" content=\"{attribute}\">\n"));
+        }
+        Err(error) => {
+            tracing::error!(%error, name, "a page setting could not be written; the page goes without");
+        }
+    }
+}
+
+/// The policy, with the hash of the page's one inline script, and the real-time channel's and
+/// the sign-in endpoint's origins among those it may connect to.
+pub fn content_security_policy_with(html: &str, settings: &PageSettings) -> String {
+    let origins = [
+        settings.realtime.as_ref().and_then(RealtimeAddress::origin),
+        settings.sign_in.as_ref().and_then(SignInAddress::origin),
+    ];
+    let connect = origins
+        .into_iter()
+        .flatten()
+        .fold("'self'".to_owned(), |all, origin| format!("{all} {origin}"));
     content_security_policy(html).replace("connect-src 'self'", &format!("connect-src {connect}"))
 }
 
@@ -94,35 +117,35 @@ pub fn content_security_policy(html: &str) -> String {
     )
 }
 
-/// The page and its policy for one real-time address.
+/// The page and its policy for one set of settings.
 struct Served {
-    realtime: Option<RealtimeAddress>,
+    settings: PageSettings,
     html: String,
     policy: String,
 }
 
 impl Served {
-    fn new(realtime: Option<&RealtimeAddress>) -> Self {
-        let html = page_with(realtime);
-        let policy = content_security_policy_with(&html, realtime);
+    fn new(settings: &PageSettings) -> Self {
+        let html = page_with(settings);
+        let policy = content_security_policy_with(&html, settings);
         Self {
-            realtime: realtime.cloned(),
+            settings: settings.clone(),
             html,
             policy,
         }
     }
 }
 
-/// The page as an answer: made once per container (a container has one address; any other,
-/// as tests give, is made afresh).
-fn respond(realtime: Option<&RealtimeAddress>) -> Response<Body> {
+/// The page as an answer: made once per container (a container has one set of settings; any
+/// other, as tests give, is made afresh).
+fn respond(settings: &PageSettings) -> Response<Body> {
     static SERVED: OnceLock<Served> = OnceLock::new();
-    let cached = SERVED.get_or_init(|| Served::new(realtime));
+    let cached = SERVED.get_or_init(|| Served::new(settings));
     let fresh;
-    let served = if cached.realtime.as_ref() == realtime {
+    let served = if &cached.settings == settings {
         cached
     } else {
-        fresh = Served::new(realtime);
+        fresh = Served::new(settings);
         &fresh
     };
     let (html, policy) = (&served.html, &served.policy);
@@ -163,11 +186,15 @@ mod tests {
             ws_url: "wss://abc.appsync-realtime-api.eu-west-1.amazonaws.com/event/realtime".into(),
             http_host: "abc.appsync-api.eu-west-1.amazonaws.com".into(),
         };
-        let html = page_with(Some(&realtime));
+        let settings = PageSettings {
+            realtime: Some(realtime),
+            sign_in: None,
+        };
+        let html = page_with(&settings);
         assert!(
             html.contains(r#"<meta name="realtime" content="{&quot;ws_url&quot;:&quot;wss://abc."#)
         );
-        let policy = content_security_policy_with(&html, Some(&realtime));
+        let policy = content_security_policy_with(&html, &settings);
         assert!(policy.contains(
             "connect-src 'self' wss://abc.appsync-realtime-api.eu-west-1.amazonaws.com;"
         ));
@@ -176,12 +203,33 @@ mod tests {
             content_security_policy(HTML),
             "the script's hash"
         );
-        assert!(content_security_policy_with(HTML, None).contains("connect-src 'self';"));
+        let none = PageSettings::default();
+        assert!(content_security_policy_with(HTML, &none).contains("connect-src 'self';"));
+    }
+
+    #[test]
+    fn a_sign_in_endpoint_reaches_the_page_and_only_its_origin_joins_the_policy() {
+        let settings = PageSettings {
+            realtime: None,
+            sign_in: Some(SignInAddress {
+                url: "https://cognito-idp.eu-west-1.amazonaws.com/".into(),
+                client_id: "abc\"><script>".into(),
+            }),
+        };
+        let html = page_with(&settings);
+        assert!(html.contains(
+            r#"<meta name="sign-in" content="{&quot;url&quot;:&quot;https://cognito-idp.eu-west-1.amazonaws.com/&quot;,&quot;client_id&quot;:&quot;abc\&quot;>&lt;script>&quot;}">"#
+        ), "{html}");
+        let policy = content_security_policy_with(&html, &settings);
+        assert!(
+            policy.contains("connect-src 'self' https://cognito-idp.eu-west-1.amazonaws.com;"),
+            "{policy}"
+        );
     }
 
     #[test]
     fn the_page_is_served_as_html_with_its_policy() {
-        let response = respond(None);
+        let response = respond(&PageSettings::default());
         assert_eq!(
             response.headers()[header::CONTENT_TYPE],
             "text/html; charset=utf-8"

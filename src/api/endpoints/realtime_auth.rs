@@ -13,11 +13,9 @@ pub const SPEC: Spec = Spec {
     routes: &[],
     method: Method::Post,
     needs: Needs {
-        chat: true,
         admin_key: AdminKey::Never,
-        publishes: false,
-        webhook: false,
         authorizes: true,
+        ..Needs::CHAT
     },
 };
 

@@ -14,6 +14,7 @@ use crate::acs::{Scope, UserId};
 use crate::api::caller::{self, Caller, Who};
 use crate::api::input::{JsonBody, OwnIdentity};
 use crate::api::spec::{Needs, Spec, spec};
+use crate::config::IssuerMode;
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::session::SessionError;
 use crate::timestamp::Timestamp;
@@ -57,6 +58,11 @@ impl Endpoint for RefreshToken {
     }
 
     async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
+        if state.config.issuer_mode != IssuerMode::Open {
+            return Err(ApiError::IssuerClosed(
+                "tokens are renewed by signing in again here: POST /sign_in",
+            ));
+        }
         let now = time::OffsetDateTime::now_utc();
         let session = state
             .verify_session(&self.session, &caller.user_id, now)

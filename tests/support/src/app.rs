@@ -16,6 +16,7 @@ use lambda_http::{Body, Request};
 use serde_json::Value;
 
 use crate::channels::Channels;
+use crate::idp::IdentityProvider;
 use crate::requests::{Answer, fast_retry, get, post, send_request, texts};
 use crate::{moto, record};
 
@@ -27,8 +28,19 @@ pub struct RealtimeSetup {
     pub publish_url: String,
 }
 
+/// Who signs people in and where they are kept, for a state that signs people in.
+#[derive(Debug, Clone)]
+pub struct SignInSetup {
+    pub issuer: String,
+    pub audience: String,
+    pub jwks_url: String,
+    pub people_table: String,
+    /// `open`, `signed-in` or `off`.
+    pub issuer_mode: &'static str,
+}
+
 /// How a state is built: which secret, where Secrets Manager is, in which mode, and the
-/// real-time channel if it has one.
+/// real-time channel and sign-in if it has them.
 #[derive(Debug, Clone)]
 pub struct Setup {
     pub mode: AuthMode,
@@ -37,6 +49,7 @@ pub struct Setup {
     pub realtime: Option<RealtimeSetup>,
     /// ACS at another address than the emulator's own (a forwarder in front of it, say).
     pub acs_endpoint: Option<String>,
+    pub sign_in: Option<SignInSetup>,
 }
 
 impl Setup {
@@ -53,6 +66,8 @@ impl Setup {
         };
         let realtime = self.realtime.clone();
         let from_realtime = |part: fn(RealtimeSetup) -> String| realtime.clone().map(part);
+        let sign_in = self.sign_in.clone();
+        let from_sign_in = |part: fn(SignInSetup) -> String| sign_in.clone().map(part);
         let mut config = Config::from_lookup(|name| match name {
             "ACS_ENDPOINT" => Some(endpoint.clone()),
             "ACS_SECRET_ID" => Some(self.secret_id.clone()),
@@ -65,6 +80,12 @@ impl Setup {
             "REALTIME_PUBLISH_KEY_SECRET_ID" => from_realtime(|r| r.publish_key_secret_id),
             "REALTIME_WEBHOOK_SECRET_ID" => from_realtime(|r| r.webhook_secret_id),
             "REALTIME_PUBLISH_URL" => from_realtime(|r| r.publish_url),
+            "AWS_ENDPOINT_URL_DYNAMODB" => Some(self.secrets_endpoint.clone()),
+            "IDP_ISSUER" => from_sign_in(|s| s.issuer),
+            "IDP_AUDIENCE" => from_sign_in(|s| s.audience),
+            "IDP_JWKS_URL" => from_sign_in(|s| s.jwks_url),
+            "PEOPLE_TABLE" => from_sign_in(|s| s.people_table),
+            "ISSUER_MODE" => from_sign_in(|s| s.issuer_mode.to_owned()),
             _ => None,
         })
         .unwrap();
@@ -121,6 +142,7 @@ pub async fn spawn_app_with(mode: AuthMode, secret: impl FnOnce(&mut Value)) -> 
         secrets_endpoint: moto::endpoint(),
         realtime: None,
         acs_endpoint: None,
+        sign_in: None,
     };
     TestApp {
         state: setup.state(&emulator),
@@ -255,6 +277,22 @@ impl TestApp {
                 session: field("user2_session"),
             },
         )
+    }
+
+    /// The same app with people signing in through a stand-in identity provider into a fresh
+    /// people table, issuing as `issuer_mode` says.
+    pub async fn with_sign_in(mut self, issuer_mode: &'static str) -> (Self, IdentityProvider) {
+        let idp = IdentityProvider::start().await;
+        let people_table = moto::create_people_table(&moto::dynamodb_client()).await;
+        self.setup.sign_in = Some(SignInSetup {
+            issuer: idp.issuer(),
+            audience: crate::idp::CLIENT_ID.to_owned(),
+            jwks_url: idp.jwks_url(),
+            people_table,
+            issuer_mode,
+        });
+        self.state = self.setup.state(&self.emulator);
+        (self, idp)
     }
 
     /// A user made directly with the identity client, outside the API.

@@ -15,6 +15,7 @@
 
 pub mod app;
 pub mod channels;
+pub mod idp;
 pub mod moto;
 pub mod outage;
 pub mod record;

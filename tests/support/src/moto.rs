@@ -19,7 +19,49 @@ pub fn settings(endpoint: &str) -> AwsSettings {
         secret_access_key: "test".into(),
         session_token: None,
         secrets_manager_endpoint: Some(endpoint.to_owned()),
+        dynamodb_endpoint: Some(endpoint.to_owned()),
     }
+}
+
+/// A DynamoDB client for moto (which serves every service on one port).
+pub fn dynamodb_client() -> aws_sdk_dynamodb::Client {
+    let endpoint = endpoint();
+    let sdk = acs_chat_api::aws::sdk_config(&settings(&endpoint), &reqwest::Client::new());
+    acs_chat_api::people::client(&sdk, Some(&endpoint))
+}
+
+/// A fresh people table, keyed as template.yaml's (`pk`, `sk`, on demand); its name.
+pub async fn create_people_table(dynamodb: &aws_sdk_dynamodb::Client) -> String {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let name = format!("people-{}", uuid::Uuid::new_v4());
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    let key = |name: &str, kind| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .unwrap()
+    };
+    dynamodb
+        .create_table()
+        .table_name(&name)
+        .attribute_definitions(attribute("pk"))
+        .attribute_definitions(attribute("sk"))
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+    name
 }
 
 /// A Secrets Manager client for the service at `endpoint`, on the functions' own HTTP path.

@@ -1,0 +1,253 @@
+//! The people table (DynamoDB): what ACS cannot hold for a person.
+//!
+//! ACS identities are anonymous by design; an app keeps its own mapping from its users to
+//! them. Here a person is who the identity provider says (issuer and subject), and keeps one
+//! ACS identity for life. The table is one of items keyed `pk`/`sk`, so each person's state
+//! lives under one partition and is read in one query:
+//!
+//! | pk | sk | holds |
+//! |---|---|---|
+//! | `person#<issuer>#<subject>` | `identity` | `user_id`, `display_name`, `first_seen`, `last_seen` |
+//! | `user#<ACS user id>` | `person` | `issuer`, `subject` (so deleting an identity finds its person) |
+//! | `user#<ACS user id>` | `read#<thread id>`, `mute#<thread id>`, `push#<endpoint hash>` | later: read positions, mutes, push subscriptions |
+//!
+//! The first sign-in claims both of its items in one transaction, each only if absent: of
+//! people signing in at once for the first time, one wins and the others read the winner's.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use aws_types::SdkConfig;
+use time::OffsetDateTime;
+
+use crate::acs::UserId;
+use crate::acs::http::count_upstream;
+
+/// Why the table could not be read or written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PeopleError {
+    #[error("the people table is unavailable: {0}")]
+    Unavailable(String),
+    #[error("the people table holds an item it cannot read: {0}")]
+    Corrupt(&'static str),
+}
+
+fn unavailable<E, R>(error: SdkError<E, R>) -> PeopleError
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    PeopleError::Unavailable(DisplayErrorContext(&error).to_string())
+}
+
+/// A person as the table knows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub user_id: UserId,
+    pub display_name: Option<String>,
+    pub first_seen: OffsetDateTime,
+}
+
+/// How a first sign-in's claim ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    Won,
+    /// Someone claimed the person first: their identity is the person's.
+    Lost,
+}
+
+/// A DynamoDB client on the container's SDK settings, at `endpoint` when it is another
+/// DynamoDB (moto, ministack).
+pub fn client(sdk: &SdkConfig, endpoint: Option<&str>) -> Client {
+    let mut config = aws_sdk_dynamodb::config::Builder::from(sdk);
+    if let Some(url) = endpoint {
+        config = config.endpoint_url(url);
+    }
+    Client::from_conf(config.build())
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn person_key(issuer: &str, subject: &str) -> String {
+    format!("person#{issuer}#{subject}")
+}
+
+fn user_key(user_id: &UserId) -> String {
+    format!("user#{user_id}")
+}
+
+/// The table, as the functions that use it hold it.
+#[derive(Debug, Clone)]
+pub struct People {
+    client: Client,
+    table: String,
+}
+
+impl People {
+    pub fn new(client: Client, table: String) -> Self {
+        Self { client, table }
+    }
+
+    /// The person `subject` of `issuer`, if they have signed in before.
+    pub async fn find(&self, issuer: &str, subject: &str) -> Result<Option<Person>, PeopleError> {
+        let found = count_upstream(
+            self.client
+                .get_item()
+                .table_name(&self.table)
+                .key("pk", s(person_key(issuer, subject)))
+                .key("sk", s("identity"))
+                .consistent_read(true)
+                .send(),
+        )
+        .await
+        .map_err(unavailable)?;
+        let Some(item) = found.item else {
+            return Ok(None);
+        };
+        let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+        let user_id = text("user_id")
+            .and_then(|id| UserId::parse(&id).ok())
+            .ok_or(PeopleError::Corrupt("user_id"))?;
+        let first_seen = text("first_seen")
+            .and_then(|at| at.parse::<i64>().ok())
+            .and_then(|at| OffsetDateTime::from_unix_timestamp(at).ok())
+            .ok_or(PeopleError::Corrupt("first_seen"))?;
+        Ok(Some(Person {
+            user_id,
+            display_name: text("display_name"),
+            first_seen,
+        }))
+    }
+
+    /// Claims `subject` of `issuer` for `person`'s new identity, if nobody has yet.
+    pub async fn claim(
+        &self,
+        issuer: &str,
+        subject: &str,
+        person: &Person,
+    ) -> Result<Claim, PeopleError> {
+        let at = s(person.first_seen.unix_timestamp().to_string());
+        let mut identity = Put::builder()
+            .table_name(&self.table)
+            .item("pk", s(person_key(issuer, subject)))
+            .item("sk", s("identity"))
+            .item("user_id", s(person.user_id.as_str()))
+            .item("first_seen", at.clone())
+            .item("last_seen", at)
+            .condition_expression("attribute_not_exists(pk)");
+        if let Some(name) = &person.display_name {
+            identity = identity.item("display_name", s(name));
+        }
+        let back = Put::builder()
+            .table_name(&self.table)
+            .item("pk", s(user_key(&person.user_id)))
+            .item("sk", s("person"))
+            .item("issuer", s(issuer))
+            .item("subject", s(subject))
+            .condition_expression("attribute_not_exists(pk)");
+        let put = |put: aws_sdk_dynamodb::types::builders::PutBuilder| {
+            put.build()
+                .map(|put| TransactWriteItem::builder().put(put).build())
+                .map_err(|e| PeopleError::Unavailable(e.to_string()))
+        };
+        let written = count_upstream(
+            self.client
+                .transact_write_items()
+                .transact_items(put(identity)?)
+                .transact_items(put(back)?)
+                .send(),
+        )
+        .await;
+        match written {
+            Ok(_) => Ok(Claim::Won),
+            Err(error) => {
+                let lost = error.as_service_error().is_some_and(|e| {
+                    e.is_transaction_canceled_exception()
+                        && DisplayErrorContext(e)
+                            .to_string()
+                            .contains("ConditionalCheckFailed")
+                });
+                if lost {
+                    Ok(Claim::Lost)
+                } else {
+                    Err(unavailable(error))
+                }
+            }
+        }
+    }
+
+    /// Notes that `subject` of `issuer` signed in `now`, under `display_name` if given.
+    pub async fn seen(
+        &self,
+        issuer: &str,
+        subject: &str,
+        display_name: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<(), PeopleError> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(person_key(issuer, subject)))
+            .key("sk", s("identity"))
+            .expression_attribute_values(":at", s(now.unix_timestamp().to_string()))
+            .condition_expression("attribute_exists(pk)");
+        update = match display_name {
+            Some(name) => update
+                .update_expression("SET last_seen = :at, display_name = :name")
+                .expression_attribute_values(":name", s(name)),
+            None => update.update_expression("SET last_seen = :at"),
+        };
+        count_upstream(update.send())
+            .await
+            .map(drop)
+            .map_err(unavailable)
+    }
+
+    /// Forgets the person whose identity is `user_id`, so their next sign-in starts afresh;
+    /// `false` if no person has it.
+    pub async fn forget(&self, user_id: &UserId) -> Result<bool, PeopleError> {
+        let found = count_upstream(
+            self.client
+                .get_item()
+                .table_name(&self.table)
+                .key("pk", s(user_key(user_id)))
+                .key("sk", s("person"))
+                .consistent_read(true)
+                .send(),
+        )
+        .await
+        .map_err(unavailable)?;
+        let Some(item) = found.item else {
+            return Ok(false);
+        };
+        let text = |name: &str| {
+            item.get(name)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .ok_or(PeopleError::Corrupt("person"))
+        };
+        let (issuer, subject) = (text("issuer")?, text("subject")?);
+        let delete = |pk: String, sk: &str| {
+            Delete::builder()
+                .table_name(&self.table)
+                .key("pk", s(pk))
+                .key("sk", s(sk))
+                .build()
+                .map(|delete| TransactWriteItem::builder().delete(delete).build())
+                .map_err(|e| PeopleError::Unavailable(e.to_string()))
+        };
+        count_upstream(
+            self.client
+                .transact_write_items()
+                .transact_items(delete(person_key(&issuer, &subject), "identity")?)
+                .transact_items(delete(user_key(user_id), "person")?)
+                .send(),
+        )
+        .await
+        .map_err(unavailable)?;
+        Ok(true)
+    }
+}
