@@ -340,6 +340,26 @@ async fn main() {
         .await,
     );
 
+    // An inbox of 50 threads, each with news from Alice, counted for Bob.
+    let carol = app.outsider().await;
+    for _ in 0..50 {
+        let thread = app.thread(&alice, &carol).await;
+        app.send(&thread, &alice, "news").await;
+    }
+    rows.push(
+        measure(
+            &app,
+            "list_threads (50, unread)",
+            "2",
+            Function::ListThreads,
+            async || {
+                let query = [("user_id", carol.id.as_str()), ("max_page_size", "50")];
+                get(&query, Some(carol.token.as_str()))
+            },
+        )
+        .await,
+    );
+
     println!(
         "\nhandler time beyond upstream (budget p50 <= 0.2 ms, p99 <= 1 ms; decoding <= 1.5 us \
          per listed message), {RUNS} runs each:"

@@ -161,11 +161,24 @@ def main():
         print(f"   changed: message {change['sequence_id']} now reads {change['message']!r}")
     expect([c["message"] for c in changes["changes"]], ["Noon works. See you there!"], "the edit reaching Bob")
 
-    step("GET /list_threads as Bob: his inbox")
+    step("GET /list_threads as Bob: his inbox, with what he has not read")
     inbox = api.call("GET", "/list_threads", bob_token, query={"user_id": bob})
     for item in inbox["threads"]:
-        print(f"   {item['topic']!r}  {short(item['thread_id'], 30)}")
+        last = item["last_message"]
+        print(f"   {item['topic']!r}  {short(item['thread_id'], 30)}  unread {item['unread_count']}"
+              f"  last: {NAMES.get(last['sender'], '?')}: {last['preview']!r}")
     expect([t["topic"] for t in inbox["threads"]], ["Lunch plans"], "Bob's inbox")
+    unread = inbox["threads"][0]["unread_count"]
+    expect(unread, 2, "Bob's unread count (Alice's two messages)")
+
+    if not args.trusted:
+        step("POST /mark_read: Bob reads on his phone; his laptop's badge clears")
+        newest = inbox["threads"][0]["last_message"]["sequence_id"]
+        marked = api.call("POST", "/mark_read", bob_token, {"thread_id": thread, "user_id": bob, "sequence_id": newest})
+        print(f"   read up to {marked['read_up_to']}")
+        laptop = api.call("GET", "/list_threads", bob_token, query={"user_id": bob})
+        expect((laptop["threads"][0]["unread_count"], laptop["unread_total"]), (0, 0), "Bob's laptop after reading")
+        print(f"   the laptop's inbox: unread {laptop['threads'][0]['unread_count']}, total {laptop['unread_total']}")
 
     if not args.trusted:
         step("POST /refresh_token: Alice gets a new token for the same identity, within her session")

@@ -9,10 +9,14 @@
 //! |---|---|---|
 //! | `person#<issuer>#<subject>` | `identity` | `user_id`, `display_name`, `first_seen`, `last_seen` |
 //! | `user#<ACS user id>` | `person` | `issuer`, `subject` (so deleting an identity finds its person) |
-//! | `user#<ACS user id>` | `read#<thread id>`, `mute#<thread id>`, `push#<endpoint hash>` | later: read positions, mutes, push subscriptions |
+//! | `user#<ACS user id>` | `read#<thread id>` | `sequence_id`: the person's read position in the thread |
+//! | `user#<ACS user id>` | `mute#<thread id>` | present while the person has muted the thread |
+//! | `user#<ACS user id>` | `push#<endpoint hash>` | later: push subscriptions |
 //!
 //! The first sign-in claims both of its items in one transaction, each only if absent: of
 //! people signing in at once for the first time, one wins and the others read the winner's.
+
+use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
@@ -20,8 +24,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use aws_types::SdkConfig;
 use time::OffsetDateTime;
 
-use crate::acs::UserId;
 use crate::acs::http::count_upstream;
+use crate::acs::{ThreadId, UserId};
 
 /// Why the table could not be read or written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,6 +58,34 @@ pub enum Claim {
     Won,
     /// Someone claimed the person first: their identity is the person's.
     Lost,
+}
+
+/// What a person has said about their threads: how far they have read each, and which they
+/// have muted. Threads they said nothing about are not in it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Threads {
+    pub read: HashMap<String, u64>,
+    pub muted: std::collections::HashSet<String>,
+}
+
+impl Threads {
+    /// The sequence id read up to in `thread` (0: nothing read yet).
+    pub fn read_up_to(&self, thread: &ThreadId) -> u64 {
+        self.read.get(thread.as_str()).copied().unwrap_or(0)
+    }
+
+    pub fn is_muted(&self, thread: &ThreadId) -> bool {
+        self.muted.contains(thread.as_str())
+    }
+}
+
+/// Where a `mark_read` left the position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moved {
+    /// To the position asked for.
+    To(u64),
+    /// Nowhere: the position was already past it, and positions move back only on purpose.
+    Already,
 }
 
 /// A DynamoDB client on the container's SDK settings, at `endpoint` when it is another
@@ -249,5 +281,114 @@ impl People {
         .await
         .map_err(unavailable)?;
         Ok(true)
+    }
+
+    /// Everything `user_id` said about their threads, in one query of their partition (at most
+    /// a few pages however many threads they are in: the items are small).
+    pub async fn threads(&self, user_id: &UserId) -> Result<Threads, PeopleError> {
+        let mut threads = Threads::default();
+        let mut start = None;
+        loop {
+            let page = count_upstream(
+                self.client
+                    .query()
+                    .table_name(&self.table)
+                    .key_condition_expression("pk = :pk")
+                    .expression_attribute_values(":pk", s(user_key(user_id)))
+                    .set_exclusive_start_key(start)
+                    .send(),
+            )
+            .await
+            .map_err(unavailable)?;
+            for item in page.items() {
+                let Some(sk) = item.get("sk").and_then(|v| v.as_s().ok()) else {
+                    continue;
+                };
+                if let Some(thread) = sk.strip_prefix("read#") {
+                    let sequence = item
+                        .get("sequence_id")
+                        .and_then(|v| v.as_n().ok())
+                        .and_then(|n| n.parse().ok())
+                        .ok_or(PeopleError::Corrupt("read position"))?;
+                    threads.read.insert(thread.to_owned(), sequence);
+                } else if let Some(thread) = sk.strip_prefix("mute#") {
+                    threads.muted.insert(thread.to_owned());
+                }
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(threads);
+            }
+        }
+    }
+
+    /// Moves `user_id`'s read position in `thread` to `sequence_id`: forward only, unless
+    /// `back` (marking unread on purpose). Conditional, so devices reading at once never move
+    /// it backwards.
+    pub async fn mark_read(
+        &self,
+        user_id: &UserId,
+        thread: &ThreadId,
+        sequence_id: u64,
+        back: bool,
+    ) -> Result<Moved, PeopleError> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(user_key(user_id)))
+            .key("sk", s(format!("read#{thread}")))
+            .update_expression("SET sequence_id = :s")
+            .expression_attribute_values(":s", AttributeValue::N(sequence_id.to_string()));
+        if !back {
+            update = update
+                .condition_expression("attribute_not_exists(sequence_id) OR sequence_id < :s");
+        }
+        match count_upstream(update.send()).await {
+            Ok(_) => Ok(Moved::To(sequence_id)),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(Moved::Already)
+            }
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    /// Mutes or unmutes `thread` for `user_id`.
+    pub async fn set_muted(
+        &self,
+        user_id: &UserId,
+        thread: &ThreadId,
+        muted: bool,
+    ) -> Result<(), PeopleError> {
+        let (pk, sk) = (s(user_key(user_id)), s(format!("mute#{thread}")));
+        if muted {
+            count_upstream(
+                self.client
+                    .put_item()
+                    .table_name(&self.table)
+                    .item("pk", pk)
+                    .item("sk", sk)
+                    .send(),
+            )
+            .await
+            .map(drop)
+            .map_err(unavailable)
+        } else {
+            count_upstream(
+                self.client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .key("pk", pk)
+                    .key("sk", sk)
+                    .send(),
+            )
+            .await
+            .map(drop)
+            .map_err(unavailable)
+        }
     }
 }

@@ -10,6 +10,7 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -87,6 +88,13 @@ class Stack(tuple):
         with urllib.request.urlopen(request, timeout=60) as answer:
             return json.load(answer)
 
+    def call_get(self, function, token, query):
+        """GETs one of the API's functions with `query` and `token`."""
+        request = urllib.request.Request(f"{self[0]}/{function}?{urllib.parse.urlencode(query)}")
+        request.add_header("authorization", f"Bearer {token}")
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return json.load(answer)
+
     def emulator(self, method, path, body=None):
         """Calls one of the emulator's /_emulator test controls (over HTTPS in the deployed
         stack, trusting the emulator's certificate)."""
@@ -134,6 +142,10 @@ def stack(request, tmp_path_factory):
             assert process.poll() is None, "the local stack stopped while starting"
             assert time.monotonic() < deadline, "the local stack did not start"
             time.sleep(0.5)
-    yield Stack((f"http://127.0.0.1:{port}", logs, request.param))
+    stack = Stack((f"http://127.0.0.1:{port}", logs, request.param))
+    # Served only once the emulator's Event Grid deliveries are subscribed too: a page whose
+    # socket is up polls only now and then, and would miss what was never pushed.
+    stack.realtime
+    yield stack
     os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=60)

@@ -82,6 +82,8 @@ functions! {
     UpdateThread => update_thread::UpdateThread,
     DeleteThread => delete_thread::DeleteThread,
     SignIn => sign_in::SignIn,
+    MarkRead => mark_read::MarkRead,
+    MuteThread => mute_thread::MuteThread,
     Page => page::Page,
     AcsEvents => acs_events::AcsEvents,
 }

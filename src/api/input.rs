@@ -146,6 +146,10 @@ impl<'de> Deserialize<'de> for UniqueKeys {
     }
 }
 
+/// The largest sequence id taken: JavaScript's largest exact integer, so every client can
+/// hold it.
+pub const MAX_SEQUENCE_ID: u64 = (1 << 53) - 1;
+
 impl JsonBody {
     /// Parses the body; an empty body reads as `{}` so that a missing field is named. A POST
     /// takes its input in the body only, so a query string is refused too.
@@ -215,6 +219,37 @@ impl JsonBody {
     /// An optional `topic`.
     pub fn optional_topic(&self) -> Result<Option<Topic>, ApiError> {
         self.text("topic", Topic::parse)
+    }
+
+    /// A required positive whole number (a sequence id), as JSON gives it.
+    pub fn positive(&self, field: &'static str) -> Result<u64, ApiError> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Err(ApiError::MissingField(field)),
+            Some(value) => value
+                .as_u64()
+                .filter(|n| (1..=MAX_SEQUENCE_ID).contains(n))
+                .ok_or(ApiError::InvalidField {
+                    field,
+                    reason: "must be a whole number from 1 (a message's sequence_id)",
+                }),
+        }
+    }
+
+    /// A field's value as given, if given and not null.
+    pub fn optional_value(&self, field: &str) -> Option<&Value> {
+        self.0.get(field).filter(|v| !v.is_null())
+    }
+
+    /// A boolean field, `false` when absent; anything but a boolean is refused.
+    pub fn flag(&self, field: &'static str) -> Result<bool, ApiError> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(flag)) => Ok(*flag),
+            Some(_) => Err(ApiError::InvalidField {
+                field,
+                reason: "must be true or false",
+            }),
+        }
     }
 
     /// The optional `display_name`.

@@ -80,6 +80,13 @@ impl Needs {
         ..Self::ISSUER
     };
 
+    /// A chat endpoint that also keeps what the caller said about their threads in the people
+    /// table (read positions, mutes).
+    pub const CHAT_WITH_PEOPLE: Self = Self {
+        people: true,
+        ..Self::CHAT
+    };
+
     /// A chat endpoint that also publishes to the real-time channel.
     pub const CHAT_PUBLISHING: Self = Self {
         publishes: true,

@@ -82,6 +82,7 @@ async fn a_conversation_outlives_its_first_token() {
     let body = json!({
         "user_id": old.id, "user1_id": old.id, "user2_id": bob.id, "remove_user_id": old.id,
         "thread_id": thread, "message": "x", "message_id": "1", "topic": "t", "session": "s",
+        "sequence_id": 1, "muted": true,
     });
     for &function in Function::ALL {
         let request = match function {

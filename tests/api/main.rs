@@ -17,3 +17,4 @@ mod sessions;
 mod sign_in;
 mod table;
 mod trusted;
+mod unread;

@@ -343,18 +343,8 @@ async fn a_publish_that_fails_answers_503_and_the_redelivery_publishes_it_once()
 #[tokio::test]
 async fn a_message_in_a_thread_of_250_reaches_all_249_others_one_publish_each() {
     let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
-    let mut others = vec![bob];
-    while others.len() < 249 {
-        let other = app.outsider().await;
-        let add = json!({"thread_id": thread, "user2_id": other.id});
-        let added = app
-            .call(Function::AddUser, post(add, Some(&alice.token)))
-            .await;
-        assert_eq!(added.status, 200, "{:?}", added.body);
-        others.push(other);
-    }
+    let (thread, mut others) = app.group(250).await;
+    let alice = others.remove(0);
     // Subscribed only now: each of the 248 adds tells every member so far, and those 31,000
     // deliveries are not what this measures.
     let channels = Channels::start().await;

@@ -166,7 +166,7 @@ def test_one_person_signs_in_picks_a_thread_and_the_token_is_refreshed_before_it
     page.get_by_label("Your token").fill(short)
     page.get_by_label("Your name").fill("Alice")
     page.get_by_label("Your session").fill(users["user1_session"])
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     me = watched.pane("Alice")
     expect(me).to_have_attribute("data-token-refreshes", "1", timeout=WAIT)
     expect(me.get_by_role("combobox")).to_contain_text("Found again", timeout=WAIT)
@@ -203,8 +203,17 @@ def sign_in_with_account(page, base, username, password):
     form = page.get_by_role("form", name="Sign in with your account")
     form.get_by_label("User name").fill(username)
     form.get_by_label("Password").fill(password)
-    form.get_by_role("button", name="Sign in").click()
+    form.get_by_role("button", name="Sign in with password").click()
     expect(page.locator("#status")).to_contain_text(f"Signed in as {username.capitalize()}", timeout=WAIT)
+
+
+def alice_id(page):
+    return page.locator("#app section.pane").get_attribute("data-user-id")
+
+
+def alice_token(page):
+    """The person's ACS token, as the page holds it (in memory only)."""
+    return page.evaluate("people[people.length - 1].token")
 
 
 def test_a_person_signs_in_starts_a_conversation_and_after_a_reload_and_a_second_sign_in_has_the_same_threads(
@@ -240,10 +249,26 @@ def test_a_person_signs_in_starts_a_conversation_and_after_a_reload_and_a_second
     page.reload()
     expect(inbox).to_be_hidden()
     sign_in_with_account(page, base, "alice", "Alice-local-1")
+    row = inbox.locator("li").first
     expect(inbox.locator("li")).to_have_count(1, timeout=WAIT)
+    expect(row).to_have_attribute("data-unread", "0", timeout=WAIT)
+    expect(row).to_contain_text("Sure, where?")
+
+    # Bob writes while Alice has no thread open: her badge and the page's title say so, live.
+    stack.call_api("send_message", bob["token"], {"thread_id": thread, "user_id": bob["user_id"],
+                                                   "message": "The usual place?"})
+    expect(row).to_have_attribute("data-unread", "1", timeout=WAIT)
+    expect(row.locator(".badge")).to_have_text("1")
+    expect(page).to_have_title("(1) acs-chat-api")
+    page.screenshot(path=str(SHOTS / f"signed-in-{stack.kind}-unread.png"))
     plans.click()
-    expect(texts(conversation)).to_have_text(["Saturday?", "Sure, where?"], timeout=WAIT)
+    expect(texts(conversation)).to_have_text(["Saturday?", "Sure, where?", "The usual place?"], timeout=WAIT)
     expect(conversation.locator(".messages li").first).to_contain_text("You")
+    expect(row).to_have_attribute("data-unread", "0", timeout=WAIT)
+    expect(page).to_have_title("acs-chat-api")
+    # Her phone's inbox, from the API: read there too.
+    listed = stack.call_get("list_threads", alice_token(page), {"user_id": alice_id(page)})
+    assert (listed["unread_total"], listed["threads"][0]["unread_count"]) == (0, 0), listed
 
     page.set_viewport_size(dict(zip(("width", "height"), WIDTHS["phone"])))
     page.screenshot(path=str(SHOTS / f"signed-in-{stack.kind}-phone.png"), full_page=True)
@@ -255,7 +280,7 @@ def test_a_person_signs_in_starts_a_conversation_and_after_a_reload_and_a_second
     form = wrong.page.get_by_role("form", name="Sign in with your account")
     form.get_by_label("User name").fill("alice")
     form.get_by_label("Password").fill("not-her-password")
-    form.get_by_role("button", name="Sign in").click()
+    form.get_by_role("button", name="Sign in with password").click()
     expect(wrong.page.locator("#status")).to_contain_text("did not sign you in", timeout=WAIT)
     expect(wrong.page.get_by_role("navigation", name="Your threads")).to_be_hidden()
     assert watched.unexpected_errors() == [] and wrong.unexpected_errors(["401", "400"]) == []

@@ -356,6 +356,23 @@ impl TestApp {
             .unwrap();
     }
 
+    /// A thread of `size` people: its maker first, the others added by them through the API.
+    pub async fn group(&self, size: usize) -> (String, Vec<User>) {
+        let (maker, second) = self.users().await;
+        let thread = self.thread(&maker, &second).await;
+        let mut members = vec![maker, second];
+        while members.len() < size {
+            let other = self.outsider().await;
+            let add = serde_json::json!({"thread_id": thread, "user2_id": other.id});
+            let added = self
+                .call(Function::AddUser, post(add, Some(&members[0].token)))
+                .await;
+            assert_eq!(added.status, 200, "{:?}", added.body);
+            members.push(other);
+        }
+        (thread, members)
+    }
+
     /// A thread made by user1 with user2 added, through the API.
     pub async fn thread(&self, user1: &User, user2: &User) -> String {
         let created = self
