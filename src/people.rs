@@ -238,9 +238,10 @@ impl People {
             .map_err(unavailable)
     }
 
-    /// Forgets the person whose identity is `user_id`, so their next sign-in starts afresh;
-    /// `false` if no person has it.
+    /// Forgets the person whose identity is `user_id`, so their next sign-in starts afresh,
+    /// and everything they said about their threads; `false` if no person has it.
     pub async fn forget(&self, user_id: &UserId) -> Result<bool, PeopleError> {
+        self.forget_threads(user_id).await?;
         let found = count_upstream(
             self.client
                 .get_item()
@@ -281,6 +282,54 @@ impl People {
         .await
         .map_err(unavailable)?;
         Ok(true)
+    }
+
+    /// Deletes `user_id`'s read positions and mutes, 25 to a batch (DynamoDB's most).
+    async fn forget_threads(&self, user_id: &UserId) -> Result<(), PeopleError> {
+        let said = self.threads(user_id).await?;
+        let keys: Vec<String> = said
+            .read
+            .keys()
+            .map(|thread| format!("read#{thread}"))
+            .chain(said.muted.iter().map(|thread| format!("mute#{thread}")))
+            .collect();
+        for batch in keys.chunks(25) {
+            let mut requests = Vec::with_capacity(batch.len());
+            for sk in batch {
+                let delete = aws_sdk_dynamodb::types::DeleteRequest::builder()
+                    .key("pk", s(user_key(user_id)))
+                    .key("sk", s(sk.as_str()))
+                    .build()
+                    .map_err(|e| PeopleError::Unavailable(e.to_string()))?;
+                requests.push(
+                    aws_sdk_dynamodb::types::WriteRequest::builder()
+                        .delete_request(delete)
+                        .build(),
+                );
+            }
+            let mut pending = HashMap::from([(self.table.clone(), requests)]);
+            // Whatever DynamoDB leaves unprocessed under load goes again, a few times.
+            for _ in 0..4 {
+                let written = count_upstream(
+                    self.client
+                        .batch_write_item()
+                        .set_request_items(Some(pending))
+                        .send(),
+                )
+                .await
+                .map_err(unavailable)?;
+                pending = written.unprocessed_items.unwrap_or_default();
+                if pending.values().all(Vec::is_empty) {
+                    break;
+                }
+            }
+            if !pending.values().all(Vec::is_empty) {
+                return Err(PeopleError::Unavailable(
+                    "some read positions could not be deleted".into(),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Everything `user_id` said about their threads, in one query of their partition (at most

@@ -273,6 +273,24 @@ async fn a_deleted_identity_is_forgotten_and_the_next_sign_in_starts_a_fresh_one
         first.body["user_id"].as_str().unwrap(),
         first.body["token"].as_str().unwrap(),
     );
+    // What they said about a thread of theirs is theirs too, and goes with them.
+    let made = app
+        .call(
+            Function::CreateThread,
+            post(json!({"user1_id": user_id}), Some(token)),
+        )
+        .await;
+    let thread = made.body["thread_id"].as_str().unwrap();
+    let about = json!({"thread_id": thread, "user_id": user_id, "sequence_id": 1, "muted": true});
+    for function in [Function::MarkRead, Function::MuteThread] {
+        let answer = app.call(function, post(about.clone(), Some(token))).await;
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+    }
+    assert_eq!(
+        table_items(&app).await,
+        4,
+        "the person, the way back, a position, a mute"
+    );
     let deleted = app
         .call(
             Function::DeleteUser,
@@ -283,7 +301,7 @@ async fn a_deleted_identity_is_forgotten_and_the_next_sign_in_starts_a_fresh_one
     assert_eq!(
         table_items(&app).await,
         0,
-        "both of the person's items gone"
+        "every item of the person's gone"
     );
     let again = sign_in(&app, &idp.id_token("ivy"), json!({})).await;
     assert_eq!(again.body["created"], true);
