@@ -371,6 +371,33 @@ impl People {
         }
     }
 
+    /// `user_id`'s read position in `thread` (0: nothing read yet).
+    pub async fn read_up_to(
+        &self,
+        user_id: &UserId,
+        thread: &ThreadId,
+    ) -> Result<u64, PeopleError> {
+        let found = count_upstream(
+            self.client
+                .get_item()
+                .table_name(&self.table)
+                .key("pk", s(user_key(user_id)))
+                .key("sk", s(format!("read#{thread}")))
+                .consistent_read(true)
+                .send(),
+        )
+        .await
+        .map_err(unavailable)?;
+        match found.item {
+            None => Ok(0),
+            Some(item) => item
+                .get("sequence_id")
+                .and_then(|v| v.as_n().ok())
+                .and_then(|n| n.parse().ok())
+                .ok_or(PeopleError::Corrupt("read position")),
+        }
+    }
+
     /// Moves `user_id`'s read position in `thread` to `sequence_id`: forward only, unless
     /// `back` (marking unread on purpose). Conditional, so devices reading at once never move
     /// it backwards.

@@ -45,6 +45,8 @@ enum Cursor {
     },
     /// Others' messages created after this message id (ids are creation times in epoch ms).
     Receipt(u64),
+    /// Others' messages with a sequence id above the person's read position.
+    Position(u64),
     /// No cursor yet: others' messages, all of them.
     Start,
 }
@@ -55,6 +57,7 @@ impl Cursor {
         match self {
             Self::Sync { since, .. } => message.sequence_id > *since,
             Self::Receipt(id) => from_others && message.id.number() > *id,
+            Self::Position(read) => from_others && message.sequence_id > *read,
             Self::Start => from_others,
         }
     }
@@ -67,7 +70,9 @@ impl Cursor {
                 ..
             } => message.version() <= *changes_since,
             // An unedited message at or below the cursor: all below it are older still.
-            Self::Sync { since, .. } => message.sequence_id <= *since && message.is_unchanged(),
+            Self::Sync { since, .. } | Self::Position(since) => {
+                message.sequence_id <= *since && message.is_unchanged()
+            }
             Self::Receipt(id) => message.version() <= *id,
             Self::Start => false,
         }
@@ -224,6 +229,35 @@ async fn walk(
         changes,
         next_changes_since,
     })
+}
+
+/// Read-position cursor, the person's own across devices and at any group size: messages from
+/// others after `position` (read from the people table beside the first page, so this is the
+/// same two sequential round trips as the receipt cursor; the caller moves the position on).
+pub async fn new_by_position<E: From<AcsError>>(
+    chat: &ChatClient,
+    token: &BearerToken,
+    thread_id: &ThreadId,
+    caller_id: &UserId,
+    position: impl Future<Output = Result<u64, E>>,
+) -> Result<(NewMessages, u64), E> {
+    let (position, participants, first) = tokio::join!(
+        position,
+        chat.list_participants(token, thread_id),
+        chat.list_messages(token, thread_id, Some(ACS_MAX_PAGE_SIZE), None),
+    );
+    let (position, participants, first) = (position?, participants?, first?);
+    let reader = Reader::new(caller_id, &participants);
+    let new = walk(
+        chat,
+        token,
+        &reader,
+        first,
+        &Cursor::Position(position),
+        position,
+    )
+    .await?;
+    Ok((new, position))
 }
 
 /// Stateless cursor, the sync cursor of a person on several devices: every message with a

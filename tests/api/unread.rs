@@ -258,3 +258,30 @@ async fn strangers_removed_members_and_other_people_cannot_read_or_mute_for_anyo
         .unwrap();
     assert_eq!(items.items().len(), 0, "{:?}", items.items());
 }
+
+#[tokio::test]
+async fn in_a_thread_of_25_the_default_cursor_loses_and_doubles_nothing_and_reading_clears_the_count()
+ {
+    let app = app().await;
+    let (thread, members) = app.group(25).await;
+    let (alice, bob) = (&members[0], &members[1]);
+    for i in 0..7 {
+        app.send(&thread, alice, &format!("first {i}")).await;
+    }
+    let first: Vec<String> = (0..7).map(|i| format!("first {i}")).collect();
+    assert_eq!(app.fetch(&thread, bob, None).await.0, first);
+    // ACS keeps no receipts above 20 participants: the position is what remembers.
+    assert_eq!(app.fetch(&thread, bob, None).await.0, Vec::<String>::new());
+    assert_eq!(
+        unread(&app, &other_device(&app, bob), &thread).await,
+        json!(0)
+    );
+    app.send(&thread, alice, "later").await;
+    app.send(&thread, bob, "mine").await;
+    assert_eq!(app.fetch(&thread, bob, None).await.0, ["later"]);
+    assert_eq!(
+        unread(&app, &members[2], &thread).await,
+        json!(9),
+        "another member's count is their own"
+    );
+}

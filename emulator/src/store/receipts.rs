@@ -1,6 +1,12 @@
 //! Read receipts: each participant's latest.
 
+use std::collections::BTreeMap;
+
 use time::OffsetDateTime;
+
+/// Above this many participants ACS keeps no read receipts: sending one is accepted, listing
+/// them comes back empty.
+pub const MAX_RECEIPT_PARTICIPANTS: usize = 20;
 
 use super::{Listing, Store, page, whole_seconds};
 use crate::failure::Failure;
@@ -28,6 +34,9 @@ impl Store {
         {
             return Err(Failure::NotFound);
         }
+        if thread.participants.len() > MAX_RECEIPT_PARTICIPANTS {
+            return Ok(());
+        }
         thread.receipts.insert(
             caller.to_owned(),
             Receipt {
@@ -47,13 +56,19 @@ impl Store {
         page_size: usize,
     ) -> Result<Listing<(&String, &Receipt)>, Failure> {
         let thread = self.thread(caller, thread_id)?;
-        Ok(page(thread.receipts.iter(), skip, page_size))
+        static NONE: BTreeMap<String, Receipt> = BTreeMap::new();
+        let receipts = if thread.participants.len() > MAX_RECEIPT_PARTICIPANTS {
+            &NONE
+        } else {
+            &thread.receipts
+        };
+        Ok(page(receipts.iter(), skip, page_size))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixture::{conversation, text};
+    use super::super::fixture::{conversation, member, text};
     use super::*;
 
     #[test]
@@ -75,6 +90,17 @@ mod tests {
             Err(Failure::NotFound)
         );
         store.remove_participant(&bob, &thread, &bob).unwrap();
+        let receipts = store.list_read_receipts(&alice, &thread, 0, 10).unwrap();
+        assert!(receipts.items.is_empty());
+    }
+
+    #[test]
+    fn above_twenty_participants_receipts_are_accepted_and_never_listed() {
+        let (mut store, alice, bob, thread) = conversation();
+        let others: Vec<_> = (0..19).map(|_| member(&store.create_identity())).collect();
+        store.add_participants(&alice, &thread, others).unwrap();
+        let message = store.send_message(&alice, &thread, text("to 21")).unwrap();
+        store.send_read_receipt(&bob, &thread, &message).unwrap();
         let receipts = store.list_read_receipts(&alice, &thread, 0, 10).unwrap();
         assert!(receipts.items.is_empty());
     }

@@ -1,9 +1,11 @@
 //! `GET /get_messages?thread_id&user_id[&since[&changes_since]]`: what is new since this
 //! caller's last fetch, oldest first, with no server-side state of ours.
 //!
-//! Without `since`, the cursor is the caller's own ACS read receipt and the answer is what
-//! others wrote (ACS keeps receipts only in small threads, so this mode suits two-person
-//! chats). With `since=<sequence id>` the caller holds the cursor: every message after it, the
+//! Without `since`, the cursor is the person's read position where the deployment keeps the
+//! people table (the same on every device, at any group size, and moved on by what this answer
+//! shows), else the caller's own ACS read receipt (ACS keeps receipts only in threads of 20 or
+//! fewer); the answer is what others wrote. A read receipt is still sent, for other ACS
+//! clients, where ACS takes it. With `since=<sequence id>` the caller holds the cursor: every message after it, the
 //! caller's own included (`mine`), and `next_since`; with `changes_since` too, the edits and
 //! deletions since then (`changes`, `next_changes_since`).
 
@@ -11,8 +13,8 @@ use lambda_http::Request;
 
 use crate::api::caller::{Caller, Who};
 use crate::api::input::{InThread, Query};
-use crate::chat::sync::{new_by_receipt, new_since};
-use crate::api::spec::{Spec, spec};
+use crate::chat::sync::{NewMessages, new_by_position, new_by_receipt, new_since};
+use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 
 /// A valid `get_messages` request.
@@ -26,7 +28,7 @@ pub struct GetMessages {
 }
 
 impl Endpoint for GetMessages {
-    const SPEC: Spec = spec!("get_messages", Get);
+    const SPEC: Spec = spec!("get_messages", Get, Needs::CHAT_WITH_PEOPLE);
 
     type Caller = Caller;
 
@@ -62,10 +64,47 @@ impl Endpoint for GetMessages {
             Some(since) => {
                 new_since(chat, token, &self.at.thread_id, me, since, self.changes_since).await?
             }
-            None => new_by_receipt(chat, token, &self.at.thread_id, me).await?,
+            None => match state.people_if_kept() {
+                // Boxed: kept off the stack, as the walk's future is large.
+                Some(people) => Box::pin(by_position(state, people, &caller, &self.at)).await?,
+                None => new_by_receipt(chat, token, &self.at.thread_id, me).await?,
+            },
         };
         Answer::json(&new)
     }
+}
+
+/// What is new from the person's read position, which then moves to the newest message shown,
+/// beside a read receipt for other ACS clients (one round trip for both).
+async fn by_position(
+    state: &AppState,
+    people: &crate::people::People,
+    caller: &Caller,
+    at: &InThread,
+) -> Result<NewMessages, ApiError> {
+    let chat = state.chat()?;
+    let (token, me, thread) = (&caller.token, &caller.user_id, &at.thread_id);
+    let position = async {
+        people
+            .read_up_to(me, thread)
+            .await
+            .map_err(ApiError::from)
+    };
+    let (new, position) = new_by_position(chat, token, thread, me, position).await?;
+    if let Some(newest) = new.messages.iter().max_by_key(|m| m.sequence_id)
+        && newest.sequence_id > position
+    {
+        let (moved, receipt) = tokio::join!(
+            people.mark_read(me, thread, newest.sequence_id, false),
+            chat.send_read_receipt(token, thread, &newest.id),
+        );
+        moved?;
+        if let Err(error) = receipt {
+            // The position is what counts; a receipt is a courtesy to other ACS clients.
+            tracing::warn!(%error, "the read receipt was not taken");
+        }
+    }
+    Ok(new)
 }
 
 #[cfg(test)]
