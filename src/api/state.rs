@@ -161,6 +161,18 @@ impl AppState {
             .ok_or(ApiError::Misconfigured("PEOPLE_TABLE is not set"))
     }
 
+    /// The people table, once ACS has shown that the caller is in `thread` (one call with their
+    /// token): nobody keeps anything in the table about a thread that is not theirs.
+    pub async fn people_as_member(
+        &self,
+        token: &BearerToken,
+        thread: &ThreadId,
+    ) -> Result<&People, ApiError> {
+        let people = self.people()?;
+        self.chat()?.probe_participants(token, thread).await?;
+        Ok(people)
+    }
+
     /// The people table, where this deployment keeps one.
     pub fn people_if_kept(&self) -> Option<&People> {
         self.people.as_ref()

@@ -16,14 +16,7 @@ async fn sign_in(app: &TestApp, token: &str, body: Value) -> Answer {
 
 /// The people table's items, as the functions left them.
 async fn table_items(app: &TestApp) -> usize {
-    let table = &app.setup.sign_in.as_ref().unwrap().people_table;
-    let scanned = support::moto::dynamodb_client()
-        .scan()
-        .table_name(table)
-        .send()
-        .await
-        .unwrap();
-    scanned.items().len()
+    app.people_items().await.len()
 }
 
 async fn signing_in(issuer_mode: &'static str) -> (TestApp, IdentityProvider) {

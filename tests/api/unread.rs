@@ -249,14 +249,8 @@ async fn strangers_removed_members_and_other_people_cannot_read_or_mute_for_anyo
 
     // None of it moved Bob's count, and nothing was written for the stranger or Carol.
     assert_eq!(unread(&app, bob, &thread).await, json!(1));
-    let table = &app.setup.sign_in.as_ref().unwrap().people_table;
-    let items = support::moto::dynamodb_client()
-        .scan()
-        .table_name(table)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(items.items().len(), 0, "{:?}", items.items());
+    let items = app.people_items().await;
+    assert!(items.is_empty(), "{items:?}");
 }
 
 #[tokio::test]

@@ -44,12 +44,8 @@ impl Endpoint for MarkRead {
     }
 
     async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
-        let people = state.people()?;
         let thread = &self.at.thread_id;
-        state
-            .chat()?
-            .probe_participants(&caller.token, thread)
-            .await?;
+        let people = state.people_as_member(&caller.token, thread).await?;
         let target = if self.unread {
             self.sequence_id - 1
         } else {

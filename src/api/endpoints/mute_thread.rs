@@ -39,12 +39,8 @@ impl Endpoint for MuteThread {
     }
 
     async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
-        let people = state.people()?;
         let thread = &self.at.thread_id;
-        state
-            .chat()?
-            .probe_participants(&caller.token, thread)
-            .await?;
+        let people = state.people_as_member(&caller.token, thread).await?;
         people
             .set_muted(&self.at.user_id, thread, self.muted)
             .await?;

@@ -356,6 +356,20 @@ impl TestApp {
             .unwrap();
     }
 
+    /// Every item of the people table, as the functions left it (an app made `with_sign_in`).
+    pub async fn people_items(
+        &self,
+    ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        let table = &self.setup.sign_in.as_ref().unwrap().people_table;
+        let scanned = crate::moto::dynamodb_client()
+            .scan()
+            .table_name(table)
+            .send()
+            .await
+            .unwrap();
+        scanned.items().to_vec()
+    }
+
     /// A thread of `size` people: its maker first, the others added by them through the API.
     pub async fn group(&self, size: usize) -> (String, Vec<User>) {
         let (maker, second) = self.users().await;
