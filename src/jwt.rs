@@ -212,6 +212,10 @@ pub fn verify(token: &str, keys: &Keys, rules: &Rules, now: i64) -> Result<Claim
     };
     checked.map_err(|_| JwtError::BadSignature)?;
     let claims: Claims = part(claims)?;
+    // A token about nobody vouches for nobody.
+    if claims.sub.is_empty() {
+        return Err(JwtError::Malformed);
+    }
     if !rules.issuers.contains(&claims.iss) {
         return Err(JwtError::WrongIssuer);
     }

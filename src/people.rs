@@ -102,6 +102,14 @@ fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
+/// The sequence id a `read#` item holds.
+fn read_position(item: &HashMap<String, AttributeValue>) -> Result<u64, PeopleError> {
+    item.get("sequence_id")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+        .ok_or(PeopleError::Corrupt("read position"))
+}
+
 fn person_key(issuer: &str, subject: &str) -> String {
     format!("person#{issuer}#{subject}")
 }
@@ -354,12 +362,7 @@ impl People {
                     continue;
                 };
                 if let Some(thread) = sk.strip_prefix("read#") {
-                    let sequence = item
-                        .get("sequence_id")
-                        .and_then(|v| v.as_n().ok())
-                        .and_then(|n| n.parse().ok())
-                        .ok_or(PeopleError::Corrupt("read position"))?;
-                    threads.read.insert(thread.to_owned(), sequence);
+                    threads.read.insert(thread.to_owned(), read_position(item)?);
                 } else if let Some(thread) = sk.strip_prefix("mute#") {
                     threads.muted.insert(thread.to_owned());
                 }
@@ -390,11 +393,7 @@ impl People {
         .map_err(unavailable)?;
         match found.item {
             None => Ok(0),
-            Some(item) => item
-                .get("sequence_id")
-                .and_then(|v| v.as_n().ok())
-                .and_then(|n| n.parse().ok())
-                .ok_or(PeopleError::Corrupt("read position")),
+            Some(item) => read_position(&item),
         }
     }
 

@@ -91,11 +91,10 @@ impl Credential for SignedIn {
         request: &'a Request,
         (): (),
     ) -> Result<Self, ApiError> {
-        let claims = state.verify_identity(authorization(request)).await?;
-        if claims.sub.is_empty() {
-            return Err(ApiError::Identity(crate::jwt::JwtError::Malformed));
-        }
-        Ok(Self(claims))
+        state
+            .verify_identity(authorization(request))
+            .await
+            .map(Self)
     }
 }
 
