@@ -7,6 +7,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${ACS_CHAT_CACHE:-$HOME/.cache/acs-chat-api}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
 export SAM_CLI_TELEMETRY=0
+# A CI run builds once: incremental state would only fill its disk.
+if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0; fi
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -46,7 +48,9 @@ start_realtime() {
   local functions_port="$1" venv port
   venv="$(venv_for "$ROOT/scripts/realtime-requirements.txt" realtime)"
   port="$(free_port)"
-  BIND_HOST=127.0.0.1 GATEWAY_PORT="$port" spawn "$venv/bin/ministack" >"${MINISTACK_LOG:-/dev/null}" 2>&1
+  local scratch
+  new_scratch scratch
+  TMPDIR="$scratch" BIND_HOST=127.0.0.1 GATEWAY_PORT="$port" spawn "$venv/bin/ministack" >"${MINISTACK_LOG:-/dev/null}" 2>&1
   wait_for_port "$port" "ministack" 300
   eval "$("$venv/bin/python" "$ROOT/scripts/local_realtime.py" setup "$port" "$functions_port")"
 }
@@ -61,8 +65,11 @@ ensure_chromium() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 }
 
-# Background processes a script starts; stopped on exit, whatever the exit.
+# Background processes a script starts; stopped on exit, whatever the exit. Then their scratch
+# folders go: a local AWS unpacks every function it runs into its temporary folder and, stopped
+# by a signal, leaves hundreds of megabytes behind each run.
 PIDS=()
+SCRATCH=()
 cleanup() {
   local pid
   for pid in "${PIDS[@]}"; do
@@ -71,9 +78,18 @@ cleanup() {
   for pid in "${PIDS[@]}"; do
     wait "$pid" 2>/dev/null || true
   done
+  rm -rf "${SCRATCH[@]}"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# Sets variable $1 to a new temporary folder that cleanup removes.
+new_scratch() {
+  local dir
+  dir="$(mktemp -d)"
+  SCRATCH+=("$dir")
+  printf -v "$1" '%s' "$dir"
+}
 
 # Starts a command in its own process group, so cleanup also stops its children.
 spawn() {
@@ -113,8 +129,8 @@ start_secrets_manager() {
 # exports its connection string (CONNECTION_STRING, test values only) and endpoint
 # (ACS_ENDPOINT). Its output goes to $EMULATOR_OUT (its log beside it, .log) when set.
 start_emulator() {
-  local binary="$1" out
-  out="${EMULATOR_OUT:-$(mktemp)}"
+  local binary="$1" out="${EMULATOR_OUT:-}" dir
+  if [ -z "$out" ]; then new_scratch dir; out="$dir/emulator.out"; fi
   spawn "$binary" --listen "127.0.0.1:$(free_port)" "${@:2}" >"$out" 2>"$out.log"
   for _ in $(seq 100); do grep -q '^ACS_CONNECTION_STRING=' "$out" 2>/dev/null && break; sleep 0.1; done
   CONNECTION_STRING="$(sed -n 's/^ACS_CONNECTION_STRING=//p' "$out")"
