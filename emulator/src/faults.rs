@@ -130,6 +130,7 @@ pub struct Faults {
     armed: Mutex<Vec<Armed>>,
     counts: Mutex<BTreeMap<String, u64>>,
     injected: Mutex<BTreeMap<String, u64>>,
+    connections: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Faults {
@@ -184,10 +185,22 @@ impl Faults {
         lock(&self.counts).get(route.label()).copied().unwrap_or(0)
     }
 
-    /// Zeroes the request and fault counters.
+    /// Counts a connection accepted, by the protocol it speaks (`h2`, `http/1.1`, or `http`
+    /// without TLS): how a client's fan-out is carried is a cost the tests can see.
+    pub fn count_connection(&self, protocol: &'static str) {
+        *lock(&self.connections).entry(protocol).or_default() += 1;
+    }
+
+    /// Connections accepted by protocol since start or the last reset.
+    pub fn connections(&self) -> BTreeMap<&'static str, u64> {
+        lock(&self.connections).clone()
+    }
+
+    /// Zeroes the request, fault and connection counters.
     pub fn reset_counts(&self) {
         lock(&self.counts).clear();
         lock(&self.injected).clear();
+        lock(&self.connections).clear();
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use acs_chat_api::acs::connection_string::parse_endpoint;
 use acs_chat_api::acs::{AccessKey, ConnectionString, Url};
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -70,7 +70,8 @@ fn tls_acceptor() -> io::Result<(TlsAcceptor, String)> {
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .map_err(io::Error::other)?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // HTTP/2 where the client offers it, so that a fan-out can share one connection.
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok((TlsAcceptor::from(Arc::new(config)), pem))
 }
 
@@ -229,22 +230,32 @@ pub async fn run(
         };
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
+        let counted = shared.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request| {
                 let shared = shared.clone();
                 async move { routes::handle(&shared, request).await }
             });
-            let http = hyper::server::conn::http1::Builder::new();
+            let http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
             let served = match tls {
                 Some(acceptor) => match acceptor.accept(stream).await {
-                    Ok(stream) => http.serve_connection(TokioIo::new(stream), service).await,
+                    Ok(stream) => {
+                        let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                        counted
+                            .faults
+                            .count_connection(if h2 { "h2" } else { "http/1.1" });
+                        http.serve_connection(TokioIo::new(stream), service).await
+                    }
                     Err(error) => {
                         tracing::debug!(%error, "TLS handshake failed");
                         return;
                     }
                 },
-                None => http.serve_connection(TokioIo::new(stream), service).await,
+                None => {
+                    counted.faults.count_connection("http");
+                    http.serve_connection(TokioIo::new(stream), service).await
+                }
             };
             if let Err(error) = served {
                 tracing::debug!(%error, "connection ended");

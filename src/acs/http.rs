@@ -289,14 +289,14 @@ impl AcsHttp {
     }
 }
 
-/// How many calls of one fan-out are in flight at once: each needs a connection of its own, and
-/// a container's first request pays a TLS handshake for each (a user in 50 threads would pay
-/// 50); with this many, later calls reuse the first ones' connections.
+/// How many calls of one fan-out are in flight at once where nothing says otherwise. Over
+/// HTTP/1.1 each needs a connection of its own, and a container's first request pays a TLS
+/// handshake for each; with this many, later calls reuse the first ones' connections.
 pub const FAN_OUT: usize = 6;
 
-/// Runs `call` for each of `items`, at most [`FAN_OUT`] at once, and gives the outcomes in the
-/// items' order. They still count as one sequential round trip: one is always in flight.
-pub async fn fan_out<I, T, F, Fut>(items: I, call: F) -> Vec<T>
+/// Runs `call` for each of `items`, at most `limit` at once, and gives the outcomes in the
+/// items' order.
+pub async fn fan_out<I, T, F, Fut>(limit: usize, items: I, call: F) -> Vec<T>
 where
     I: IntoIterator,
     F: FnMut(I::Item) -> Fut,
@@ -305,7 +305,7 @@ where
     use futures_util::stream::{self, StreamExt};
     stream::iter(items)
         .map(call)
-        .buffered(FAN_OUT)
+        .buffered(limit.max(1))
         .collect()
         .await
 }

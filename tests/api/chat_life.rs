@@ -5,8 +5,6 @@ use acs_chat_api::api::{Function, Method};
 use acs_emulator::{ANY, Route};
 use serde_json::{Value, json};
 
-use support::app::{Setup, serve};
-use support::outage::Outage;
 use support::{
     Answer, TestApp, User, assert_error, get, post, spawn_app, spawn_conversation, texts,
 };
@@ -731,29 +729,4 @@ async fn a_history_past_six_megabytes_is_refused_whole_read_in_pages_and_synced_
         assert!(answers >= 2, "{cursor}: 6.6 MB cannot come in one answer");
         assert_eq!(synced, expected, "{cursor}: every message once, in order");
     }
-}
-
-#[tokio::test]
-async fn a_container_s_first_inbox_of_many_threads_opens_only_a_few_connections_to_acs() {
-    let app = spawn_app().await;
-    let (alice, bob) = app.users().await;
-    for _ in 0..20 {
-        app.thread(&alice, &bob).await;
-    }
-    let forwarder = Outage::forward_to(app.emulator.endpoint().as_str()).await;
-    let cold = app.state_with(&Setup {
-        acs_endpoint: Some(format!("http://{}/", forwarder.addr)),
-        ..app.setup.clone()
-    });
-    let query = [("user_id", alice.id.as_str()), ("max_page_size", "20")];
-    let inbox = serve(
-        &cold,
-        Function::ListThreads,
-        get(&query, Some(&alice.token)),
-    )
-    .await;
-    assert_eq!(inbox.body["threads"].as_array().map(Vec::len), Some(20));
-    // The thread list, then its threads' participants at most FAN_OUT at a time.
-    let connections = forwarder.connections();
-    assert!(connections <= 7, "{connections} connections for 21 calls");
 }

@@ -9,12 +9,16 @@
 - The stack's logs (the functions', the emulator's, moto's or ministack's) hold no token and no
   key, and each request's log line and metric record name its request ids: read from
   `cargo lambda watch`'s output, or from the local AWS's CloudWatch Logs when deployed.
+- Deployed, the functions reach ACS over HTTPS as on AWS: an inbox's threads, read all at once,
+  share one HTTP/2 connection rather than opening one each.
 """
 
 import json
 import re
 import subprocess
 from pathlib import Path
+
+import pytest
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,3 +87,18 @@ def test_the_stack_s_logs_hold_no_token_or_key_and_each_request_names_its_ids(st
     for metric in metrics:
         assert metric["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "acs-chat-api", metric
         assert metric["request_id"] and metric["lambda_request_id"], metric
+
+@pytest.mark.parametrize("stack", ["deployed"], indirect=True)
+def test_an_inbox_of_twenty_threads_is_read_from_acs_over_one_http2_connection(stack):
+    users = stack.create_users()
+    alice, token = users["user1_id"], users["user1_token"]
+    for number in range(20):
+        stack.call_api("create_thread", token, {"user1_id": alice, "topic": f"inbox {number}"})
+    stack.emulator("DELETE", "/_emulator/requests")
+    inbox = stack.call_get("list_threads", token, {"user_id": alice, "max_page_size": "20"})
+    assert len(inbox["threads"]) == 20
+    connections = stack.emulator("GET", "/_emulator/connections")
+    # This question's own connection is the only HTTP/1.1 one; the functions' are HTTP/2, and a
+    # delivery to acs_events may have opened another while we read.
+    assert connections.pop("http/1.1") == 1, connections
+    assert set(connections) <= {"h2"} and connections.get("h2", 0) <= 2, connections

@@ -51,6 +51,9 @@ pub async fn serve(shared: &Shared, call: &Call) -> Reply {
         (&Method::GET, ["_emulator", "requests"]) => {
             reply::json(StatusCode::OK, &json!(shared.faults.counts()))
         }
+        (&Method::GET, ["_emulator", "connections"]) => {
+            reply::json(StatusCode::OK, &json!(shared.faults.connections()))
+        }
         (&Method::DELETE, ["_emulator", "requests"]) => {
             shared.faults.reset_counts();
             reply::empty(StatusCode::NO_CONTENT)

@@ -53,10 +53,12 @@ impl Call {
         let query = form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
             .into_owned()
             .collect();
+        // HTTP/2 names the host in the `:authority` pseudo-header, HTTP/1.1 in `Host`.
         let host = parts
             .headers
             .get(hyper::header::HOST)
             .and_then(|v| v.to_str().ok())
+            .or_else(|| parts.uri.authority().map(|a| a.as_str()))
             .unwrap_or_default()
             .to_owned();
         Ok(Self {

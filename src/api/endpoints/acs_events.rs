@@ -19,7 +19,7 @@ use crate::api::caller::Credential;
 use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::AcsError;
-use crate::acs::http::fan_out;
+use crate::acs::http::{fan_out, FAN_OUT};
 use crate::api::caller;
 use crate::realtime::eventgrid::{self, Delivery, Hint};
 use crate::realtime::publish::Seen;
@@ -144,7 +144,7 @@ impl Endpoint for AcsEvents {
             .filter(|hint| realtime.sent.is_new(&Seen::hint(hint)))
             .cloned()
             .collect();
-        let resolved = fan_out(fresh, |hint| async move {
+        let resolved = fan_out(FAN_OUT, fresh, |hint| async move {
             let update = resolve_for_recipient(state, &hint).await?;
             Ok::<_, ApiError>((hint, update))
         })

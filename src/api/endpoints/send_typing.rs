@@ -24,7 +24,7 @@ use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::{AcsError, UserId};
 use crate::chat::text::DisplayName;
-use crate::acs::http::fan_out;
+use crate::acs::http::{fan_out, FAN_OUT};
 use crate::realtime::channel;
 use crate::realtime::update::Update;
 
@@ -118,7 +118,7 @@ impl SendTyping {
             .filter(|id| *id != caller.user_id)
             .collect();
         let typing = &typing;
-        let failed = fan_out(others, |other| async move {
+        let failed = fan_out(FAN_OUT, others, |other| async move {
             realtime.publish(&channel::of(&other, hour), &[typing]).await.err()
         })
         .await
