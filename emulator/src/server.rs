@@ -173,6 +173,11 @@ impl Emulator {
         self.shared.store().pin_next_message_id(id);
     }
 
+    /// Moves a thread's creation `days` back, so that a test reaches the end of its retention.
+    pub fn age_thread(&self, thread_id: &str, days: u32) -> Result<(), crate::failure::Failure> {
+        self.shared.store().age_thread(thread_id, days)
+    }
+
     /// A chat token for `user_id` expiring `expires_in` from now (negative: already expired).
     pub fn mint_token(&self, user_id: &str, expires_in: time::Duration) -> Option<String> {
         self.mint_token_with_scopes(user_id, expires_in, &["chat"])

@@ -15,14 +15,23 @@ pub fn identifier(id: &str) -> Value {
     json!({"rawId": id, "communicationUser": {"id": id}})
 }
 
-/// A thread's properties, as `GET /chat/threads/{id}` answers them.
-pub fn thread(thread: &Thread) -> Value {
-    json!({
+/// A thread's properties, as `GET /chat/threads/{id}` answers them; `current` is API version
+/// 2025-03-15 or later, which adds the metadata and the retention policy.
+pub fn thread(thread: &Thread, current: bool) -> Value {
+    let mut value = json!({
         "id": thread.id,
         "topic": thread.topic,
         "createdOn": rfc3339(thread.created_on),
         "createdByCommunicationIdentifier": identifier(&thread.created_by),
-    })
+    });
+    if current {
+        value["metadata"] = json!(thread.metadata);
+        value["retentionPolicy"] = match thread.retention_days {
+            Some(days) => json!({"kind": "threadCreationDate", "deleteThreadAfterDays": days}),
+            None => json!({"kind": "none"}),
+        };
+    }
+    value
 }
 
 pub fn participant(p: &Participant) -> Value {
@@ -98,7 +107,7 @@ pub fn thread_item(thread: &Thread) -> Value {
     if let Some(at) = thread.last_message_received_on {
         value["lastMessageReceivedOn"] = json!(rfc3339(whole_seconds(at)));
     }
-    if let Some(at) = thread.deleted_on {
+    if let Some(at) = thread.gone_on(OffsetDateTime::now_utc()) {
         value["deletedOn"] = json!(rfc3339(whole_seconds(at)));
     }
     value

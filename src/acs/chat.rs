@@ -18,6 +18,10 @@ use crate::timestamp::Timestamp;
 
 /// The Chat API version this client speaks.
 pub const API_VERSION: &str = "2024-03-07";
+/// The version of a thread's own calls (create, read, update): 2025-03-15 adds the thread's
+/// metadata and retention policy and changes nothing else of them. The message calls stay on
+/// [`API_VERSION`], whose edit and delete semantics ours are built on.
+pub const THREAD_API_VERSION: &str = "2025-03-15";
 
 /// Largest page ACS serves for messages.
 pub const ACS_MAX_PAGE_SIZE: u32 = 200;
@@ -83,7 +87,7 @@ impl ChatParticipant {
     }
 }
 
-/// A created thread.
+/// A thread's properties, as ACS answers them when it is made or read.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChatThread {
@@ -92,6 +96,48 @@ pub struct ChatThread {
     pub topic: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_on: OffsetDateTime,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    #[serde(default)]
+    pub retention_policy: Option<RetentionPolicy>,
+}
+
+/// When ACS deletes a thread by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum RetentionPolicy {
+    /// This many days after it was made.
+    ThreadCreationDate { delete_thread_after_days: u32 },
+    /// Never.
+    None,
+}
+
+impl RetentionPolicy {
+    /// The days it keeps a thread, if it ends it at all.
+    pub fn days(self) -> Option<u32> {
+        match self {
+            Self::ThreadCreationDate {
+                delete_thread_after_days,
+            } => Some(delete_thread_after_days),
+            Self::None => None,
+        }
+    }
+}
+
+/// What a thread is made with, or what of it changes, beside its topic and participants:
+/// each part left `None` is left as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadProperties {
+    /// Merged into the thread's: a key with an empty value is removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_policy: Option<RetentionPolicy>,
 }
 
 /// A thread as the caller's thread list shows it.
@@ -310,6 +356,12 @@ impl ChatClient {
         versioned_url(&self.endpoint, path, API_VERSION)
     }
 
+    /// The thread's own URL, at [`THREAD_API_VERSION`].
+    fn thread_properties_url(&self, thread_id: &ThreadId) -> Result<Url, AcsError> {
+        let path = format!("chat/threads/{}", encode_segment(thread_id.as_str()));
+        versioned_url(&self.endpoint, &path, THREAD_API_VERSION)
+    }
+
     fn thread_url(&self, thread_id: &ThreadId, rest: &str) -> Result<Url, AcsError> {
         self.url(&format!(
             "chat/threads/{}{rest}",
@@ -450,28 +502,26 @@ impl ChatClient {
         Ok((page.value, self.cursor_after(page.next_link.as_deref())?))
     }
 
-    /// Renames the thread.
-    pub async fn update_topic(
+    /// Changes the thread's topic (where one is given), metadata or retention policy.
+    pub async fn update_thread(
         &self,
         token: &BearerToken,
         thread_id: &ThreadId,
-        topic: &str,
+        topic: Option<&str>,
+        properties: &ThreadProperties,
     ) -> Result<(), AcsError> {
         #[derive(Serialize)]
         struct Request<'a> {
-            topic: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            topic: Option<&'a str>,
+            #[serde(flatten)]
+            properties: &'a ThreadProperties,
         }
-        let url = self.thread_url(thread_id, "")?;
-        self.write_json(
-            token,
-            Method::PATCH,
-            url,
-            &Request { topic },
-            Idempotency::Safe,
-            None,
-        )
-        .await
-        .map(drop)
+        let url = self.thread_properties_url(thread_id)?;
+        let body = Request { topic, properties };
+        self.write_json(token, Method::PATCH, url, &body, Idempotency::Safe, None)
+            .await
+            .map(drop)
     }
 
     /// Deletes the thread for every participant.
@@ -553,19 +603,23 @@ impl ChatClient {
         topic: &str,
         participants: &[ChatParticipant],
         repeatability_request_id: &str,
+        properties: &ThreadProperties,
     ) -> Result<ChatThread, AcsError> {
         #[derive(Serialize)]
         struct Request<'a> {
             topic: &'a str,
             participants: &'a [ChatParticipant],
+            #[serde(flatten)]
+            properties: &'a ThreadProperties,
         }
         let body = self
             .post_json(
                 token,
-                self.url("chat/threads")?,
+                versioned_url(&self.endpoint, "chat/threads", THREAD_API_VERSION)?,
                 &Request {
                     topic,
                     participants,
+                    properties,
                 },
                 Idempotency::Safe,
                 Some(("repeatability-request-id", repeatability_request_id)),
@@ -615,7 +669,7 @@ impl ChatClient {
         token: &BearerToken,
         thread_id: &ThreadId,
     ) -> Result<ChatThread, AcsError> {
-        let url = self.thread_url(thread_id, "")?;
+        let url = self.thread_properties_url(thread_id)?;
         self.http
             .send_json(Idempotency::Safe, || {
                 Ok(self.request(token, Method::GET, &url))

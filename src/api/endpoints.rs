@@ -75,6 +75,7 @@ functions! {
     DeleteUser => delete_user::DeleteUser,
     ListThreads => list_threads::ListThreads,
     GetParticipants => get_participants::GetParticipants,
+    GetThread => get_thread::GetThread,
     RemoveUser => remove_user::RemoveUser,
     UpdateMessage => update_message::UpdateMessage,
     DeleteMessage => delete_message::DeleteMessage,

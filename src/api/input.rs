@@ -18,6 +18,7 @@ use super::errors::ApiError;
 use crate::acs::{IdError, MessageId, PageCursor, ThreadId, UserId};
 use crate::chat::send::{ClientKey, NotAKey};
 use crate::chat::text::{DisplayName, MessageText, TextError, Topic};
+use crate::chat::thread::{Metadata, MetadataUse, RETENTION_DAYS};
 
 /// Largest request body accepted; a message itself is held to ACS's 28 KB separately.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -200,11 +201,6 @@ impl JsonBody {
         self.required_text("message", MessageText::parse)
     }
 
-    /// A required `topic`: missing or only white space is a missing field.
-    pub fn topic(&self) -> Result<Topic, ApiError> {
-        self.required_text("topic", Topic::parse)
-    }
-
     fn required_text<T>(
         &self,
         field: &'static str,
@@ -255,6 +251,39 @@ impl JsonBody {
     /// The optional `display_name`.
     pub fn display_name(&self) -> Result<Option<DisplayName>, ApiError> {
         self.text("display_name", DisplayName::parse)
+    }
+
+    /// Optional thread `metadata`, for a new thread or a change to one.
+    pub fn metadata(&self, usage: MetadataUse) -> Result<Option<Metadata>, ApiError> {
+        match self.0.get("metadata") {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => {
+                Metadata::parse(value, usage)
+                    .map(Some)
+                    .map_err(|reason| ApiError::InvalidField {
+                        field: "metadata",
+                        reason,
+                    })
+            }
+        }
+    }
+
+    /// `retention_days`: absent is `None`, `null` is `Some(None)` (no policy), and a whole
+    /// number of days in ACS's range is `Some(Some(days))`.
+    pub fn retention_days(&self) -> Result<Option<Option<u32>>, ApiError> {
+        match self.0.get("retention_days") {
+            None => Ok(None),
+            Some(Value::Null) => Ok(Some(None)),
+            Some(value) => value
+                .as_u64()
+                .and_then(|days| u32::try_from(days).ok())
+                .filter(|days| RETENTION_DAYS.contains(days))
+                .map(|days| Some(Some(days)))
+                .ok_or(ApiError::InvalidField {
+                    field: "retention_days",
+                    reason: "must be a whole number of days from 30 to 90, or null for none",
+                }),
+        }
     }
 
     /// An optional text field read by `parse`; given but blank is refused, not absent.

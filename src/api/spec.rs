@@ -87,6 +87,13 @@ impl Needs {
         ..Self::CHAT
     };
 
+    /// [`CHAT_WITH_PEOPLE`](Self::CHAT_WITH_PEOPLE), whose change the person's other devices
+    /// are told of on their real-time channel.
+    pub const CHAT_WITH_PEOPLE_PUBLISHING: Self = Self {
+        publishes: true,
+        ..Self::CHAT_WITH_PEOPLE
+    };
+
     /// A chat endpoint that also publishes to the real-time channel.
     pub const CHAT_PUBLISHING: Self = Self {
         publishes: true,

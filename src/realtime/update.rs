@@ -31,6 +31,8 @@ pub enum UpdateKind {
     ThreadDeleted,
     /// Someone is typing (from `send_typing`: ACS sends Event Grid no typing events).
     Typing,
+    /// The person moved their read position (from `mark_read`, on one of their devices).
+    Read,
 }
 
 /// One event for a person's devices.
@@ -79,6 +81,16 @@ impl Update {
             sender: Some(sender.to_string()),
             sender_display_name: name.map(|n| n.as_str().to_owned()),
             ..Self::about(UpdateKind::Typing, thread_id)
+        }
+    }
+}
+
+impl Update {
+    /// The person's read position in a thread is now `read_up_to`, the sequence id read up to.
+    pub fn read(thread_id: ThreadId, read_up_to: u64) -> Self {
+        Self {
+            sequence_id: Some(read_up_to),
+            ..Self::about(UpdateKind::Read, thread_id)
         }
     }
 }

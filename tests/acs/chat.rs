@@ -1,5 +1,6 @@
 use acs_chat_api::acs::chat::{
-    ChatMessage, ChatParticipant, CommunicationIdentifier, MessageKind, Page, SendMessage,
+    ChatMessage, ChatParticipant, CommunicationIdentifier, MessageKind, Page, RetentionPolicy,
+    SendMessage, ThreadProperties,
 };
 use acs_chat_api::acs::{AcsError, BearerToken, MessageId, ThreadId, UserId};
 
@@ -21,12 +22,24 @@ async fn create_thread_adds_the_creator_and_a_repeated_request_id_returns_the_sa
     let alice = acs.user().await;
     let first = acs
         .chat
-        .create_thread(&alice.token, "lunch", &[], "same-id")
+        .create_thread(
+            &alice.token,
+            "lunch",
+            &[],
+            "same-id",
+            &ThreadProperties::default(),
+        )
         .await
         .unwrap();
     let again = acs
         .chat
-        .create_thread(&alice.token, "lunch", &[], "same-id")
+        .create_thread(
+            &alice.token,
+            "lunch",
+            &[],
+            "same-id",
+            &ThreadProperties::default(),
+        )
         .await
         .unwrap();
     assert_eq!(first.id, again.id);
@@ -42,6 +55,100 @@ async fn create_thread_adds_the_creator_and_a_repeated_request_id_returns_the_sa
         .filter_map(|p| p.communication_identifier.id())
         .collect();
     assert_eq!(ids, [alice.id.as_str()]);
+}
+
+#[tokio::test]
+async fn a_thread_keeps_its_metadata_merged_and_its_retention_and_is_gone_once_that_ends() {
+    let acs = spawn_acs().await;
+    let alice = acs.user().await;
+    let made = ThreadProperties {
+        metadata: Some([("team".into(), "blue".into()), ("case".into(), "7".into())].into()),
+        retention_policy: Some(RetentionPolicy::ThreadCreationDate {
+            delete_thread_after_days: 30,
+        }),
+    };
+    let thread = acs
+        .chat
+        .create_thread(&alice.token, "kept", &[], "r-kept", &made)
+        .await
+        .unwrap();
+    assert_eq!(thread.metadata, made.metadata.clone().unwrap());
+    assert_eq!(thread.retention_policy, made.retention_policy);
+
+    let changes = ThreadProperties {
+        metadata: Some(
+            [
+                ("case".into(), String::new()),
+                ("stage".into(), "open".into()),
+            ]
+            .into(),
+        ),
+        retention_policy: Some(RetentionPolicy::None),
+    };
+    acs.chat
+        .update_thread(&alice.token, &thread.id, Some("renamed"), &changes)
+        .await
+        .unwrap();
+    let read = acs.chat.get_thread(&alice.token, &thread.id).await.unwrap();
+    assert_eq!(read.topic, "renamed");
+    let expected: std::collections::BTreeMap<String, String> = [
+        ("team".into(), "blue".into()),
+        ("stage".into(), "open".into()),
+    ]
+    .into();
+    assert_eq!(
+        read.metadata, expected,
+        "merged: an empty value removes its key"
+    );
+    assert_eq!(read.retention_policy, Some(RetentionPolicy::None));
+
+    // 31 days kept for 30: ACS deletes it, for everyone.
+    let short = ThreadProperties {
+        retention_policy: Some(RetentionPolicy::ThreadCreationDate {
+            delete_thread_after_days: 30,
+        }),
+        ..ThreadProperties::default()
+    };
+    let ending = acs
+        .chat
+        .create_thread(&alice.token, "ending", &[], "r-ending", &short)
+        .await
+        .unwrap();
+    acs.emulator.age_thread(ending.id.as_str(), 31).unwrap();
+    let gone = acs.chat.get_thread(&alice.token, &ending.id).await;
+    assert!(matches!(gone, Err(AcsError::NotFound(_))), "{gone:?}");
+    let (listed, _) = acs.chat.list_threads(&alice.token, 10, None).await.unwrap();
+    let ended = listed.iter().find(|t| t.id == ending.id).unwrap();
+    assert!(ended.deleted_on.is_some(), "listed as deleted");
+    assert!(
+        listed
+            .iter()
+            .any(|t| t.id == thread.id && t.deleted_on.is_none())
+    );
+}
+
+#[tokio::test]
+async fn a_retention_outside_30_to_90_days_is_refused_and_makes_no_thread() {
+    let acs = spawn_acs().await;
+    let alice = acs.user().await;
+    for days in [29, 91] {
+        let properties = ThreadProperties {
+            retention_policy: Some(RetentionPolicy::ThreadCreationDate {
+                delete_thread_after_days: days,
+            }),
+            ..ThreadProperties::default()
+        };
+        let refused = acs
+            .chat
+            .create_thread(&alice.token, "t", &[], &format!("r-{days}"), &properties)
+            .await;
+        assert!(
+            matches!(refused, Err(AcsError::BadRequest(_))),
+            "{days}: {refused:?}"
+        );
+    }
+    let (listed, _) = acs.chat.list_threads(&alice.token, 10, None).await.unwrap();
+    assert!(listed.is_empty(), "{listed:?}");
 }
 
 #[tokio::test]
@@ -287,7 +394,13 @@ async fn expired_and_forged_tokens_are_unauthorized() {
     for token in [expired.as_str(), forged.as_str(), "not-a-token"] {
         let error = acs
             .chat
-            .create_thread(&BearerToken::new(token), "t", &[], "r")
+            .create_thread(
+                &BearerToken::new(token),
+                "t",
+                &[],
+                "r",
+                &ThreadProperties::default(),
+            )
             .await
             .unwrap_err();
         assert!(

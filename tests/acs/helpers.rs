@@ -1,5 +1,5 @@
 use acs_chat_api::acs::Scope;
-use acs_chat_api::acs::chat::ChatParticipant;
+use acs_chat_api::acs::chat::{ChatParticipant, ThreadProperties};
 use acs_chat_api::acs::{AcsHttp, BearerToken, ChatClient, IdentityClient, ThreadId, UserId};
 use acs_emulator::{Config, Emulator, Route};
 
@@ -54,6 +54,7 @@ impl TestAcs {
                 "test",
                 &participants,
                 &uuid::Uuid::new_v4().to_string(),
+                &ThreadProperties::default(),
             )
             .await
             .unwrap()

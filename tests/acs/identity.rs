@@ -1,4 +1,5 @@
 use acs_chat_api::acs::Scope;
+use acs_chat_api::acs::chat::ThreadProperties;
 use acs_chat_api::acs::{
     AccessKey, AcsError, AcsHttp, ConnectionString, IdentityClient, ThreadId, UserId,
 };
@@ -78,7 +79,13 @@ async fn revoked_tokens_are_refused_but_tokens_issued_afterwards_work() {
         .await
         .unwrap();
     acs.chat
-        .create_thread(&fresh.token, "after revoke", &[], "r1")
+        .create_thread(
+            &fresh.token,
+            "after revoke",
+            &[],
+            "r1",
+            &ThreadProperties::default(),
+        )
         .await
         .unwrap();
 }
@@ -90,7 +97,7 @@ async fn a_deleted_identity_can_no_longer_chat() {
     acs.identity.delete_user(&user.id).await.unwrap();
     let error = acs
         .chat
-        .create_thread(&user.token, "t", &[], "r")
+        .create_thread(&user.token, "t", &[], "r", &ThreadProperties::default())
         .await
         .unwrap_err();
     assert!(matches!(error, AcsError::Unauthorized(_)), "{error:?}");

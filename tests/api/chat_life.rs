@@ -20,6 +20,10 @@ async fn read(app: &TestApp, function: Function, who: &User, query: &[(&str, &st
     app.call(function, get(&pairs, Some(&who.token))).await
 }
 
+async fn get_thread(app: &TestApp, who: &User, thread: &str) -> Answer {
+    read(app, Function::GetThread, who, &[("thread_id", thread)]).await
+}
+
 fn thread_ids(answer: &Answer) -> Vec<String> {
     answer.body["threads"]
         .as_array()
@@ -532,6 +536,91 @@ async fn typing_reaches_acs_at_most_once_per_two_seconds_per_user_and_thread() {
     )
     .await;
     assert_eq!(bob_types.body["sent"], true, "each user has their own");
+}
+
+#[tokio::test]
+async fn a_thread_s_metadata_and_retention_are_kept_shown_to_members_only_and_end_it_when_due() {
+    let app = spawn_app().await;
+    let (alice, bob) = app.users().await;
+    let outsider = app.outsider().await;
+    let made = app
+        .call(
+            Function::CreateThread,
+            post(
+                json!({"user1_id": alice.id, "topic": "Case 7", "metadata": {"ticket": "T-7"}, "retention_days": 30}),
+                Some(&alice.token),
+            ),
+        )
+        .await;
+    assert_eq!(made.status, 200, "{:?}", made.body);
+    let thread = made.body["thread_id"].as_str().unwrap().to_owned();
+    let add = json!({"thread_id": thread, "user2_id": bob.id});
+    assert_eq!(act(&app, Function::AddUser, &alice, add).await.status, 200);
+
+    let seen = get_thread(&app, &bob, &thread).await;
+    assert_eq!(seen.status, 200, "{:?}", seen.body);
+    assert_eq!(seen.body["metadata"], json!({"ticket": "T-7"}));
+    assert_eq!(seen.body["retention_days"], 30);
+    let day = |field: &str| {
+        time::OffsetDateTime::parse(
+            seen.body[field].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        day("deletes_on") - day("created_on"),
+        time::Duration::days(30)
+    );
+    assert_error(
+        &get_thread(&app, &outsider, &thread).await,
+        403,
+        "forbidden",
+    );
+
+    let change = json!({"thread_id": thread, "metadata": {"ticket": "", "stage": "open"}, "retention_days": null});
+    let changed = act(&app, Function::UpdateThread, &bob, change).await;
+    assert_eq!(
+        changed.body,
+        json!({"message": "Thread updated successfully"})
+    );
+    let refused =
+        json!({"thread_id": thread, "metadata": {"stage": "closed"}, "retention_days": 29});
+    assert_error(
+        &act(&app, Function::UpdateThread, &bob, refused).await,
+        400,
+        "invalid_field",
+    );
+    let stranger = json!({"thread_id": thread, "metadata": {"stage": "mine"}});
+    assert_error(
+        &act(&app, Function::UpdateThread, &outsider, stranger).await,
+        403,
+        "forbidden",
+    );
+    let now = get_thread(&app, &alice, &thread).await.body;
+    assert_eq!(
+        now["metadata"],
+        json!({"stage": "open"}),
+        "merged, and nothing refused changed it"
+    );
+    assert_eq!(
+        (now["retention_days"].clone(), now["deletes_on"].clone()),
+        (Value::Null, Value::Null)
+    );
+    assert_eq!(now["topic"], "Case 7");
+
+    // Kept 30 days again, and 31 have passed: ACS has deleted it, for everyone.
+    let again = json!({"thread_id": thread, "retention_days": 30});
+    assert_eq!(
+        act(&app, Function::UpdateThread, &alice, again)
+            .await
+            .status,
+        200
+    );
+    app.emulator.age_thread(&thread, 31).unwrap();
+    assert_error(&get_thread(&app, &bob, &thread).await, 404, "not_found");
+    let inbox = read(&app, Function::ListThreads, &alice, &[]).await;
+    assert!(!thread_ids(&inbox).contains(&thread), "{:?}", inbox.body);
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ use acs_chat_api::realtime::channel;
 use acs_chat_api::realtime::eventgrid::EVENT_TYPES;
 use serde_json::{Value, json};
 
-use support::channels::Channels;
+use support::channels::{Channels, channel_of};
 use support::stub::{self, Stub};
 use support::{RealtimeKeys, TestApp, User, assert_error, post, spawn_app};
 
@@ -91,11 +91,6 @@ fn message_event(recipient: &User, thread: &str, message_id: &str, text: &str) -
 }
 
 /// The channel `user` is published to now.
-fn channel_of(user: &User) -> String {
-    let id = UserId::parse(user.id.as_str()).unwrap();
-    channel::of(&id, channel::hour(time::OffsetDateTime::now_utc()))
-}
-
 /// Waits until `channel` has `count` events, or a while; then a moment more, for anything
 /// doubled to show.
 async fn events_on(channels: &Channels, channel: &str, count: usize) -> Vec<Value> {

@@ -4,6 +4,7 @@
 use acs_chat_api::api::Function;
 use serde_json::{Value, json};
 
+use support::channels::channel_of;
 use support::{TestApp, User, assert_error, get, post, spawn_app};
 
 async fn app() -> TestApp {
@@ -138,6 +139,32 @@ async fn reading_on_one_device_clears_the_count_on_another_and_marking_unread_br
     assert_eq!(unread(&app, bob, &thread).await, json!(3));
     // Alice's own position is untouched by Bob's.
     assert_eq!(unread(&app, &members[2], &thread).await, json!(7));
+}
+
+#[tokio::test]
+async fn a_read_on_one_device_is_pushed_to_the_person_s_own_channel_and_one_that_moves_nothing_is_not()
+ {
+    let (app, channels, _keys) = app().await.with_realtime().await;
+    let (thread, members) = app.group(2).await;
+    let (alice, bob) = (&members[0], &members[1]);
+    for i in 0..3 {
+        app.send(&thread, alice, &format!("m{i}")).await;
+    }
+    let ids = sequence_ids(&app, &thread, bob).await;
+    mark_read(&app, bob, &thread, ids[2], false).await;
+    mark_read(&app, &other_device(&app, bob), &thread, ids[0], false).await;
+    let reads = |user: &User| -> Vec<Value> {
+        channels
+            .events(&channel_of(user))
+            .into_iter()
+            .filter(|event| event["kind"] == "read")
+            .collect()
+    };
+    assert_eq!(
+        reads(bob),
+        vec![json!({"kind": "read", "thread_id": thread, "sequence_id": ids[2]})]
+    );
+    assert!(reads(alice).is_empty(), "a read is the reader's own");
 }
 
 #[tokio::test]

@@ -261,6 +261,14 @@ def test_a_person_signs_in_starts_a_conversation_and_after_a_reload_and_a_second
     expect(row.locator(".badge")).to_have_text("1")
     expect(page).to_have_title("(1) acs-chat-api")
     page.screenshot(path=str(SHOTS / f"signed-in-{stack.kind}-unread.png"))
+    # She reads it on her phone: her laptop's badge and title clear, pushed, not polled (with
+    # the channel up, the inbox reads again only every minute).
+    expect(inbox).to_have_attribute("data-refresh-delay", "60000", timeout=WAIT)
+    token, me = alice_token(page), page.evaluate("people[people.length - 1].id")
+    newest = stack.call_get("list_threads", token, {"user_id": me})["threads"][0]["last_message"]["sequence_id"]
+    stack.call_api("mark_read", token, {"thread_id": thread, "user_id": me, "sequence_id": newest})
+    expect(row).to_have_attribute("data-unread", "0", timeout=WAIT)
+    expect(page).to_have_title("acs-chat-api")
     plans.click()
     expect(texts(conversation)).to_have_text(["Saturday?", "Sure, where?", "The usual place?"], timeout=WAIT)
     expect(conversation.locator(".messages li").first).to_contain_text("You")

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use acs_chat_api::acs::Scope;
-use acs_chat_api::acs::chat::{ChatParticipant, MessageKind, SendMessage};
+use acs_chat_api::acs::chat::{ChatParticipant, MessageKind, SendMessage, ThreadProperties};
 use acs_chat_api::acs::{AcsHttp, ChatClient, ConnectionString, IdentityClient, RetryPolicy};
 use acs_chat_api::api::{AppState, Function, Needs};
 use acs_chat_api::config::Config;
@@ -56,6 +56,7 @@ async fn a_conversation_against_real_acs() {
             "acs-chat-api live test",
             &[],
             &uuid::Uuid::new_v4().to_string(),
+            &ThreadProperties::default(),
         )
         .await
         .unwrap()

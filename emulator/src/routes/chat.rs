@@ -1,5 +1,7 @@
 //! The Chat routes: called with a user's token, answered as that user may see the thread.
 
+use std::collections::BTreeMap;
+
 use acs_chat_api::acs::ids::encode_segment;
 use hyper::StatusCode;
 use serde::Deserialize;
@@ -13,7 +15,7 @@ use crate::eventgrid::{self, MessageEvent, ThreadDetails, ThreadEvent};
 use crate::failure::Failure;
 use crate::reply::{self, Reply};
 use crate::route::Route;
-use crate::store::{Listing, NewMessage, NewParticipant, Store};
+use crate::store::{Listing, NewMessage, NewParticipant, PropertiesUpdate, RETENTION_DAYS, Store};
 use crate::wire;
 
 /// Page size when a list call names none.
@@ -71,10 +73,51 @@ fn participants(list: Vec<Participant>) -> Result<Vec<NewParticipant>, Failure> 
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct CreateThread {
     topic: Option<String>,
     #[serde(default)]
     participants: Vec<Participant>,
+    metadata: Option<BTreeMap<String, String>>,
+    retention_policy: Option<RetentionPolicy>,
+}
+
+/// `{"kind": "threadCreationDate", "deleteThreadAfterDays"}` or `{"kind": "none"}`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RetentionPolicy {
+    kind: String,
+    delete_thread_after_days: Option<u32>,
+}
+
+impl RetentionPolicy {
+    /// The days it keeps a thread, or `None` for no policy.
+    fn days(self) -> Result<Option<u32>, Failure> {
+        match (self.kind.as_str(), self.delete_thread_after_days) {
+            ("none", _) => Ok(None),
+            ("threadCreationDate", Some(days)) if RETENTION_DAYS.contains(&days) => Ok(Some(days)),
+            ("threadCreationDate", Some(_)) => Err(Failure::BadRequest(format!(
+                "deleteThreadAfterDays must be from {} to {}.",
+                RETENTION_DAYS.start(),
+                RETENTION_DAYS.end()
+            ))),
+            ("threadCreationDate", None) => Err(Failure::BadRequest(
+                "deleteThreadAfterDays is required.".into(),
+            )),
+            _ => Err(Failure::BadRequest(format!(
+                "Unknown retention policy kind {}.",
+                self.kind
+            ))),
+        }
+    }
+}
+
+/// Whether the call asks for API version 2025-03-15 or later, which knows thread metadata
+/// and retention; older versions ignore both, as ACS does fields a version does not have.
+fn current_version(call: &Call) -> bool {
+    call.query
+        .get("api-version")
+        .is_some_and(|version| version.as_str() >= "2025-03-15")
 }
 
 #[derive(Deserialize)]
@@ -99,8 +142,11 @@ struct ReadReceipt {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct UpdateThread {
     topic: Option<String>,
+    metadata: Option<BTreeMap<String, String>>,
+    retention_policy: Option<RetentionPolicy>,
 }
 
 #[derive(Deserialize)]
@@ -173,16 +219,28 @@ impl Chat<'_> {
 
     fn get_thread(&mut self, thread_id: &str) -> Result<Reply, Failure> {
         let thread = self.store.get_thread(self.caller, thread_id)?;
-        Ok(reply::json(StatusCode::OK, &wire::thread(thread)))
+        Ok(reply::json(
+            StatusCode::OK,
+            &wire::thread(thread, current_version(self.call)),
+        ))
     }
 
     fn update_thread(&mut self, thread_id: &str) -> Result<Reply, Failure> {
         let request: UpdateThread = self.call.json_body()?;
-        let topic = request.topic.unwrap_or_default();
-        self.store.update_topic(self.caller, thread_id, &topic)?;
+        let current = current_version(self.call);
+        let update = PropertiesUpdate {
+            topic: request.topic.clone(),
+            metadata: request.metadata.clone().filter(|_| current),
+            retention_days: match request.retention_policy.filter(|_| current) {
+                Some(policy) => Some(policy.days()?),
+                None => None,
+            },
+        };
+        self.store
+            .update_properties(self.caller, thread_id, update)?;
         let details = ThreadDetails {
-            both: json!({"properties": {"topic": topic}}),
-            thread_only: json!({"metadata": {}}),
+            both: json!({"properties": {"topic": request.topic.unwrap_or_default()}}),
+            thread_only: json!({"metadata": request.metadata.unwrap_or_default()}),
             user_only: json!({}),
         };
         let recipients = self.others(thread_id);
@@ -345,16 +403,32 @@ impl Chat<'_> {
     }
     fn create_thread(&mut self) -> Result<Reply, Failure> {
         let request: CreateThread = self.call.json_body()?;
-        let thread = self.store.create_thread(
-            self.caller,
-            &request.topic.unwrap_or_default(),
-            participants(request.participants)?,
-            self.call.header("repeatability-request-id"),
-        )?;
+        let current = current_version(self.call);
+        let properties = PropertiesUpdate {
+            topic: None,
+            metadata: request.metadata.filter(|_| current),
+            retention_days: match request.retention_policy.filter(|_| current) {
+                Some(policy) => Some(policy.days()?),
+                None => None,
+            },
+        };
+        let thread_id = self
+            .store
+            .create_thread(
+                self.caller,
+                &request.topic.unwrap_or_default(),
+                participants(request.participants)?,
+                self.call.header("repeatability-request-id"),
+            )?
+            .id
+            .clone();
+        self.store
+            .update_properties(self.caller, &thread_id, properties)?;
+        let thread = self.store.get_thread(self.caller, &thread_id)?;
         let location = format!("chat/threads/{}", encode_segment(&thread.id));
         let response = reply::json(
             StatusCode::CREATED,
-            &json!({"chatThread": wire::thread(thread)}),
+            &json!({"chatThread": wire::thread(thread, current)}),
         );
         let (thread_id, topic) = (thread.id.clone(), thread.topic.clone());
         let members = self.store.members(&thread_id);

@@ -37,7 +37,16 @@ mod tests {
     #[test]
     fn a_new_thread_records_who_was_added_and_its_topic_and_a_rename_records_the_new_one() {
         let (mut store, alice, bob, thread) = conversation();
-        store.update_topic(&bob, &thread, "Renamed").unwrap();
+        store
+            .update_properties(
+                &bob,
+                &thread,
+                super::super::PropertiesUpdate {
+                    topic: Some("Renamed".into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
         let listed = store
             .list_messages(&alice, &thread, None, None, 10)
             .unwrap()

@@ -20,7 +20,7 @@ pub use events::Event;
 pub use messages::{Content, Message, NewMessage};
 pub use participants::{NewParticipant, Participant};
 pub use receipts::Receipt;
-pub use threads::Thread;
+pub use threads::{PropertiesUpdate, RETENTION_DAYS, Thread};
 
 /// Limits ACS documents.
 pub const MAX_PARTICIPANTS: usize = 250;

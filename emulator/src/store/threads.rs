@@ -30,6 +30,38 @@ pub struct Thread {
     pub(super) last_stamp: i64,
     pub(super) messages: Vec<Message>,
     pub(super) receipts: BTreeMap<String, Receipt>,
+    /// Its metadata (API 2025-03-15 on).
+    pub metadata: BTreeMap<String, String>,
+    /// Days after its creation that ACS deletes it, where it has a retention policy.
+    pub retention_days: Option<u32>,
+}
+
+/// The fewest and most days a retention policy may keep a thread.
+pub const RETENTION_DAYS: std::ops::RangeInclusive<u32> = 30..=90;
+
+/// What a thread's properties update changes; `None` leaves a part as it is.
+#[derive(Debug, Default)]
+pub struct PropertiesUpdate {
+    pub topic: Option<String>,
+    /// Merged into the metadata: a key with an empty value is removed.
+    pub metadata: Option<BTreeMap<String, String>>,
+    /// `Some(None)`: no retention policy any more. The route checks the days
+    /// ([`RETENTION_DAYS`]) before anything is made.
+    pub retention_days: Option<Option<u32>>,
+}
+
+impl Thread {
+    /// When the thread went for everyone: deleted, or past its retention.
+    pub fn gone_on(&self, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        let expires = self
+            .retention_days
+            .map(|days| self.created_on + time::Duration::days(i64::from(days)))
+            .filter(|at| *at <= now);
+        match (self.deleted_on, expires) {
+            (Some(deleted), Some(expired)) => Some(deleted.min(expired)),
+            (deleted, expired) => deleted.or(expired),
+        }
+    }
 }
 
 impl Store {
@@ -64,7 +96,7 @@ impl Store {
         let thread = self
             .threads
             .get(thread_id)
-            .filter(|t| t.deleted_on.is_none())
+            .filter(|t| t.gone_on(OffsetDateTime::now_utc()).is_none())
             .ok_or(Failure::NotFound)?;
         if thread.participants.iter().any(|p| p.id == caller) {
             Ok(thread)
@@ -156,6 +188,8 @@ impl Store {
                 last_stamp: 0,
                 messages: Vec::new(),
                 receipts: BTreeMap::new(),
+                metadata: BTreeMap::new(),
+                retention_days: None,
             },
         );
         let initiator = caller.to_owned();
@@ -249,23 +283,48 @@ impl Store {
     }
 
     /// Renames the thread and records it as a system message.
-    pub fn update_topic(
+    /// Changes a thread's topic, metadata or retention policy; a new topic is recorded as a
+    /// system message.
+    pub fn update_properties(
         &mut self,
         caller: &str,
         thread_id: &str,
-        topic: &str,
+        update: PropertiesUpdate,
     ) -> Result<(), Failure> {
-        if topic.trim().is_empty() {
+        if update.topic.as_deref().is_some_and(|t| t.trim().is_empty()) {
             return Err(Failure::BadRequest("Topic is required.".into()));
         }
-        self.thread_mut(caller, thread_id)?.topic = topic.to_owned();
-        self.push_event(
-            thread_id,
-            Event::TopicUpdated {
-                topic: topic.to_owned(),
-                initiator: caller.to_owned(),
-            },
-        );
+        let thread = self.thread_mut(caller, thread_id)?;
+        if let Some(metadata) = update.metadata {
+            for (key, value) in metadata {
+                if value.is_empty() {
+                    thread.metadata.remove(&key);
+                } else {
+                    thread.metadata.insert(key, value);
+                }
+            }
+        }
+        if let Some(retention) = update.retention_days {
+            thread.retention_days = retention;
+        }
+        if let Some(topic) = update.topic {
+            thread.topic.clone_from(&topic);
+            self.push_event(
+                thread_id,
+                Event::TopicUpdated {
+                    topic,
+                    initiator: caller.to_owned(),
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// Moves a thread's creation `days` back, as if it had been made then: how a test reaches
+    /// the end of a retention period.
+    pub fn age_thread(&mut self, thread_id: &str, days: u32) -> Result<(), Failure> {
+        let thread = self.threads.get_mut(thread_id).ok_or(Failure::NotFound)?;
+        thread.created_on -= time::Duration::days(i64::from(days));
         Ok(())
     }
 

@@ -1,5 +1,6 @@
-//! `POST /create_thread` `{"user1_id", "topic"?}`: user1 creates a thread with its own token and
-//! becomes its first participant. An `Idempotency-Key` header makes a retried call return the
+//! `POST /create_thread` `{"user1_id", "topic"?, "metadata"?, "retention_days"?}`: user1 creates
+//! a thread with its own token and becomes its first participant; ACS keeps the metadata and,
+//! with `retention_days`, deletes the thread that many days after it was made. An `Idempotency-Key` header makes a retried call return the
 //! same thread: it becomes ACS's repeatability id, made the caller's own (hashed with the
 //! caller's id), so that another user's request with the same key can never be answered with
 //! this caller's thread.
@@ -9,13 +10,14 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::acs::UserId;
-use crate::acs::chat::ChatParticipant;
+use crate::acs::chat::{ChatParticipant, ThreadProperties};
 use crate::api::caller::{Auth, Caller, Who};
 use crate::api::spec::{Spec, spec};
 use crate::api::input::{JsonBody, idempotency_key};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::chat::send::ClientKey;
 use crate::chat::text::{DisplayName, Topic};
+use crate::chat::thread::{Metadata, MetadataUse, retention};
 
 /// The original app's topic, used when the caller gives none.
 pub const DEFAULT_TOPIC: &str = "Manual Two-Way Chat";
@@ -29,6 +31,9 @@ pub struct CreateThread {
     pub display_name: Option<DisplayName>,
     /// The client's `Idempotency-Key`, if it sent one.
     pub idempotency_key: Option<ClientKey>,
+    pub metadata: Option<Metadata>,
+    /// Days after which ACS deletes the thread; `None` keeps it.
+    pub retention_days: Option<u32>,
 }
 
 /// ACS's repeatability id for `key` from `caller`: a UUID made of their hash.
@@ -59,6 +64,8 @@ impl Endpoint for CreateThread {
             },
             display_name: body.display_name()?,
             idempotency_key: idempotency_key(request)?,
+            metadata: body.metadata(MetadataUse::New)?,
+            retention_days: body.retention_days()?.flatten(),
         })
     }
 
@@ -88,6 +95,10 @@ impl Endpoint for CreateThread {
             Some(key) => repeatability_id(&caller.user_id, key),
             None => uuid::Uuid::new_v4().to_string(),
         };
+        let properties = ThreadProperties {
+            metadata: self.metadata.map(Metadata::into_map),
+            retention_policy: self.retention_days.map(|days| retention(Some(days))),
+        };
         let thread = state
             .chat()?
             .create_thread(
@@ -95,6 +106,7 @@ impl Endpoint for CreateThread {
                 self.topic.as_str(),
                 &participants,
                 &repeatability_id,
+                &properties,
             )
             .await?;
         Ok(json!({"thread_id": thread.id}).into())

@@ -5,7 +5,9 @@
 //! The position only moves forward, so devices reading at once never undo each other; with
 //! `"unread": true` it moves back on purpose to just before `sequence_id` ("mark unread from
 //! here"). ACS confirms the caller is in the thread first (one call with their token), so
-//! nobody keeps positions for threads that are not theirs: two sequential round trips.
+//! nobody keeps positions for threads that are not theirs: two sequential round trips. A
+//! position that moved is published to the person's own channel, so that their other devices'
+//! inboxes change without a poll.
 
 use lambda_http::Request;
 use serde_json::json;
@@ -15,6 +17,8 @@ use crate::api::input::{InThread, JsonBody};
 use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::people::Moved;
+use crate::realtime::channel;
+use crate::realtime::update::Update;
 
 /// A valid `mark_read` request.
 #[derive(Debug)]
@@ -26,7 +30,7 @@ pub struct MarkRead {
 }
 
 impl Endpoint for MarkRead {
-    const SPEC: Spec = spec!("mark_read", Post, Needs::CHAT_WITH_PEOPLE);
+    const SPEC: Spec = spec!("mark_read", Post, Needs::CHAT_WITH_PEOPLE_PUBLISHING);
 
     type Caller = Caller;
 
@@ -54,6 +58,18 @@ impl Endpoint for MarkRead {
         let moved = people
             .mark_read(&self.at.user_id, thread, target, self.unread)
             .await?;
+        if let (Moved::To(position), Some(realtime)) = (moved, &state.realtime) {
+            let hour = channel::hour(time::OffsetDateTime::now_utc());
+            let read = Update::read(thread.clone(), position);
+            // Best effort: the position is kept already; a device that misses this reads it
+            // with its next inbox.
+            if let Err(error) = realtime
+                .publish(&channel::of(&self.at.user_id, hour), &[&read])
+                .await
+            {
+                tracing::warn!(%error, "read position not pushed");
+            }
+        }
         Ok(json!({
             "thread_id": thread,
             "read_up_to": match moved { Moved::To(position) => Some(position), Moved::Already => None },

@@ -1,19 +1,26 @@
-//! `POST /update_thread` `{"thread_id", "user_id", "topic"}`: renames the thread.
+//! `POST /update_thread` `{"thread_id", "user_id", "topic"?, "metadata"?, "retention_days"?}`:
+//! renames the thread, changes its metadata (merged: an empty value removes a key) or its
+//! retention (`null`: kept until deleted). At least one of the three.
 
 use lambda_http::Request;
 use serde_json::json;
 
+use crate::acs::chat::ThreadProperties;
 use crate::api::caller::{Caller, Who};
 use crate::api::input::{InThread, JsonBody};
 use crate::api::spec::{Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::chat::text::Topic;
+use crate::chat::text::{TextError, Topic};
+use crate::chat::thread::{Metadata, MetadataUse, retention};
 
-/// A valid `update_thread` request.
+/// A valid `update_thread` request: something to change.
 #[derive(Debug)]
 pub struct UpdateThread {
     pub at: InThread,
-    pub topic: Topic,
+    pub topic: Option<Topic>,
+    pub metadata: Option<Metadata>,
+    /// `Some(None)`: no retention any more.
+    pub retention_days: Option<Option<u32>>,
 }
 
 impl Endpoint for UpdateThread {
@@ -23,10 +30,24 @@ impl Endpoint for UpdateThread {
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
-        Ok(Self {
+        // A blank topic is a missing one, as when the topic was the only thing to change.
+        let topic = match body.optional_topic() {
+            Err(ApiError::InvalidText {
+                error: TextError::Blank,
+                ..
+            }) => return Err(ApiError::MissingField("topic")),
+            topic => topic?,
+        };
+        let update = Self {
             at: InThread::from_body(&body)?,
-            topic: body.topic()?,
-        })
+            topic,
+            metadata: body.metadata(MetadataUse::Change)?,
+            retention_days: body.retention_days()?,
+        };
+        if update.topic.is_none() && update.metadata.is_none() && update.retention_days.is_none() {
+            return Err(ApiError::MissingField("topic"));
+        }
+        Ok(update)
     }
 
     fn who(&self) -> Who<'_> {
@@ -34,11 +55,20 @@ impl Endpoint for UpdateThread {
     }
 
     async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
+        let properties = ThreadProperties {
+            metadata: self.metadata.map(Metadata::into_map),
+            retention_policy: self.retention_days.map(retention),
+        };
+        let topic = self.topic.as_ref().map(Topic::as_str);
         state
             .chat()?
-            .update_topic(&caller.token, &self.at.thread_id, self.topic.as_str())
+            .update_thread(&caller.token, &self.at.thread_id, topic, &properties)
             .await?;
-        Ok(json!({"message": "Thread updated successfully", "topic": self.topic}).into())
+        let mut answer = json!({"message": "Thread updated successfully"});
+        if let Some(topic) = &self.topic {
+            answer["topic"] = json!(topic);
+        }
+        Ok(answer.into())
     }
 }
 
@@ -55,7 +85,8 @@ mod tests {
         assert_eq!(
             UpdateThread::parse(&post(with(json!(" Lunch "))))
                 .unwrap()
-                .topic,
+                .topic
+                .unwrap(),
             "Lunch"
         );
         assert_eq!(
@@ -70,5 +101,31 @@ mod tests {
             code(UpdateThread::parse(&post(with(json!(5))))),
             "400 invalid_field"
         );
+    }
+
+    #[test]
+    fn parse_takes_metadata_or_retention_alone_and_refuses_a_request_that_changes_nothing() {
+        let with = |extra: serde_json::Value| {
+            let mut body = json!({"thread_id": THREAD, "user_id": USER});
+            body.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            post(body)
+        };
+        let metadata = UpdateThread::parse(&with(json!({"metadata": {"team": ""}}))).unwrap();
+        assert!(metadata.topic.is_none() && metadata.metadata.is_some());
+        let forever = UpdateThread::parse(&with(json!({"retention_days": null}))).unwrap();
+        assert_eq!(forever.retention_days, Some(None));
+        let kept = UpdateThread::parse(&with(json!({"retention_days": 45}))).unwrap();
+        assert_eq!(kept.retention_days, Some(Some(45)));
+        for (what, extra, expected) in [
+            ("nothing to change", json!({}), "400 missing_field"),
+            ("29 days", json!({"retention_days": 29}), "400 invalid_field"),
+            ("91 days", json!({"retention_days": 91}), "400 invalid_field"),
+            ("days as text", json!({"retention_days": "45"}), "400 invalid_field"),
+            ("metadata not an object", json!({"metadata": "x"}), "400 invalid_field"),
+        ] {
+            assert_eq!(code(UpdateThread::parse(&with(extra))), expected, "{what}");
+        }
     }
 }

@@ -4,9 +4,18 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use acs_chat_api::acs::UserId;
+use acs_chat_api::realtime::channel;
 use serde_json::Value;
 
+use crate::User;
 use crate::stub::{Received, Stub};
+
+/// `user`'s own channel this hour, where every event for their devices goes.
+pub fn channel_of(user: &User) -> String {
+    let id = UserId::parse(user.id.as_str()).expect("a test user's id is an ACS user id");
+    channel::of(&id, channel::hour(time::OffsetDateTime::now_utc()))
+}
 
 pub struct Channels {
     stub: Stub,
