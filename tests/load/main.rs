@@ -1,13 +1,16 @@
 //! Many two-user conversations at once while ACS misbehaves: a share of 429s, 503s, slow
 //! answers and sends whose answer is lost after ACS stored them. Afterwards every history must
 //! hold every message exactly once and in order, and each user's polls must add up to exactly
-//! what the other wrote. Prints the counts and latencies.
+//! what the other wrote. Prints the counts and latencies. The same faults again on a thread of
+//! 25, too many for ACS's read receipts, where the default cursor is each reader's position in
+//! the people table: what each reader's polls add up to must be the history, exactly.
 //!
 //! `LOAD_PAIRS` and `LOAD_MESSAGES` (each way) size it: the test command runs a small load; the
 //! full run (50 pairs × 20 messages each way) is `bash scripts/load`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use acs_chat_api::api::Function;
@@ -234,4 +237,81 @@ async fn concurrent_conversations_under_faults_lose_and_double_nothing() {
         "sent {sent}, found {found}"
     );
     assert_eq!(found, sent);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_thread_of_25_under_faults_the_default_cursor_loses_and_doubles_nothing() {
+    let messages = setting("LOAD_MESSAGES", 10);
+    let app = Arc::new(spawn_app().await.with_sign_in("open").await.0);
+    let (thread, members) = app.group(25).await;
+    let (writers, readers) = (members[..3].to_vec(), members[20..].to_vec());
+    arm_faults(&app);
+    app.emulator.faults().reset_counts();
+
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    let written = Arc::new(AtomicBool::new(false));
+    let mut reading = Vec::new();
+    for reader in readers {
+        let (app, tally, thread, written) =
+            (app.clone(), tally.clone(), thread.clone(), written.clone());
+        reading.push(tokio::spawn(async move {
+            let client = Client {
+                app: &app,
+                tally: &tally,
+            };
+            let mut read = Vec::new();
+            loop {
+                // Whether the writers had finished before this poll began: then an empty one
+                // means there is nothing left to read.
+                let done = written.load(Ordering::SeqCst);
+                let new = client.poll(&thread, &reader).await;
+                if done && new.is_empty() {
+                    return read;
+                }
+                read.extend(new);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }));
+    }
+    let mut writing = Vec::new();
+    for (number, writer) in writers.iter().cloned().enumerate() {
+        let (app, tally, thread) = (app.clone(), tally.clone(), thread.clone());
+        writing.push(tokio::spawn(async move {
+            let client = Client {
+                app: &app,
+                tally: &tally,
+            };
+            for i in 0..messages {
+                client
+                    .send(&thread, &writer, &format!("w{number} m{i}"))
+                    .await;
+            }
+        }));
+    }
+    for task in writing {
+        task.await.unwrap();
+    }
+    written.store(true, Ordering::SeqCst);
+    let history = app.live_texts(&thread, &writers[0]).await;
+    assert_eq!(
+        history.len(),
+        3 * messages,
+        "every message once: {history:?}"
+    );
+    let injected = app.emulator.faults().injected();
+    for (reader, task) in reading.into_iter().enumerate() {
+        let read = task.await.unwrap();
+        assert_eq!(
+            read, history,
+            "reader {reader}: the polls add up to the history, exactly"
+        );
+    }
+    let tally = tally.lock().await;
+    println!(
+        "load, a thread of 25: 3 writers x {messages} messages, 5 readers on the default cursor; \
+         {} API requests, {} answered 429/5xx and retried; every reader read each message once, \
+         in order; faults injected by kind: {injected:?}",
+        tally.latencies.len(),
+        tally.refused,
+    );
 }
