@@ -85,10 +85,10 @@ trap 'exit 130' INT TERM
 
 # Sets variable $1 to a new temporary folder that cleanup removes.
 new_scratch() {
-  local dir
-  dir="$(mktemp -d)"
-  SCRATCH+=("$dir")
-  printf -v "$1" '%s' "$dir"
+  local made
+  made="$(mktemp -d)"
+  SCRATCH+=("$made")
+  printf -v "$1" '%s' "$made"
 }
 
 # Starts a command in its own process group, so cleanup also stops its children.

@@ -458,6 +458,15 @@ pub(crate) mod test_requests {
         raw_post(&body.to_string())
     }
 
+    /// A POST in [`THREAD`] as [`USER`], with the fields of `extra` too.
+    pub fn post_in_thread(extra: Value) -> Request {
+        let mut body = serde_json::json!({"thread_id": THREAD, "user_id": USER});
+        if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
+            body.extend(extra);
+        }
+        post(body)
+    }
+
     /// A GET with these query parameters.
     pub fn get(query: &[(&str, &str)]) -> Request {
         let params: std::collections::HashMap<String, String> = query

@@ -84,17 +84,11 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::api::input::test_requests::{THREAD, USER, code, post};
+    use crate::api::input::test_requests::{code, post_in_thread};
 
     #[test]
     fn parse_takes_a_positive_sequence_id_and_an_optional_unread_flag() {
-        let with = |extra: serde_json::Value| {
-            let mut body = json!({"thread_id": THREAD, "user_id": USER});
-            body.as_object_mut()
-                .unwrap()
-                .extend(extra.as_object().unwrap().clone());
-            post(body)
-        };
+        let with = post_in_thread;
         let read = MarkRead::parse(&with(json!({"sequence_id": 7}))).unwrap();
         assert_eq!((read.sequence_id, read.unread), (7, false));
         let back = MarkRead::parse(&with(json!({"sequence_id": 7, "unread": true}))).unwrap();

@@ -77,7 +77,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::api::input::test_requests::{THREAD, USER, code, post};
+    use crate::api::input::test_requests::{THREAD, USER, code, post, post_in_thread};
 
     #[test]
     fn parse_takes_a_topic_of_1_to_256_characters() {
@@ -105,13 +105,7 @@ mod tests {
 
     #[test]
     fn parse_takes_metadata_or_retention_alone_and_refuses_a_request_that_changes_nothing() {
-        let with = |extra: serde_json::Value| {
-            let mut body = json!({"thread_id": THREAD, "user_id": USER});
-            body.as_object_mut()
-                .unwrap()
-                .extend(extra.as_object().unwrap().clone());
-            post(body)
-        };
+        let with = post_in_thread;
         let metadata = UpdateThread::parse(&with(json!({"metadata": {"team": ""}}))).unwrap();
         assert!(metadata.topic.is_none() && metadata.metadata.is_some());
         let forever = UpdateThread::parse(&with(json!({"retention_days": null}))).unwrap();
