@@ -50,7 +50,7 @@ pub struct Update {
     pub sequence_id: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sender: Option<String>,
-    /// Typing only: the name the typist gave; messages are named from the participant list.
+    /// The name the typist gave, or the one a message was sent with, where there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sender_display_name: Option<String>,
     /// The text now: of a sent or edited message; the new topic.
@@ -131,6 +131,9 @@ pub async fn resolve(
                 version: Some(version),
                 sequence_id: Some(message.sequence_id),
                 sender: message.sender_id().map(str::to_owned),
+                sender_display_name: (kind != UpdateKind::Deleted)
+                    .then(|| message.sender_display_name.clone())
+                    .flatten(),
                 text: (kind != UpdateKind::Deleted)
                     .then(|| message.text().map(str::to_owned))
                     .flatten(),

@@ -226,6 +226,27 @@ async fn a_deleted_identity_hears_nothing_more_even_of_a_delivery_naming_it() {
 }
 
 #[tokio::test]
+async fn a_pushed_message_carries_the_name_it_was_sent_with() {
+    let app = spawn_app().await;
+    let channels = Channels::start().await;
+    let (_server, _keys) = subscribed_webhook(&app, &channels).await;
+    let (alice, bob) = app.users().await;
+    let thread = app.thread(&alice, &bob).await;
+    let send = json!({"thread_id": thread, "user_id": alice.id, "message": "named", "display_name": "Alice"});
+    let answer = app
+        .call(Function::SendMessage, post(send, Some(&alice.token)))
+        .await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let events = events_on(&channels, &channel_of(&bob), 2).await;
+    let message = events.iter().find(|e| e["kind"] == "message").unwrap();
+    assert_eq!(
+        (&message["text"], &message["sender_display_name"]),
+        (&json!("named"), &json!("Alice")),
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_message_of_one_thread_with_the_id_and_version_of_another_thread_s_is_pushed() {
     let app = spawn_app().await;
     let channels = Channels::start().await;
