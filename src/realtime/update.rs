@@ -83,9 +83,7 @@ impl Update {
             ..Self::about(UpdateKind::Typing, thread_id)
         }
     }
-}
 
-impl Update {
     /// The person's read position in a thread is now `read_up_to`, the sequence id read up to.
     pub fn read(thread_id: ThreadId, read_up_to: u64) -> Self {
         Self {

@@ -228,9 +228,11 @@ impl Chat<'_> {
     fn update_thread(&mut self, thread_id: &str) -> Result<Reply, Failure> {
         let request: UpdateThread = self.call.json_body()?;
         let current = current_version(self.call);
+        // What an older version sends of these is ignored, in the thread and in its event.
+        let metadata = request.metadata.filter(|_| current);
         let update = PropertiesUpdate {
             topic: request.topic.clone(),
-            metadata: request.metadata.clone().filter(|_| current),
+            metadata: metadata.clone(),
             retention_days: match request.retention_policy.filter(|_| current) {
                 Some(policy) => Some(policy.days()?),
                 None => None,
@@ -240,7 +242,7 @@ impl Chat<'_> {
             .update_properties(self.caller, thread_id, update)?;
         let details = ThreadDetails {
             both: json!({"properties": {"topic": request.topic.unwrap_or_default()}}),
-            thread_only: json!({"metadata": request.metadata.unwrap_or_default()}),
+            thread_only: json!({"metadata": metadata.unwrap_or_default()}),
             user_only: json!({}),
         };
         let recipients = self.others(thread_id);

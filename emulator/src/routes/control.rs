@@ -38,13 +38,6 @@ struct PinId {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct AgeThread {
-    thread_id: String,
-    days: u32,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
 struct MintToken {
     user_id: String,
     expires_in_seconds: i64,
@@ -58,13 +51,6 @@ pub async fn serve(shared: &Shared, call: &Call) -> Reply {
         (&Method::GET, ["_emulator", "requests"]) => {
             reply::json(StatusCode::OK, &json!(shared.faults.counts()))
         }
-        (&Method::POST, ["_emulator", "threads", "age"]) => match call.json_body::<AgeThread>() {
-            Ok(age) => match shared.store().age_thread(&age.thread_id, age.days) {
-                Ok(()) => reply::empty(StatusCode::NO_CONTENT),
-                Err(failure) => reply::failure(&failure),
-            },
-            Err(failure) => reply::failure(&failure),
-        },
         (&Method::GET, ["_emulator", "connections"]) => {
             reply::json(StatusCode::OK, &json!(shared.faults.connections()))
         }
