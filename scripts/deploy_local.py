@@ -28,8 +28,9 @@ the template does on AWS:
 Prints shell assignments for scripts/deploy-local to evaluate.
 
 Usage: python scripts/deploy_local.py MINISTACK_URL RUN_DIR BINARIES_DIR
-Reads ACS_ENDPOINT, CONNECTION_STRING, AUTH_MODE and the identity provider's IDP_ISSUER,
-IDP_AUDIENCE, IDP_JWKS_URL and IDP_SIGN_IN_URL from the environment.
+Reads ACS_ENDPOINT, CONNECTION_STRING, AUTH_MODE, PAGE_ORIGIN (where the page is served),
+FILES_URL_SECONDS (optional) and the identity provider's IDP_ISSUER, IDP_AUDIENCE, IDP_JWKS_URL
+and IDP_SIGN_IN_URL from the environment.
 """
 
 import io
@@ -232,6 +233,9 @@ def main():
         # The demo makes its people with create_users, as the original app does.
         "IssuerMode": "open", "IdpIssuer": os.environ["IDP_ISSUER"],
         "IdpAudience": os.environ["IDP_AUDIENCE"], "IdpSignInUrl": os.environ["IDP_SIGN_IN_URL"],
+        # The page is served through scripts/host_proxy.py, not at the API's own origin.
+        "PageOrigin": os.environ["PAGE_ORIGIN"],
+        "FilesUrlSeconds": os.environ.get("FILES_URL_SECONDS", "300"),
     })
     cloudformation = client("cloudformation", ministack)
     deploy(cloudformation, template, parameters)
@@ -249,6 +253,8 @@ def main():
         "REALTIME_HTTP_HOST": page["REALTIME_HTTP_HOST"],
         "REALTIME_CONNECT_ADDR": f"127.0.0.1:{ministack_port}",
         "REALTIME_WEBHOOK_SECRET": made["RealtimeWebhookSecretArn"][1],
+        "FILES_BUCKET": ids["FilesBucket"],
+        "AWS_ENDPOINT_URL_S3": ministack,
     }
     for name, value in exports.items():
         print(f"export {name}={shlex.quote(value)}")

@@ -56,6 +56,8 @@ pub struct AwsSettings {
     pub secrets_manager_endpoint: Option<String>,
     /// `AWS_ENDPOINT_URL_DYNAMODB`, else `AWS_ENDPOINT_URL`: another DynamoDB.
     pub dynamodb_endpoint: Option<String>,
+    /// `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`: another S3, which serves buckets by path.
+    pub s3_endpoint: Option<String>,
 }
 
 impl fmt::Debug for AwsSettings {
@@ -66,6 +68,7 @@ impl fmt::Debug for AwsSettings {
             .field("secret_access_key", &"REDACTED")
             .field("secrets_manager_endpoint", &self.secrets_manager_endpoint)
             .field("dynamodb_endpoint", &self.dynamodb_endpoint)
+            .field("s3_endpoint", &self.s3_endpoint)
             .finish_non_exhaustive()
     }
 }
@@ -167,6 +170,20 @@ pub struct IdentityProviderSettings {
     pub sign_in: Option<SignInAddress>,
 }
 
+/// Where files go and what may go there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilesSettings {
+    /// `FILES_BUCKET`: the S3 bucket of attachments.
+    pub bucket: String,
+    /// `FILES_MAX_BYTES`: the largest file (default 25 MiB, at most 100 MiB).
+    pub max_bytes: u64,
+    /// `FILES_TYPES`: the media types taken, comma-separated (default [`DEFAULT_FILE_TYPES`]).
+    pub types: Vec<String>,
+    /// `FILES_URL_SECONDS`: how long a presigned upload or download lasts (1 to 300, default
+    /// 300).
+    pub url_lifetime: Duration,
+}
+
 /// Everything a function reads from its environment.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -202,6 +219,8 @@ pub struct Config {
     /// `PEOPLE_TABLE`: the DynamoDB table of people (their ACS identity, and what ACS cannot
     /// hold for them).
     pub people_table: Option<String>,
+    /// `FILES_BUCKET` and its rules; `None` where files are not taken.
+    pub files: Option<FilesSettings>,
 }
 
 /// Minutes of the tokens trusted mode mints per request: short, as they are never shown.
@@ -270,6 +289,7 @@ impl Config {
             },
             identity_provider: identity_provider(&get)?,
             people_table: get("PEOPLE_TABLE"),
+            files: files_settings(&get)?,
         })
     }
 
@@ -303,7 +323,70 @@ fn aws_settings(get: &impl Fn(&str) -> Option<String>) -> Option<AwsSettings> {
         secrets_manager_endpoint: get("AWS_ENDPOINT_URL_SECRETS_MANAGER")
             .or_else(|| get("AWS_ENDPOINT_URL")),
         dynamodb_endpoint: get("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| get("AWS_ENDPOINT_URL")),
+        s3_endpoint: get("AWS_ENDPOINT_URL_S3").or_else(|| get("AWS_ENDPOINT_URL")),
     })
+}
+
+/// The types a deployment takes when `FILES_TYPES` is unset: images a browser shows, PDFs and
+/// plain text.
+pub const DEFAULT_FILE_TYPES: &str =
+    "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain";
+
+fn files_settings(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<FilesSettings>, ConfigError> {
+    let Some(bucket) = get("FILES_BUCKET") else {
+        return Ok(None);
+    };
+    let valid_bucket = (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+    if !valid_bucket {
+        return Err(ConfigError::Invalid(
+            "FILES_BUCKET",
+            "an S3 bucket name".into(),
+        ));
+    }
+    let max_bytes = match get("FILES_MAX_BYTES") {
+        None => 25 * 1024 * 1024,
+        Some(raw) => raw
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=crate::files::MAX_UPLOAD_BYTES).contains(n))
+            .ok_or_else(|| {
+                ConfigError::Invalid("FILES_MAX_BYTES", format!("{raw:?} (1 to 104857600)"))
+            })?,
+    };
+    let raw_types = get("FILES_TYPES").unwrap_or_else(|| DEFAULT_FILE_TYPES.into());
+    let types: Vec<String> = raw_types
+        .split(',')
+        .map(|t| t.trim().to_ascii_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect();
+    let media_type = |t: &String| {
+        t.split_once('/').is_some_and(|(kind, sub)| {
+            let token = |s: &str| {
+                !s.is_empty()
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+            };
+            token(kind) && token(sub)
+        })
+    };
+    if types.is_empty() || !types.iter().all(media_type) {
+        return Err(ConfigError::Invalid(
+            "FILES_TYPES",
+            "a comma-separated list of media types".into(),
+        ));
+    }
+    let seconds = bounded("FILES_URL_SECONDS", get("FILES_URL_SECONDS"), 1..=300, 300)?;
+    Ok(Some(FilesSettings {
+        bucket,
+        max_bytes,
+        types,
+        url_lifetime: Duration::from_secs(seconds.into()),
+    }))
 }
 
 fn identity_provider(

@@ -8,6 +8,8 @@
 //!   to callers, the history, "what is new for me", and sending exactly once.
 //! - [`realtime`]: real-time push: Event Grid deliveries in, AppSync Events channels out, and
 //!   who may subscribe.
+//! - [`files`]: attachments in S3 beside ACS, signed for the page; the bytes never pass a
+//!   function.
 //! - [`secrets`]: secrets from AWS Secrets Manager, cached per container; [`aws`]: the AWS SDKs
 //!   on our one HTTP client.
 //! - [`config`]: every setting, read once at init; [`timestamp`]: how times are written;
@@ -19,6 +21,7 @@ pub mod api;
 pub mod aws;
 pub mod chat;
 pub mod config;
+pub mod files;
 pub mod jwt;
 pub mod people;
 pub mod realtime;

@@ -12,6 +12,8 @@ use serde_json::json;
 
 use crate::acs::AcsError;
 use crate::chat::text::TextError;
+use crate::files::FileError;
+use crate::files::s3::S3Error;
 use crate::jwt::JwtError;
 use crate::people::PeopleError;
 use crate::realtime::eventgrid::DeliveryError;
@@ -104,6 +106,9 @@ pub enum ApiError {
     /// Issuing without signing in is not for this caller, or not for anyone.
     #[error("{0}")]
     IssuerClosed(&'static str),
+    /// A file refused, or the bucket failing.
+    #[error(transparent)]
+    Files(#[from] FileError),
 }
 
 struct Answer {
@@ -226,6 +231,35 @@ impl ApiError {
                 S::SERVICE_UNAVAILABLE,
                 "realtime_unavailable",
                 "the real-time channel could not take the events; deliver again later",
+            ),
+            Self::Files(FileError::TypeNotAllowed(_)) => {
+                explained(S::BAD_REQUEST, "type_not_allowed")
+            }
+            Self::Files(FileError::BadSize(_)) => explained(S::BAD_REQUEST, "file_too_large"),
+            Self::Files(FileError::BadName | FileError::BadList) => {
+                explained(S::BAD_REQUEST, "invalid_field")
+            }
+            Self::Files(FileError::NotFound(_)) => explained(S::NOT_FOUND, "attachment_not_found"),
+            Self::Files(FileError::NotYours(_)) => explained(S::FORBIDDEN, "attachment_not_yours"),
+            Self::Files(FileError::InUse(_)) => explained(S::CONFLICT, "attachment_in_use"),
+            Self::Files(FileError::S3(S3Error::Signing(_))) => summarised(
+                S::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "the service could not sign the request",
+            ),
+            Self::Files(FileError::S3(S3Error::Refused { status, .. }))
+                if *status != 429 && *status < 500 =>
+            {
+                summarised(
+                    S::BAD_GATEWAY,
+                    "storage_error",
+                    "the file store refused the request",
+                )
+            }
+            Self::Files(FileError::S3(_)) => summarised(
+                S::SERVICE_UNAVAILABLE,
+                "storage_unavailable",
+                "the file store is unavailable; try again later",
             ),
         }
     }
@@ -350,6 +384,45 @@ mod tests {
                 ApiError::Secret(SecretError::Empty),
                 503,
                 "secret_unavailable",
+            ),
+            (
+                FileError::TypeNotAllowed("text/html".into()).into(),
+                400,
+                "type_not_allowed",
+            ),
+            (FileError::BadSize(1).into(), 400, "file_too_large"),
+            (
+                FileError::NotFound("a".into()).into(),
+                404,
+                "attachment_not_found",
+            ),
+            (
+                FileError::NotYours("a".into()).into(),
+                403,
+                "attachment_not_yours",
+            ),
+            (
+                FileError::InUse("a".into()).into(),
+                409,
+                "attachment_in_use",
+            ),
+            (
+                FileError::S3(S3Error::Refused {
+                    status: 403,
+                    code: "AccessDenied".into(),
+                })
+                .into(),
+                502,
+                "storage_error",
+            ),
+            (
+                FileError::S3(S3Error::Refused {
+                    status: 503,
+                    code: "SlowDown".into(),
+                })
+                .into(),
+                503,
+                "storage_unavailable",
             ),
         ];
         for (error, status, code) in cases {

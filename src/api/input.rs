@@ -19,6 +19,7 @@ use crate::acs::{IdError, MessageId, PageCursor, ThreadId, UserId};
 use crate::chat::send::{ClientKey, NotAKey};
 use crate::chat::text::{DisplayName, MessageText, TextError, Topic};
 use crate::chat::thread::{Metadata, MetadataUse, RETENTION_DAYS};
+use crate::files::{AttachmentId, FileError, MAX_ATTACHMENTS};
 
 /// Largest request body accepted; a message itself is held to ACS's 28 KB separately.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -295,6 +296,25 @@ impl JsonBody {
         self.optional(field)?
             .map(|raw| parse(raw).map_err(|error| ApiError::InvalidText { field, error }))
             .transpose()
+    }
+
+    /// `attachments`: a list of distinct attachment ids, at most
+    /// [`MAX_ATTACHMENTS`](crate::files::MAX_ATTACHMENTS); absent is none.
+    pub fn attachments(&self) -> Result<Vec<AttachmentId>, ApiError> {
+        let refused = ApiError::Files(FileError::BadList);
+        let items = match self.0.get("attachments") {
+            None | Some(Value::Null) => return Ok(Vec::new()),
+            Some(Value::Array(items)) if items.len() <= MAX_ATTACHMENTS => items,
+            Some(_) => return Err(refused),
+        };
+        let mut ids: Vec<AttachmentId> = Vec::with_capacity(items.len());
+        for item in items {
+            match item.as_str().and_then(AttachmentId::parse) {
+                Some(id) if !ids.contains(&id) => ids.push(id),
+                _ => return Err(refused),
+            }
+        }
+        Ok(ids)
     }
 
     /// An optional id field.

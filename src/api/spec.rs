@@ -46,6 +46,8 @@ pub struct Needs {
     pub identity_provider: bool,
     /// Reads or writes the people table (`PEOPLE_TABLE`).
     pub people: bool,
+    /// Signs, reads or deletes files in the bucket (`FILES_BUCKET`).
+    pub files: bool,
 }
 
 impl Needs {
@@ -58,6 +60,7 @@ impl Needs {
         authorizes: false,
         identity_provider: false,
         people: false,
+        files: false,
     };
 
     /// A chat endpoint that also acts on the caller's identity with the admin key.
@@ -94,6 +97,12 @@ impl Needs {
         ..Self::CHAT_WITH_PEOPLE
     };
 
+    /// A chat endpoint that also signs or removes files of the thread.
+    pub const CHAT_WITH_FILES: Self = Self {
+        files: true,
+        ..Self::CHAT
+    };
+
     /// A chat endpoint that also publishes to the real-time channel.
     pub const CHAT_PUBLISHING: Self = Self {
         publishes: true,
@@ -109,6 +118,7 @@ impl Needs {
         authorizes: false,
         identity_provider: false,
         people: false,
+        files: false,
     };
 
     /// Every part at once, for a test that drives every endpoint with one state.
@@ -120,6 +130,7 @@ impl Needs {
         authorizes: true,
         identity_provider: true,
         people: true,
+        files: true,
     };
 
     /// Whether it reads the admin key in `mode`.

@@ -14,6 +14,7 @@ use super::spec::Needs;
 use crate::acs::identity::AccessToken;
 use crate::acs::{AcsError, AcsHttp, BearerToken, ChatClient, IdentityClient, ThreadId, UserId};
 use crate::config::{Config, ConfigError};
+use crate::files::Files;
 use crate::jwt::{Claims, KeySet, Rules};
 use crate::people::People;
 use crate::realtime::{Realtime, Role};
@@ -50,6 +51,9 @@ pub struct AppState {
     identity_provider: Option<(KeySet, Rules)>,
     /// The people table, in the functions that use it, when `PEOPLE_TABLE` is set.
     people: Option<People>,
+    /// The files' bucket, in the functions that sign or remove files, when `FILES_BUCKET` is
+    /// set.
+    files: Option<Files>,
 }
 
 /// What an ID or access token of the identity provider may be (Cognito writes `token_use`).
@@ -64,7 +68,9 @@ impl AppState {
             .identity_provider
             .clone()
             .filter(|_| needs.identity_provider);
+        let files_settings = config.files.clone().filter(|_| needs.files);
         let calls_out = needs.chat
+            || files_settings.is_some()
             || reads_admin_key
             || needs.realtime()
             || people_table.is_some()
@@ -129,6 +135,12 @@ impl AppState {
             )),
             _ => None,
         };
+        let files = match (files_settings, &http) {
+            (Some(settings), Some(http)) => {
+                Some(Files::new(http.client().clone(), &settings, config.aws()?))
+            }
+            _ => None,
+        };
         Ok(Self {
             config,
             http,
@@ -139,6 +151,7 @@ impl AppState {
             realtime,
             identity_provider,
             people,
+            files,
         })
     }
 
@@ -171,6 +184,18 @@ impl AppState {
         let people = self.people()?;
         self.chat()?.probe_participants(token, thread).await?;
         Ok(people)
+    }
+
+    /// The files' bucket.
+    pub fn files(&self) -> Result<&Files, ApiError> {
+        self.files
+            .as_ref()
+            .ok_or(ApiError::Misconfigured("FILES_BUCKET is not set"))
+    }
+
+    /// The files' bucket, where this deployment takes files.
+    pub fn files_if_kept(&self) -> Option<&Files> {
+        self.files.as_ref()
     }
 
     /// The people table, where this deployment keeps one.

@@ -77,7 +77,8 @@ impl IdempotencyKey {
         }
     }
 
-    fn value(&self) -> &str {
+    /// The key as it travels in ACS metadata.
+    pub fn value(&self) -> &str {
         match self {
             Self::Client(key) => key.as_str(),
             Self::Generated(key) => key,
@@ -94,6 +95,8 @@ pub struct Send<'a> {
     pub content: &'a MessageText,
     pub display_name: Option<&'a DisplayName>,
     pub key: &'a IdempotencyKey,
+    /// More metadata to store with the message (its attachments).
+    pub metadata: &'a [(&'a str, &'a str)],
 }
 
 impl Send<'_> {
@@ -139,7 +142,10 @@ impl Send<'_> {
             content: self.content.as_str(),
             sender_display_name: self.display_name.map(DisplayName::as_str),
             kind: MessageKind::Text,
-            metadata: [(METADATA_KEY, self.key.value())].into(),
+            metadata: [(METADATA_KEY, self.key.value())]
+                .into_iter()
+                .chain(self.metadata.iter().copied())
+                .collect(),
         }
     }
 

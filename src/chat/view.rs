@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::acs::chat::{ChatMessage, ChatParticipant};
 use crate::acs::{MessageId, UserId};
+use crate::files::Attachment;
 use crate::timestamp::{self, Timestamp};
 
 /// A chat message as the API shows it; the first three fields are the original app's.
@@ -23,6 +24,10 @@ pub struct MessageView {
     pub mine: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub edited_on: Option<Timestamp>,
+    /// Files sent with it (`download_url` fetches each); its `message` is empty when it is
+    /// only these.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
 }
 
 /// Who reads a thread, and the names its participants have in it, as ACS lists them.
@@ -62,16 +67,19 @@ fn view(
     if !message.is_user_message() {
         return None;
     }
+    let (attachments, textless) = Attachment::of_message(&message);
     let sender = message.sender_communication_identifier?.into_id()?;
+    let text = message.content?.message?;
     Some(MessageView {
         mine: caller == sender.as_str(),
         sender_display_name: name_of(&sender),
         sender,
-        message: message.content?.message?,
+        message: if textless { String::new() } else { text },
         created_on: message.created_on.into(),
         id: message.id,
         sequence_id: message.sequence_id,
         edited_on: message.edited_on.map(Timestamp::from),
+        attachments,
     })
 }
 
@@ -131,6 +139,11 @@ pub fn answer_bytes(view: &MessageView) -> usize {
         + text_bytes(&view.message)
         + timestamp::MAX_LEN * 2
         + view.id.as_str().len()
+        + view
+            .attachments
+            .iter()
+            .map(|a| FRAME + text_bytes(&a.name) + text_bytes(&a.content_type))
+            .sum::<usize>()
 }
 
 /// Bytes a change adds to an answer at most.
@@ -153,6 +166,7 @@ mod tests {
             sequence_id: 123_456,
             mine: false,
             edited_on: Some(datetime!(2026-11-25 22:01:00.123456789 UTC).into()),
+            attachments: Vec::new(),
         }
     }
 
@@ -166,7 +180,18 @@ mod tests {
             (&"\"".repeat(1000), None),
             (&"x".repeat(28 * 1024), Some("Bob")),
         ] {
-            let view = message(text, name);
+            let mut view = message(text, name);
+            if let Some(name) = name {
+                // Every attachment's name is a person's, escaped like their text.
+                view.attachments = (0..10)
+                    .map(|_| Attachment {
+                        id: crate::files::AttachmentId::parse(&"a".repeat(32)).unwrap(),
+                        name: format!("{name}{text}").chars().take(255).collect(),
+                        content_type: "image/png".into(),
+                        size: u64::MAX,
+                    })
+                    .collect();
+            }
             let in_body = serde_json::to_string(&view).unwrap();
             let in_envelope = serde_json::to_string(&in_body).unwrap().len() + 1;
             let counted = answer_bytes(&view);

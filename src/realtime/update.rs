@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::eventgrid::{About, Hint};
 use crate::acs::{AcsError, BearerToken, ChatClient, MessageId, ThreadId, UserId};
 use crate::chat::text::DisplayName;
+use crate::files::Attachment;
 use crate::timestamp::Timestamp;
 
 /// What changed, as clients are told.
@@ -58,6 +59,9 @@ pub struct Update {
     pub text: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_on: Option<Timestamp>,
+    /// The files of a sent or edited message; its `text` is empty when it is only these.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
 }
 
 impl Update {
@@ -72,6 +76,7 @@ impl Update {
             sender_display_name: None,
             text: None,
             created_on: None,
+            attachments: Vec::new(),
         }
     }
 
@@ -124,6 +129,10 @@ pub async fn resolve(
                 UpdateKind::Edited
             };
             let version = message.version();
+            let (attachments, textless) = match kind {
+                UpdateKind::Deleted => (Vec::new(), false),
+                _ => Attachment::of_message(&message),
+            };
             Ok(Some(Update {
                 message_id: Some(message.id.clone()),
                 version: Some(version),
@@ -133,9 +142,14 @@ pub async fn resolve(
                     .then(|| message.sender_display_name.clone())
                     .flatten(),
                 text: (kind != UpdateKind::Deleted)
-                    .then(|| message.text().map(str::to_owned))
+                    .then(|| {
+                        message
+                            .text()
+                            .map(|text| if textless { "" } else { text }.to_owned())
+                    })
                     .flatten(),
                 created_on: Some(message.created_on.into()),
+                attachments,
                 ..Update::about(kind, thread_id)
             }))
         }

@@ -84,7 +84,7 @@ async fn a_conversation_outlives_its_first_token() {
     let body = json!({
         "user_id": old.id, "user1_id": old.id, "user2_id": bob.id, "remove_user_id": old.id,
         "thread_id": thread, "message": "x", "message_id": "1", "topic": "t", "session": "s",
-        "sequence_id": 1, "muted": true,
+        "sequence_id": 1, "muted": true, "name": "a.png", "content_type": "image/png", "size": 1,
     });
     for &function in Function::ALL {
         let request = match function {
@@ -92,6 +92,14 @@ async fn a_conversation_outlives_its_first_token() {
                 continue;
             }
             Function::ListThreads => get(&[("user_id", &old.id)], Some(&old.token)),
+            Function::DownloadUrl => get(
+                &[
+                    ("user_id", &old.id),
+                    ("thread_id", &thread),
+                    ("attachment_id", &"0".repeat(32)),
+                ],
+                Some(&old.token),
+            ),
             _ if function.spec().method == Method::Get => get(
                 &[("user_id", &old.id), ("thread_id", &thread)],
                 Some(&old.token),

@@ -105,6 +105,7 @@ async fn run_event(function: Function, event_path: &Path) -> Result<(), String> 
     let expected_text = std::fs::read_to_string(&expected_path)
         .map_err(|e| format!("{}: {e}", expected_path.display()))?;
     let (app, idp) = spawn_app().await.with_sign_in("open").await;
+    let app = app.with_files().await;
     let mut values = world(&app, &idp).await;
     let channels = Channels::start().await;
     let (setup, keys) = app.realtime_setup(&channels).await;

@@ -9,6 +9,7 @@ mod errors;
 mod events;
 mod exactly_once;
 mod faults;
+mod files;
 mod hostile;
 mod observability;
 mod realtime;

@@ -111,12 +111,14 @@ NEEDS_ENV = {
     "authorizes": [("REALTIME_PUBLISH_KEY_SECRET_ID", "RealtimePublishKeySecretArn")],
     "identity_provider": [("IDP_ISSUER", None), ("IDP_AUDIENCE", None)],
     "people": [("PEOPLE_TABLE", None)],
+    "files": [("FILES_BUCKET", None)],
 }
 # Settings with a default in src/config.rs, or off unless set (Entra on the webhook): the
 # template may set them, the local stack need not.
 OPTIONAL = {
     "ACS_AUTH_MODE", "ACS_TOKEN_LIFETIME_MINUTES", "ACS_SESSION_HOURS", "METRICS_NAMESPACE",
     "REALTIME_ENTRA_TENANT_ID", "REALTIME_ENTRA_AUDIENCE", "IDP_SIGN_IN_URL",
+    "FILES_MAX_BYTES", "FILES_TYPES",
 }
 
 
@@ -134,6 +136,14 @@ def template_environment():
         readable = json.dumps(properties.get("Policies", []))
         found[resource["Metadata"]["BuildProperties"]["Binary"]] = (variables, readable)
     return found
+
+
+def properties_policies(binary):
+    """The policy statements of the function whose binary is `binary`, conditions included."""
+    for resource in template()["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function" and resource["Metadata"]["BuildProperties"]["Binary"] == binary:
+            return [p for p in resource["Properties"].get("Policies", []) if isinstance(p, dict) and "Statement" in p]
+    return []
 
 
 def watch_environment():
@@ -159,6 +169,13 @@ def test_each_function_s_template_environment_and_policies_give_it_what_it_needs
         # The people table: only the functions that use it name it or may touch it.
         touches_table = "PeopleTable" in readable and "dynamodb:" in readable
         assert touches_table == bool(needs["people"]), f"{spec['name']}: the people table's policy"
+        # The files: only the functions that sign or remove them may touch the bucket, and only
+        # its threads' objects (delete_thread also lists the bucket to find them).
+        touches_files = "s3:" in readable
+        assert touches_files == bool(needs["files"]), f"{spec['name']}: the bucket's policy"
+        if touches_files:
+            objects = [s for p in properties_policies(spec["name"]) for s in p.get("Statement", []) if "s3:ListBucket" not in s["Action"]]
+            assert all(json.dumps(s["Resource"]).endswith('/threads/*"}') for s in objects if "s3:" in json.dumps(s["Action"])), spec["name"]
         if needs["admin_key"] == "never":
             assert "ACS_SECRET_ID" not in variables and "AcsSecretArn" not in readable, spec["name"]
     set_by_template = {variable for variables, _ in deployed.values() for variable in variables}
@@ -168,5 +185,6 @@ def test_each_function_s_template_environment_and_policies_give_it_what_it_needs
         # The local stack's own: where its services are, and how loud.
         "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
         "RUST_LOG", "REALTIME_CONNECT_ADDR", "AWS_ENDPOINT_URL_DYNAMODB", "IDP_JWKS_URL",
+        "AWS_ENDPOINT_URL_S3",
     }
     assert not unknown_to_template, f"scripts/local sets what the template never does: {sorted(unknown_to_template)}"

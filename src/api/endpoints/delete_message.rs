@@ -1,13 +1,16 @@
 //! `POST /delete_message` `{"thread_id", "user_id", "message_id"}`: deletes the caller's own
 //! message; ACS refuses anyone else's (403). It stays in the history as deleted, which is how
-//! other devices learn of it (`changes` in `get_messages`).
+//! other devices learn of it (`changes` in `get_messages`). Its files go first: deleted before
+//! the message, a retry finds nothing left to delete, where deleted after, a failure would
+//! leave files that nothing names.
 
 use lambda_http::Request;
 use serde_json::json;
 
 use crate::api::caller::{Caller, Who};
 use crate::api::input::{JsonBody, OwnMessage};
-use crate::api::spec::{Spec, spec};
+use crate::api::spec::{Needs, Spec, spec};
+use crate::files::Attachment;
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 
 /// A valid `delete_message` request.
@@ -17,7 +20,7 @@ pub struct DeleteMessage {
 }
 
 impl Endpoint for DeleteMessage {
-    const SPEC: Spec = spec!("delete_message", Post);
+    const SPEC: Spec = spec!("delete_message", Post, Needs::CHAT_WITH_FILES);
 
     type Caller = Caller;
 
@@ -33,9 +36,23 @@ impl Endpoint for DeleteMessage {
     }
 
     async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
-        state
-            .chat()?
-            .delete_message(&caller.token, &self.own.at.thread_id, &self.own.message_id)
+        let chat = state.chat()?;
+        let thread = &self.own.at.thread_id;
+        if let Some(files) = state.files_if_kept() {
+            let message = chat
+                .get_message(&caller.token, thread, &self.own.message_id)
+                .await?;
+            let (attachments, _) = Attachment::of_message(&message);
+            // Only the sender's own message may be deleted (ACS refuses anyone else), so only
+            // then are its files.
+            let own = message.sender_id() == Some(caller.user_id.as_str());
+            if own && message.deleted_on.is_none() && !attachments.is_empty() {
+                let ids: Vec<_> = attachments.into_iter().map(|a| a.id).collect();
+                let deleted = files.delete(thread, caller.user_id.as_str(), &ids).await?;
+                tracing::info!(files = deleted, "deleted the message's files");
+            }
+        }
+        chat.delete_message(&caller.token, thread, &self.own.message_id)
             .await?;
         Ok(json!({"message": "Message deleted successfully"}).into())
     }

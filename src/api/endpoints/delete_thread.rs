@@ -1,11 +1,14 @@
-//! `POST /delete_thread` `{"thread_id", "user_id"}`: deletes the thread for everyone.
+//! `POST /delete_thread` `{"thread_id", "user_id"}`: deletes the thread for everyone, and every
+//! file under it. The files go once ACS has shown the caller is in the thread and before the
+//! thread itself, so that a failure on the way leaves a thread to delete again, never files
+//! of a thread that is gone.
 
 use lambda_http::Request;
 use serde_json::json;
 
 use crate::api::caller::{Caller, Who};
 use crate::api::input::{InThread, JsonBody};
-use crate::api::spec::{Spec, spec};
+use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 
 /// A valid `delete_thread` request.
@@ -15,7 +18,7 @@ pub struct DeleteThread {
 }
 
 impl Endpoint for DeleteThread {
-    const SPEC: Spec = spec!("delete_thread", Post);
+    const SPEC: Spec = spec!("delete_thread", Post, Needs::CHAT_WITH_FILES);
 
     type Caller = Caller;
 
@@ -30,10 +33,14 @@ impl Endpoint for DeleteThread {
     }
 
     async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
-        state
-            .chat()?
-            .delete_thread(&caller.token, &self.at.thread_id)
-            .await?;
+        let chat = state.chat()?;
+        let thread = &self.at.thread_id;
+        if let Some(files) = state.files_if_kept() {
+            chat.probe_participants(&caller.token, thread).await?;
+            let deleted = files.delete_thread(thread).await?;
+            tracing::info!(files = deleted, "deleted the thread's files");
+        }
+        chat.delete_thread(&caller.token, thread).await?;
         Ok(json!({"message": "Thread deleted successfully"}).into())
     }
 }

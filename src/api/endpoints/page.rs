@@ -7,7 +7,9 @@
 //! nothing. The channel's address reaches the page in a `<meta name="realtime">`; without it
 //! the page polls. Where people sign in with a password (`IDP_SIGN_IN_URL`, Cognito's
 //! endpoint), its address and the app client reach the page in a `<meta name="sign-in">`, and
-//! the policy lets the page call it.
+//! the policy lets the page call it. Where the deployment takes files (`FILES_BUCKET`), the
+//! bucket's origin and the rules reach the page in a `<meta name="files">`, and the policy lets
+//! the page upload to the bucket and show its images.
 
 use std::sync::OnceLock;
 
@@ -19,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 use crate::api::spec::{Method, Needs, Spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::config::{RealtimeAddress, SignInAddress};
+use crate::config::{Config, RealtimeAddress, SignInAddress};
 
 /// The page.
 pub const HTML: &str = include_str!("../../../web/index.html");
@@ -53,6 +55,7 @@ impl Endpoint for Page {
                 .identity_provider
                 .as_ref()
                 .and_then(|idp| idp.sign_in.clone()),
+            files: FilesAddress::of(&state.config),
         };
         Ok(Answer::response(respond(&settings)))
     }
@@ -63,6 +66,36 @@ impl Endpoint for Page {
 pub struct PageSettings {
     pub realtime: Option<RealtimeAddress>,
     pub sign_in: Option<SignInAddress>,
+    pub files: Option<FilesAddress>,
+}
+
+/// Where the page's files go, and what it may send there (checked again by `upload_url`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FilesAddress {
+    /// The bucket's scheme, host and port.
+    pub origin: String,
+    pub max_bytes: u64,
+    pub types: Vec<String>,
+}
+
+impl FilesAddress {
+    /// The files' address in this deployment; `None` where it takes no files.
+    pub fn of(config: &Config) -> Option<Self> {
+        let (files, aws) = (config.files.as_ref()?, config.aws.as_ref()?);
+        let origin = crate::files::s3::origin(&files.bucket, aws);
+        // A policy is a list split by spaces and semicolons: an origin is kept only as a URL.
+        let url = crate::acs::Url::parse(&origin).ok()?;
+        let host = url.host_str()?;
+        let origin = match url.port() {
+            Some(port) => format!("{}://{host}:{port}", url.scheme()),
+            None => format!("{}://{host}", url.scheme()),
+        };
+        Some(Self {
+            origin,
+            max_bytes: files.max_bytes,
+            types: files.types.clone(),
+        })
+    }
 }
 
 /// The page with its settings in `<meta>`s its script reads.
@@ -70,6 +103,7 @@ pub fn page_with(settings: &PageSettings) -> String {
     let mut metas = String::new();
     meta(&mut metas, "realtime", settings.realtime.as_ref());
     meta(&mut metas, "sign-in", settings.sign_in.as_ref());
+    meta(&mut metas, "files", settings.files.as_ref());
     HTML.replacen("<title>", &format!("{metas}<title>"), 1)
 }
 
@@ -95,12 +129,19 @@ pub fn content_security_policy_with(html: &str, settings: &PageSettings) -> Stri
     let origins = [
         settings.realtime.as_ref().and_then(RealtimeAddress::origin),
         settings.sign_in.as_ref().and_then(SignInAddress::origin),
+        settings.files.as_ref().map(|files| files.origin.clone()),
     ];
     let connect = origins
         .into_iter()
         .flatten()
         .fold("'self'".to_owned(), |all, origin| format!("{all} {origin}"));
-    content_security_policy(html).replace("connect-src 'self'", &format!("connect-src {connect}"))
+    let images = match &settings.files {
+        Some(files) => format!("img-src 'self' data: {}", files.origin),
+        None => "img-src 'self' data:".to_owned(),
+    };
+    content_security_policy(html)
+        .replace("connect-src 'self'", &format!("connect-src {connect}"))
+        .replace("img-src 'self' data:", &images)
 }
 
 /// The policy, with the hash of the page's one inline script.
@@ -188,7 +229,7 @@ mod tests {
         };
         let settings = PageSettings {
             realtime: Some(realtime),
-            sign_in: None,
+            ..PageSettings::default()
         };
         let html = page_with(&settings);
         assert!(
@@ -215,6 +256,7 @@ mod tests {
                 url: "https://cognito-idp.eu-west-1.amazonaws.com/".into(),
                 client_id: "abc\"><script>".into(),
             }),
+            ..PageSettings::default()
         };
         let html = page_with(&settings);
         assert!(html.contains(
@@ -225,6 +267,32 @@ mod tests {
             policy.contains("connect-src 'self' https://cognito-idp.eu-west-1.amazonaws.com;"),
             "{policy}"
         );
+    }
+
+    #[test]
+    fn the_files_bucket_joins_the_policy_for_uploads_and_images_and_nothing_else() {
+        let lookup = |name: &str| {
+            let value = match name {
+                "FILES_BUCKET" => "chat-files",
+                "AWS_REGION" => "eu-west-1",
+                "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => "x",
+                _ => return None,
+            };
+            Some(value.to_owned())
+        };
+        let config = Config::from_lookup(lookup).unwrap();
+        let settings = PageSettings {
+            files: FilesAddress::of(&config),
+            ..PageSettings::default()
+        };
+        let origin = "https://chat-files.s3.eu-west-1.amazonaws.com";
+        assert_eq!(settings.files.as_ref().unwrap().origin, origin);
+        let html = page_with(&settings);
+        assert!(html.contains(r#"<meta name="files" content="{&quot;origin&quot;"#), "{html}");
+        let policy = content_security_policy_with(&html, &settings);
+        assert!(policy.contains(&format!("connect-src 'self' {origin};")), "{policy}");
+        assert!(policy.contains(&format!("img-src 'self' data: {origin};")), "{policy}");
+        assert!(!policy.contains("script-src 'self'"), "{policy}");
     }
 
     #[test]

@@ -1,22 +1,27 @@
-//! `POST /send_message` `{"thread_id", "user_id", "message"}`: user_id sends a text message with
-//! its own token, exactly once (see [`chat::send`](crate::chat::send)); an `Idempotency-Key`
-//! header makes a client's retry return the first request's message id.
+//! `POST /send_message` `{"thread_id", "user_id", "message", "attachments"?}`: user_id sends a
+//! text message with its own token, exactly once (see [`chat::send`](crate::chat::send)); an
+//! `Idempotency-Key` header makes a client's retry return the first request's message id.
+//! `attachments` names files the sender uploaded to the thread (`upload_url`); with them the
+//! text may be left out.
 
 use lambda_http::Request;
 use serde_json::json;
 
 use crate::api::caller::{Caller, Who};
 use crate::api::input::{InThread, JsonBody, idempotency_key};
-use crate::api::spec::{Spec, spec};
+use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::chat::send::{ClientKey, IdempotencyKey, Send};
 use crate::chat::text::{DisplayName, MessageText};
+use crate::files::{self, Attachment, AttachmentId};
 
 /// A valid `send_message` request.
 #[derive(Debug)]
 pub struct SendMessage {
     pub at: InThread,
-    pub message: MessageText,
+    /// `None` only for a message of attachments alone.
+    pub message: Option<MessageText>,
+    pub attachments: Vec<AttachmentId>,
     /// The sender's name, stored with the message.
     pub display_name: Option<DisplayName>,
     /// The client's `Idempotency-Key`, if it sent one.
@@ -24,15 +29,25 @@ pub struct SendMessage {
 }
 
 impl Endpoint for SendMessage {
-    const SPEC: Spec = spec!("send_message", Post);
+    const SPEC: Spec = spec!("send_message", Post, Needs::CHAT_WITH_FILES);
 
     type Caller = Caller;
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
+        let attachments = body.attachments()?;
+        let written = body
+            .optional("message")?
+            .is_some_and(|text| !text.trim().is_empty());
+        let message = if attachments.is_empty() || written {
+            Some(body.message()?)
+        } else {
+            None
+        };
         Ok(Self {
             at: InThread::from_body(&body)?,
-            message: body.message()?,
+            message,
+            attachments,
             display_name: body.display_name()?,
             idempotency_key: idempotency_key(request)?,
         })
@@ -43,14 +58,45 @@ impl Endpoint for SendMessage {
     }
 
     async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
+        let key = IdempotencyKey::new(self.idempotency_key);
+        let attached = if self.attachments.is_empty() {
+            Vec::new()
+        } else {
+            state
+                .files()?
+                .claim(
+                    &self.at.thread_id,
+                    &caller.user_id,
+                    &self.attachments,
+                    key.value(),
+                )
+                .await?
+        };
+        let listed = Attachment::list_to_metadata(&attached);
+        let mut metadata = Vec::new();
+        if !attached.is_empty() {
+            metadata.push((files::METADATA_KEY, listed.as_str()));
+        }
+        let content = match self.message {
+            Some(text) => text,
+            None => {
+                metadata.push((files::TEXTLESS_KEY, "true"));
+                let names: Vec<&str> = attached.iter().map(|a| a.name.as_str()).collect();
+                MessageText::parse(&names.join(", ")).map_err(|error| ApiError::InvalidText {
+                    field: "attachments",
+                    error,
+                })?
+            }
+        };
         let message_id = Send {
             chat: state.chat()?,
             token: &caller.token,
             sender: &caller.user_id,
             thread_id: &self.at.thread_id,
-            content: &self.message,
+            content: &content,
             display_name: self.display_name.as_ref(),
-            key: &IdempotencyKey::new(self.idempotency_key),
+            key: &key,
+            metadata: &metadata,
         }
         .exactly_once()
         .await?;
@@ -74,7 +120,7 @@ mod tests {
             &"x".repeat(MAX_MESSAGE_BYTES),
         ] {
             let body = json!({"thread_id": THREAD, "user_id": USER, "message": text});
-            assert_eq!(SendMessage::parse(&post(body)).unwrap().message, text);
+            assert_eq!(SendMessage::parse(&post(body)).unwrap().message.unwrap(), text);
         }
     }
 

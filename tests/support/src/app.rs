@@ -50,6 +50,8 @@ pub struct Setup {
     /// ACS at another address than the emulator's own (a forwarder in front of it, say).
     pub acs_endpoint: Option<String>,
     pub sign_in: Option<SignInSetup>,
+    /// The files' bucket in moto's S3, for a state that takes files.
+    pub files_bucket: Option<String>,
 }
 
 impl Setup {
@@ -86,6 +88,9 @@ impl Setup {
             "IDP_JWKS_URL" => from_sign_in(|s| s.jwks_url),
             "PEOPLE_TABLE" => from_sign_in(|s| s.people_table),
             "ISSUER_MODE" => from_sign_in(|s| s.issuer_mode.to_owned()),
+            "FILES_BUCKET" => self.files_bucket.clone(),
+            "FILES_MAX_BYTES" => Some("1048576".into()),
+            "AWS_ENDPOINT_URL_S3" => Some(self.secrets_endpoint.clone()),
             _ => None,
         })
         .unwrap();
@@ -143,6 +148,7 @@ pub async fn spawn_app_with(mode: AuthMode, secret: impl FnOnce(&mut Value)) -> 
         realtime: None,
         acs_endpoint: None,
         sign_in: None,
+        files_bucket: None,
     };
     TestApp {
         state: setup.state(&emulator),
@@ -293,6 +299,13 @@ impl TestApp {
         });
         self.state = self.setup.state(&self.emulator);
         (self, idp)
+    }
+
+    /// The same app taking files, into a fresh bucket in moto's S3 (at most 1 MiB each).
+    pub async fn with_files(mut self) -> Self {
+        self.setup.files_bucket = Some(moto::create_bucket().await);
+        self.state = self.setup.state(&self.emulator);
+        self
     }
 
     /// A user made directly with the identity client, outside the API.

@@ -20,6 +20,7 @@ pub fn settings(endpoint: &str) -> AwsSettings {
         session_token: None,
         secrets_manager_endpoint: Some(endpoint.to_owned()),
         dynamodb_endpoint: Some(endpoint.to_owned()),
+        s3_endpoint: Some(endpoint.to_owned()),
     }
 }
 
@@ -99,4 +100,37 @@ pub async fn store_secret_text(
         .await
         .unwrap();
     secret_id
+}
+
+/// A fresh bucket in moto's S3; its name. moto takes an unsigned request, and a test needs no
+/// more than the bucket.
+pub async fn create_bucket() -> String {
+    let name = format!("files-{}", uuid::Uuid::new_v4().simple());
+    let created = reqwest::Client::new()
+        .put(format!("{}/{name}", endpoint()))
+        .send()
+        .await
+        .unwrap();
+    assert!(created.status().is_success(), "{}", created.status());
+    name
+}
+
+/// The keys in `bucket` under `prefix`, as moto lists them.
+pub async fn keys(bucket: &str, prefix: &str) -> Vec<String> {
+    let listed = reqwest::Client::new()
+        .get(format!(
+            "{}/{bucket}?list-type=2&prefix={prefix}",
+            endpoint()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    listed
+        .split("<Key>")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("</Key>").map(|(key, _)| key.to_owned()))
+        .collect()
 }

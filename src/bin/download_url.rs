@@ -1,0 +1,6 @@
+//! The `download_url` function: wiring only; the endpoint is `api::endpoints::download_url`.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    acs_chat_api::api::run::<acs_chat_api::api::endpoints::DownloadUrl>().await
+}
