@@ -210,6 +210,25 @@ def main():
               f" ({took * 1000:.0f} ms after send_message answered)")
         expect(event["text"], "Pushed to you, Bob", "the pushed message")
 
+    step("Files: Alice uploads a picture straight to S3 and sends it; Bob downloads it")
+    picture = tiny_png()
+    signed = api.call("POST", "/upload_url", alice_token, {
+        "thread_id": thread, "user_id": alice, "name": "venue.png", "content_type": "image/png",
+        "size": len(picture)})
+    status = put_file(signed, picture)
+    print(f"   PUT {len(picture)} bytes to S3 with the presigned URL -> {status}"
+          f" (valid until {signed['expires_on']})")
+    send_files = {"thread_id": thread, "user_id": alice, "message": "The venue", "attachments": [signed["attachment_id"]]}
+    print("  ", api.call("POST", "/send_message", alice_token, send_files)["message"])
+    listed = [m for m in fetch(bob, bob_token)["messages"] if m.get("attachments")]
+    expect([a["name"] for a in listed[-1]["attachments"]], ["venue.png"], "the attachment Bob lists")
+    link = api.call("GET", "/download_url", bob_token, query={
+        "thread_id": thread, "user_id": bob, "attachment_id": signed["attachment_id"]})
+    with urllib.request.urlopen(link["url"], timeout=30) as response:
+        expect(response.read(), picture, "the bytes Bob downloads")
+    print(f"   Bob: {listed[-1]['message']!r} with {link['name']} ({link['size']} bytes,"
+          f" {'shown inline' if link['inline'] else 'a download'}), fetched from S3 directly")
+
     step("POST /remove_user: Bob leaves the thread")
     left = api.call("POST", "/remove_user", bob_token, {"thread_id": thread, "user_id": bob, "remove_user_id": bob})
     print(f"   {left['message']}")
@@ -232,6 +251,27 @@ def main():
         print(f"   bad thread id       -> 400 {answer['error']['code']}")
 
     print("\nDemo complete.")
+
+
+def tiny_png():
+    """A 1x1 PNG, made here so the demo carries no binary file."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\x00\x2b\x6c\xb6")) + chunk(b"IEND", b""))
+
+
+def put_file(signed, data):
+    """Sends `data` to S3 as `upload_url` signed it: its method, URL and headers, unchanged."""
+    request = urllib.request.Request(signed["url"], data=data, method=signed["method"])
+    for name, value in signed["headers"].items():
+        request.add_header(name, value)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.status
 
 
 def account_token(url, client_id, username, password):

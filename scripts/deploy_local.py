@@ -236,6 +236,9 @@ def main():
         # The page is served through scripts/host_proxy.py, not at the API's own origin.
         "PageOrigin": os.environ["PAGE_ORIGIN"],
         "FilesUrlSeconds": os.environ.get("FILES_URL_SECONDS", "300"),
+        # ministack serves plain HTTP, and evaluates the bucket's TLS-only policy as S3 does:
+        # with it, every request would be refused.
+        "FilesTlsOnly": "false",
     })
     cloudformation = client("cloudformation", ministack)
     deploy(cloudformation, template, parameters)

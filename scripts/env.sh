@@ -53,7 +53,9 @@ start_realtime() {
   # AUTH=true: its S3 (the files' bucket) verifies presigned requests as S3 does.
   TMPDIR="$scratch" AUTH=true BIND_HOST=127.0.0.1 GATEWAY_PORT="$port" spawn "$venv/bin/ministack" >"${MINISTACK_LOG:-/dev/null}" 2>&1
   wait_for_port "$port" "ministack" 300
-  eval "$("$venv/bin/python" "$ROOT/scripts/local_realtime.py" setup "$port" "$functions_port")"
+  local exports
+  exports="$("$venv/bin/python" "$ROOT/scripts/local_realtime.py" setup "$port" "$functions_port")"
+  eval "$exports"
 }
 
 # Debian's Chromium, for the browser tests, installed once.

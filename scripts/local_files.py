@@ -42,8 +42,9 @@ def main():
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
                       aws_access_key_id="test", aws_secret_access_key="test")
     s3.create_bucket(Bucket=BUCKET)
-    s3.put_bucket_encryption(Bucket=BUCKET, ServerSideEncryptionConfiguration={
-        "Rules": bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]})
+    s3.put_bucket_encryption(Bucket=BUCKET, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+        for rule in bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]]})
     s3.put_public_access_block(Bucket=BUCKET, PublicAccessBlockConfiguration=bucket["PublicAccessBlockConfiguration"])
     s3.put_bucket_lifecycle_configuration(Bucket=BUCKET, LifecycleConfiguration={
         "Rules": [lifecycle_rule(rule) for rule in bucket["LifecycleConfiguration"]["Rules"]]})

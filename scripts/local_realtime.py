@@ -56,9 +56,15 @@ def setup(ministack_port, functions_port):
     package = io.BytesIO()
     with zipfile.ZipFile(package, "w") as archive:
         archive.writestr("bootstrap", "")
+    # A function needs a role Lambda may assume; ministack, checking every call (AUTH=true),
+    # holds it to that too.
+    role = client("iam", ministack).create_role(RoleName="realtime-auth", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                       "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
     authorizer = client("lambda", ministack).create_function(
         FunctionName="realtime_auth", Runtime="provided.al2023", Handler="bootstrap",
-        Role="arn:aws:iam::000000000000:role/realtime-auth", Code={"ZipFile": package.getvalue()},
+        Role=role, Code={"ZipFile": package.getvalue()},
         Environment={"Variables": {"MINISTACK_LAMBDA_PROXY_URL":
             f"http://127.0.0.1:{functions_port}/2015-03-31/functions/realtime_auth/invocations"}},
     )["FunctionArn"]

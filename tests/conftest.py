@@ -103,6 +103,17 @@ class Stack(tuple):
         context = ssl.create_default_context(cafile=certificate) if certificate.exists() else None
         return call(endpoint + path, method, body, context)
 
+    @property
+    def files(self):
+        """The files' bucket, as boto3 reaches it in the local S3 (with the stack's root
+        credentials, which no policy limits), and its name."""
+        import boto3
+
+        where = json.loads((self[1] / "files.json").read_text())
+        s3 = boto3.client("s3", endpoint_url=where["endpoint"], region_name="us-east-1",
+                          aws_access_key_id="test", aws_secret_access_key="test")
+        return s3, where["bucket"]
+
     def function_logs(self):
         """Every line the functions logged: `cargo lambda watch`'s output, or, deployed, each
         function's CloudWatch Logs group in the local AWS."""
@@ -122,7 +133,7 @@ class Stack(tuple):
 @pytest.fixture(scope="module", params=["watch", "deployed"])
 def stack(request, tmp_path_factory):
     """`scripts/local --no-demo` (with `--deployed` for the deployed kind), started as a person
-    starts it, stopped with SIGTERM."""
+    starts it, stopped with SIGTERM. A test module's `STACK_ENV` adds to its environment."""
     logs = tmp_path_factory.mktemp(f"stack-{request.param}")
     port = free_port()
     deployed = ["--deployed"] if request.param == "deployed" else []
@@ -132,6 +143,7 @@ def stack(request, tmp_path_factory):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        env={**os.environ, **getattr(request.module, "STACK_ENV", {})},
     )
     deadline = time.monotonic() + 600
     while True:
