@@ -294,3 +294,64 @@ def test_a_person_signs_in_starts_a_conversation_and_after_a_reload_and_a_second
     assert watched.unexpected_errors() == [] and wrong.unexpected_errors(["401", "400"]) == []
     wrong.close()
     watched.close()
+
+
+def png(width, height, rgb):
+    """A PNG of one colour, made here so the tests carry no binary file."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def test_alice_attaches_an_image_and_drops_a_pdf_and_bob_sees_the_image_and_downloads_the_pdf(stack, browser):
+    watched = Watched(browser, "desktop")
+    alice, bob = start_conversation(watched, stack[0])
+    page = watched.page
+    picture = png(96, 64, (31, 95, 191))
+    pdf = b"%PDF-1.7\n% the menu\n"
+
+    # A file of a kind the chat does not take is refused in words, before any upload.
+    alice.locator(".file-input").set_input_files([{"name": "page.html", "mimeType": "text/html", "buffer": b"<p>x"}])
+    expect(alice.locator(".pending li.error")).to_contain_text("page.html is not a kind of file this chat takes")
+    alice.get_by_role("button", name="Remove page.html").click()
+
+    alice.get_by_role("button", name="Attach files").click()
+    alice.locator(".file-input").set_input_files([{"name": "venue.png", "mimeType": "image/png", "buffer": picture}])
+    # The PDF arrives by drag and drop.
+    drop = page.evaluate_handle(
+        """([bytes]) => {
+            const data = new DataTransfer();
+            data.items.add(new File([new Uint8Array(bytes)], "Menu.pdf", { type: "application/pdf" }));
+            return data;
+        }""", [list(pdf)])
+    alice.dispatch_event("drop", {"dataTransfer": drop})
+    expect(alice.locator(".pending li")).to_have_count(2)
+    expect(alice.locator(".pending li", has_text="ready to send")).to_have_count(2, timeout=WAIT)
+    page.screenshot(path=str(SHOTS / f"files-ready-{stack.kind}.png"))
+    alice.get_by_label("Message", exact=True).fill("The venue, and the menu")
+    alice.get_by_role("button", name="Send").click()
+    expect(alice.locator(".pending li")).to_have_count(0, timeout=WAIT)
+
+    message = bob.locator(".messages li", has_text="The venue, and the menu")
+    image = message.get_by_role("img", name="venue.png")
+    expect(image).to_be_visible(timeout=WAIT)
+    page.wait_for_function("(img) => img.complete && img.naturalWidth === 96", arg=image.element_handle(), timeout=WAIT)
+    link = message.get_by_role("link", name=re.compile(r"^Menu\.pdf \(\d+ B\)$"))
+    expect(link).to_be_visible()
+    page.screenshot(path=str(SHOTS / f"files-{stack.kind}.png"), full_page=True)
+    with page.expect_download(timeout=WAIT) as download:
+        link.click()
+    saved = download.value
+    assert saved.suggested_filename == "Menu.pdf"
+    assert Path(saved.path()).read_bytes() == pdf
+    # The image came from the bucket, not from the API's origin.
+    assert image.get_attribute("src").startswith(("http://127.0.0.1", "https://")), image.get_attribute("src")
+    assert "X-Amz-Signature=" in image.get_attribute("src")
+    assert not watched.dialogs, watched.dialogs
+    assert not watched.unexpected_errors(), watched.errors
+    watched.close()
