@@ -340,6 +340,43 @@ async fn main() {
         .await,
     );
 
+    // Files: signing an upload asks ACS only; a download asks ACS and S3 at once.
+    let app = app.with_files().await;
+    let files_body = json!({"thread_id": thread, "user_id": alice.id, "name": "a.png",
+                            "content_type": "image/png", "size": 4});
+    rows.push(
+        measure(&app, "upload_url", "1", Function::UploadUrl, async || {
+            post(files_body.clone(), alice_token)
+        })
+        .await,
+    );
+    let signed = app
+        .call(Function::UploadUrl, post(files_body.clone(), alice_token))
+        .await;
+    let mut put = reqwest::Client::new().put(signed.body["url"].as_str().unwrap());
+    for (name, value) in signed.body["headers"].as_object().unwrap() {
+        put = put.header(name, value.as_str().unwrap());
+    }
+    put.body(b"\x89PNG".to_vec()).send().await.unwrap();
+    let attachment = signed.body["attachment_id"].as_str().unwrap().to_owned();
+    rows.push(
+        measure(
+            &app,
+            "download_url",
+            "1",
+            Function::DownloadUrl,
+            async || {
+                let query = [
+                    ("thread_id", thread.as_str()),
+                    ("user_id", &bob.id),
+                    ("attachment_id", &attachment),
+                ];
+                get(&query, bob_token)
+            },
+        )
+        .await,
+    );
+
     // An inbox of 50 threads, each with news from Alice, counted for Bob.
     let carol = app.outsider().await;
     for _ in 0..50 {

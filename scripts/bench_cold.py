@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 from azure.communication.chat import ChatClient, ChatParticipant, CommunicationTokenCredential
@@ -97,12 +98,33 @@ def world(threads=1):
     for _ in range(threads - 1):
         more = alice.create_chat_thread("bench").chat_thread.id
         alice.get_chat_thread_client(more).add_participants([ChatParticipant(identifier=u2)])
+    attachment_id = uuid.uuid4().hex
+    files().put_object(Bucket=os.environ["FILES_BUCKET"], Key=f"threads/{thread_id}/{attachment_id}",
+                       Body=b"\x89PNG", ContentType="image/png",
+                       Metadata={"uploader": u1.properties["id"], "name": "venue.png"})
     return {
         "user1_id": u1.properties["id"], "user1_token": t1.token,
         "user2_id": u2.properties["id"], "user2_token": t2.token,
         "outsider_id": u3.properties["id"], "outsider_token": t3.token,
         "thread_id": thread_id, "user2_message_id": message.id, "id_token": ID_TOKEN(),
+        "attachment_id": attachment_id,
     }
+
+
+def files():
+    """The files' bucket in moto's S3 (where FILES_BUCKET and AWS_ENDPOINT_URL_S3 say), made
+    on first use."""
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL_S3"], region_name="us-east-1",
+                      aws_access_key_id="test", aws_secret_access_key="test")
+    if not FILES_MADE:
+        s3.create_bucket(Bucket=os.environ["FILES_BUCKET"])
+        FILES_MADE.append(True)
+    return s3
+
+
+FILES_MADE = []
 
 
 def run(binary, name, env, requests, threads=1, event="ok"):

@@ -17,6 +17,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::header::HeaderMap;
 use sha2::{Digest, Sha256};
 
+use crate::acs::http::count_upstream;
 use crate::config::AwsSettings;
 
 /// How long an S3 call may take.
@@ -317,18 +318,16 @@ impl Bucket {
         for (name, value) in instructions.headers() {
             request = request.header(name, value);
         }
-        let answer = request
-            .body(body)
-            .send()
+        // Counted with the request's other upstream waits and round trips.
+        let exchange = async {
+            let answer = request.body(body).send().await?;
+            let status = answer.status().as_u16();
+            let headers = answer.headers().clone();
+            Ok::<_, reqwest::Error>((status, headers, answer.bytes().await?.to_vec()))
+        };
+        let (status, headers, body) = count_upstream(exchange)
             .await
             .map_err(|e| S3Error::Unreachable(e.without_url().to_string()))?;
-        let status = answer.status().as_u16();
-        let headers = answer.headers().clone();
-        let body = answer
-            .bytes()
-            .await
-            .map_err(|e| S3Error::Unreachable(e.without_url().to_string()))?
-            .to_vec();
         match status {
             200..=299 => Ok(Some((headers, body))),
             404 => Ok(None),

@@ -45,6 +45,9 @@ async fn world(app: &TestApp, idp: &IdentityProvider) -> BTreeMap<&'static str, 
     let outsider = app.outsider().await;
     let thread = app.thread(&user1, &user2).await;
     let user2_message_id = app.send(&thread, &user2, "Hi!").await;
+    let attachment_id = app
+        .upload(&user1, &thread, "venue.png", "image/png", b"\x89PNG")
+        .await;
     let expired = app
         .emulator
         .mint_token(&user1.id, time::Duration::seconds(-60))
@@ -59,6 +62,7 @@ async fn world(app: &TestApp, idp: &IdentityProvider) -> BTreeMap<&'static str, 
     values.insert("outsider_token", outsider.token);
     values.insert("thread_id", thread);
     values.insert("user2_message_id", user2_message_id);
+    values.insert("attachment_id", attachment_id);
     values.insert("expired_token", expired);
     values.insert("forged_token", format!("{}x", user1.token));
     values.insert("unknown_user_id", format!("{}0", user2.id));

@@ -29,33 +29,6 @@ async fn upload_url(app: &TestApp, who: &User, thread: &str, file: Value) -> sup
         .await
 }
 
-/// Uploads `bytes` as `who` the way the page does: `upload_url`, then the PUT it signed.
-async fn upload(
-    app: &TestApp,
-    who: &User,
-    thread: &str,
-    name: &str,
-    kind: &str,
-    bytes: &[u8],
-) -> String {
-    let signed = upload_url(
-        app,
-        who,
-        thread,
-        json!({"name": name, "content_type": kind, "size": bytes.len()}),
-    )
-    .await;
-    assert_eq!(signed.status, 200, "{:?}", signed.body);
-    assert_eq!(signed.body["method"], "PUT");
-    let mut put = reqwest::Client::new().put(signed.body["url"].as_str().unwrap());
-    for (name, value) in signed.body["headers"].as_object().unwrap() {
-        put = put.header(name, value.as_str().unwrap());
-    }
-    let stored = put.body(bytes.to_vec()).send().await.unwrap();
-    assert!(stored.status().is_success(), "{}", stored.status());
-    signed.body["attachment_id"].as_str().unwrap().to_owned()
-}
-
 async fn send(
     app: &TestApp,
     who: &User,
@@ -101,16 +74,18 @@ fn bucket(app: &TestApp) -> String {
 #[tokio::test]
 async fn alice_sends_an_image_and_a_pdf_and_bob_lists_them_and_downloads_each() {
     let (app, alice, bob, thread) = scene().await;
-    let image = upload(&app, &alice, &thread, "cat.png", "image/png", PNG).await;
-    let pdf = upload(
-        &app,
-        &alice,
-        &thread,
-        "Résumé 2026.pdf",
-        "application/pdf",
-        b"%PDF-1.7",
-    )
-    .await;
+    let image = app
+        .upload(&alice, &thread, "cat.png", "image/png", PNG)
+        .await;
+    let pdf = app
+        .upload(
+            &alice,
+            &thread,
+            "Résumé 2026.pdf",
+            "application/pdf",
+            b"%PDF-1.7",
+        )
+        .await;
     let sent = send(
         &app,
         &alice,
@@ -158,7 +133,9 @@ async fn alice_sends_an_image_and_a_pdf_and_bob_lists_them_and_downloads_each() 
 #[tokio::test]
 async fn a_message_of_files_alone_shows_no_text_of_its_own() {
     let (app, alice, bob, thread) = scene().await;
-    let image = upload(&app, &alice, &thread, "cat.png", "image/png", PNG).await;
+    let image = app
+        .upload(&alice, &thread, "cat.png", "image/png", PNG)
+        .await;
     let sent = send(&app, &alice, &thread, json!({"attachments": [image]}), None).await;
     assert_eq!(sent.status, 200, "{:?}", sent.body);
     let listed = messages(&app, &bob, &thread).await;
@@ -173,7 +150,9 @@ async fn a_message_of_files_alone_shows_no_text_of_its_own() {
 #[tokio::test]
 async fn an_outsider_gets_no_upload_or_download_url() {
     let (app, alice, _bob, thread) = scene().await;
-    let image = upload(&app, &alice, &thread, "cat.png", "image/png", PNG).await;
+    let image = app
+        .upload(&alice, &thread, "cat.png", "image/png", PNG)
+        .await;
     let outsider = app.outsider().await;
     let signed = upload_url(
         &app,
@@ -243,7 +222,9 @@ async fn a_file_of_a_type_size_or_name_not_taken_is_refused_before_anything_is_s
 #[tokio::test]
 async fn bob_cannot_attach_alice_s_upload_nor_one_of_another_thread() {
     let (app, alice, bob, thread) = scene().await;
-    let image = upload(&app, &alice, &thread, "cat.png", "image/png", PNG).await;
+    let image = app
+        .upload(&alice, &thread, "cat.png", "image/png", PNG)
+        .await;
     let stolen = send(
         &app,
         &bob,
@@ -289,7 +270,9 @@ async fn bob_cannot_attach_alice_s_upload_nor_one_of_another_thread() {
 #[tokio::test]
 async fn an_upload_belongs_to_one_message_and_a_retry_of_its_send_finds_that_message() {
     let (app, alice, _bob, thread) = scene().await;
-    let image = upload(&app, &alice, &thread, "cat.png", "image/png", PNG).await;
+    let image = app
+        .upload(&alice, &thread, "cat.png", "image/png", PNG)
+        .await;
     let body = json!({"message": "once", "attachments": [image]});
     let first = send(&app, &alice, &thread, body.clone(), Some("send-1")).await;
     assert_eq!(first.status, 200, "{:?}", first.body);
@@ -303,9 +286,9 @@ async fn an_upload_belongs_to_one_message_and_a_retry_of_its_send_finds_that_mes
 async fn deleting_a_message_deletes_its_files_and_deleting_the_thread_deletes_the_rest() {
     let (app, alice, _bob, thread) = scene().await;
     let prefix = format!("threads/{thread}/");
-    let sent_file = upload(&app, &alice, &thread, "a.png", "image/png", PNG).await;
-    let kept_file = upload(&app, &alice, &thread, "b.png", "image/png", PNG).await;
-    let staged = upload(&app, &alice, &thread, "c.png", "image/png", PNG).await;
+    let sent_file = app.upload(&alice, &thread, "a.png", "image/png", PNG).await;
+    let kept_file = app.upload(&alice, &thread, "b.png", "image/png", PNG).await;
+    let staged = app.upload(&alice, &thread, "c.png", "image/png", PNG).await;
     let sent = send(
         &app,
         &alice,
@@ -346,7 +329,9 @@ async fn deleting_a_message_deletes_its_files_and_deleting_the_thread_deletes_th
 #[tokio::test]
 async fn a_message_that_names_someone_else_s_upload_in_its_metadata_cannot_delete_it() {
     let (app, alice, bob, thread) = scene().await;
-    let image = upload(&app, &alice, &thread, "cat.png", "image/png", PNG).await;
+    let image = app
+        .upload(&alice, &thread, "cat.png", "image/png", PNG)
+        .await;
     send(
         &app,
         &alice,

@@ -308,6 +308,32 @@ impl TestApp {
         self
     }
 
+    /// Uploads `bytes` as `who` the way the page does: `upload_url`, then the PUT it signed, to
+    /// moto's S3; the attachment's id.
+    pub async fn upload(
+        &self,
+        who: &User,
+        thread: &str,
+        name: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> String {
+        let body = serde_json::json!({"thread_id": thread, "user_id": who.id, "name": name,
+                                      "content_type": content_type, "size": bytes.len()});
+        let signed = self
+            .call(Function::UploadUrl, post(body, Some(&who.token)))
+            .await;
+        assert_eq!(signed.status, 200, "{:?}", signed.body);
+        assert_eq!(signed.body["method"], "PUT");
+        let mut put = reqwest::Client::new().put(signed.body["url"].as_str().unwrap());
+        for (name, value) in signed.body["headers"].as_object().unwrap() {
+            put = put.header(name, value.as_str().unwrap());
+        }
+        let stored = put.body(bytes.to_vec()).send().await.unwrap();
+        assert!(stored.status().is_success(), "{}", stored.status());
+        signed.body["attachment_id"].as_str().unwrap().to_owned()
+    }
+
     /// A user made directly with the identity client, outside the API.
     pub async fn outsider(&self) -> User {
         let (identity, _) = self.clients();
