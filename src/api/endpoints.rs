@@ -67,12 +67,13 @@ macro_rules! functions {
 /// futures themselves passes the compiler's depth limit, and one that builds each in place
 /// reserves stack for the largest of them all, which overflows a test thread's stack.
 #[inline(never)]
-fn boxed<'a, E: Endpoint + 'a>(
-    state: &'a AppState,
-    request: Request,
-) -> std::pin::Pin<Box<dyn Future<Output = (Response<Body>, Timing, RequestIds)> + Send + 'a>> {
+fn boxed<'a, E: Endpoint + 'a>(state: &'a AppState, request: Request) -> Handling<'a> {
     Box::pin(handle::<E>(state, request))
 }
+
+/// A request being handled, on the heap; its answer, timing and ids.
+type Handling<'a> =
+    std::pin::Pin<Box<dyn Future<Output = (Response<Body>, Timing, RequestIds)> + Send + 'a>>;
 
 functions! {
     CreateUsers => create_users::CreateUsers,
