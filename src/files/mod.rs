@@ -146,8 +146,11 @@ impl Attachment {
             .metadata(METADATA_KEY)
             .map(|value| Self::list_from_metadata(&value))
             .unwrap_or_default();
-        let textless =
-            !attachments.is_empty() && message.metadata(TEXTLESS_KEY).as_deref() == Some("true");
+        // Still only its files until an edit gives it text of its own.
+        let names: Vec<&str> = attachments.iter().map(|a| a.name.as_str()).collect();
+        let textless = !attachments.is_empty()
+            && message.metadata(TEXTLESS_KEY).as_deref() == Some("true")
+            && message.text() == Some(names.join(", ").as_str());
         (attachments, textless)
     }
 

@@ -145,6 +145,22 @@ async fn a_message_of_files_alone_shows_no_text_of_its_own() {
     // ACS needs text: the names stand in for it, for clients that read ACS directly.
     let raw = app.live_texts(&thread, &bob).await;
     assert!(raw.contains(&"cat.png".to_owned()), "{raw:?}");
+    // An edit gives it text of its own, which is then shown.
+    let body = json!({"thread_id": thread, "user_id": alice.id,
+                      "message_id": sent.body["message_id"], "message": "a cat"});
+    let edited = app
+        .call(Function::UpdateMessage, post(body, Some(&alice.token)))
+        .await;
+    assert_eq!(edited.status, 200, "{:?}", edited.body);
+    let query = [("thread_id", thread.as_str()), ("user_id", bob.id.as_str())];
+    let history = app
+        .call(Function::GetAllMessages, get(&query, Some(&bob.token)))
+        .await;
+    assert_eq!(
+        history.body["messages"][0]["message"], "a cat",
+        "{:?}",
+        history.body
+    );
 }
 
 #[tokio::test]

@@ -247,6 +247,30 @@ async fn a_pushed_message_carries_the_name_it_was_sent_with() {
 }
 
 #[tokio::test]
+async fn a_pushed_message_of_files_alone_carries_them_and_no_text_of_its_own() {
+    let app = spawn_app().await.with_files().await;
+    let channels = Channels::start().await;
+    let (_server, _keys) = subscribed_webhook(&app, &channels).await;
+    let (alice, bob) = app.users().await;
+    let thread = app.thread(&alice, &bob).await;
+    let image = app
+        .upload(&alice, &thread, "cat.png", "image/png", b"\x89PNG")
+        .await;
+    let send = json!({"thread_id": thread, "user_id": alice.id, "attachments": [image]});
+    let answer = app
+        .call(Function::SendMessage, post(send, Some(&alice.token)))
+        .await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let events = events_on(&channels, &channel_of(&bob), 2).await;
+    let message = events.iter().find(|e| e["kind"] == "message").unwrap();
+    assert_eq!(message["text"], "", "{events:?}");
+    assert_eq!(
+        message["attachments"],
+        json!([{"id": image, "name": "cat.png", "content_type": "image/png", "size": 4}])
+    );
+}
+
+#[tokio::test]
 async fn a_message_of_one_thread_with_the_id_and_version_of_another_thread_s_is_pushed() {
     let app = spawn_app().await;
     let channels = Channels::start().await;

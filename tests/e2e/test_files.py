@@ -12,6 +12,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -63,6 +64,15 @@ def sign_upload(stack, who, thread, name, content_type, data):
     status, signed = answer(stack, "POST", "upload_url", who[1], {
         "thread_id": thread, "user_id": who[0], "name": name, "content_type": content_type, "size": len(data)})
     assert status == 200, signed
+    return signed
+
+
+def uploaded(stack, who, thread, *names):
+    """Signed uploads of one small PNG under each name, each sent to S3 as the page sends it."""
+    data = tiny_png()
+    signed = [sign_upload(stack, who, thread, name, "image/png", data) for name in names]
+    for upload in signed:
+        assert put_file(upload, data) == 200
     return signed
 
 
@@ -129,10 +139,7 @@ def test_s3_refuses_a_presigned_upload_for_another_key_a_larger_body_another_typ
 @deployed
 def test_a_download_url_is_for_its_own_file_and_ends_with_its_lifetime(stack):
     alice, bob, thread = conversation(stack)
-    data = tiny_png()
-    first, second = (sign_upload(stack, alice, thread, name, "image/png", data) for name in ("a.png", "b.png"))
-    for upload in (first, second):
-        assert put_file(upload, data) == 200
+    first, second = uploaded(stack, alice, thread, "a.png", "b.png")
     link = stack.call_get("download_url", bob[1], {"thread_id": thread, "user_id": bob[0],
                                                    "attachment_id": first["attachment_id"]})
     assert s3_status(link["url"])[0] == 200
@@ -144,9 +151,7 @@ def test_a_download_url_is_for_its_own_file_and_ends_with_its_lifetime(stack):
 @deployed
 def test_an_outsider_gets_no_url_and_bob_cannot_send_alice_s_upload(stack):
     alice, bob, thread = conversation(stack)
-    data = tiny_png()
-    upload = sign_upload(stack, alice, thread, "a.png", "image/png", data)
-    assert put_file(upload, data) == 200
+    upload, = uploaded(stack, alice, thread, "a.png")
     outsider = stack.create_users()
     stranger = (outsider["user1_id"], outsider["user1_token"])
     status, body = answer(stack, "POST", "upload_url", stranger[1], {
@@ -163,10 +168,7 @@ def test_an_outsider_gets_no_url_and_bob_cannot_send_alice_s_upload(stack):
 @deployed
 def test_deleting_the_message_deletes_its_objects_and_deleting_the_thread_the_rest(stack):
     alice, _bob, thread = conversation(stack)
-    data = tiny_png()
-    sent, staged = (sign_upload(stack, alice, thread, name, "image/png", data) for name in ("a.png", "b.png"))
-    for upload in (sent, staged):
-        assert put_file(upload, data) == 200
+    sent, staged = uploaded(stack, alice, thread, "a.png", "b.png")
     message = stack.call_api("send_message", alice[1], {"thread_id": thread, "user_id": alice[0],
                                                         "attachments": [sent["attachment_id"]]})["message_id"]
     s3, bucket = stack.files
@@ -180,3 +182,29 @@ def test_deleting_the_message_deletes_its_objects_and_deleting_the_thread_the_re
     assert keys(stack, thread) == [staged["attachment_id"]]
     stack.call_api("delete_thread", alice[1], {"thread_id": thread, "user_id": alice[0]})
     assert keys(stack, thread) == []
+
+
+@deployed
+def test_the_template_s_tls_only_policy_refuses_every_plain_http_request(stack):
+    """The local stack deploys without it (FilesTlsOnly=false), as ministack serves plain HTTP
+    and evaluates `aws:SecureTransport` as S3 does: so it is put on the bucket here, and taken
+    off again."""
+    import yaml
+
+    from deploy_local import CloudFormation
+
+    template = yaml.load((Path(__file__).resolve().parents[2] / "template.yaml").read_text(), Loader=CloudFormation)
+    document = template["Resources"]["FilesBucketPolicy"]["Properties"]["PolicyDocument"]
+    s3, bucket = stack.files
+    arn = f"arn:aws:s3:::{bucket}"
+    for statement in document["Statement"]:
+        statement["Resource"] = [arn, f"{arn}/*"]
+    alice, _bob, thread = conversation(stack)
+    data = tiny_png()
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(document))
+    try:
+        refused = sign_upload(stack, alice, thread, "a.png", "image/png", data)
+        assert s3_status(refused["url"], "PUT", data, list(refused["headers"].items()))[0] == 403
+    finally:
+        s3.delete_bucket_policy(Bucket=bucket)
+    assert uploaded(stack, alice, thread, "b.png")
