@@ -125,7 +125,9 @@ def test_the_page_works_from_the_keyboard_alone(stack, browser):
     page.keyboard.press("Enter")
     expect(texts(bob)).to_have_text(["typed, not clicked"], timeout=WAIT)
     for control in page.locator("input, textarea, select").all():
-        label = control.evaluate("e => e.labels && e.labels.length ? e.labels[0].textContent.trim() : ''")
+        # A label element, or for the file picker the Attach button opens, a name of its own.
+        label = control.evaluate(
+            "e => e.labels && e.labels.length ? e.labels[0].textContent.trim() : (e.getAttribute('aria-label') || '')")
         assert label, control.evaluate("e => e.outerHTML")
     assert not watched.unexpected_errors(), watched.errors
     watched.close()
