@@ -319,7 +319,13 @@ def test_alice_attaches_an_image_and_drops_a_pdf_and_bob_sees_the_image_and_down
 
     # A file of a kind the chat does not take is refused in words, before any upload.
     alice.locator(".file-input").set_input_files([{"name": "page.html", "mimeType": "text/html", "buffer": b"<p>x"}])
-    expect(alice.locator(".pending li.error")).to_contain_text("page.html is not a kind of file this chat takes")
+    refused = alice.locator(".pending li.failed")
+    expect(refused).to_contain_text("page.html is not a kind of file this chat takes")
+    # A rename that works clears the pane's own error line, and leaves the refusal standing.
+    alice.get_by_label("Thread name").fill("Venue")
+    alice.get_by_role("button", name="Rename").click()
+    expect(alice.locator(".topic")).to_have_text("· Venue", timeout=WAIT)
+    expect(refused).to_contain_text("page.html is not a kind of file this chat takes")
     alice.get_by_role("button", name="Remove page.html").click()
 
     alice.get_by_role("button", name="Attach files").click()
@@ -339,7 +345,7 @@ def test_alice_attaches_an_image_and_drops_a_pdf_and_bob_sees_the_image_and_down
     alice.get_by_role("button", name="Send").click()
     expect(alice.locator(".pending li")).to_have_count(0, timeout=WAIT)
 
-    message = bob.locator(".messages li", has_text="The venue, and the menu")
+    message = bob.locator(".messages > li", has_text="The venue, and the menu")
     image = message.get_by_role("img", name="venue.png")
     expect(image).to_be_visible(timeout=WAIT)
     page.wait_for_function("(img) => img.complete && img.naturalWidth === 96", arg=image.element_handle(), timeout=WAIT)
