@@ -132,7 +132,9 @@ impl SignInAddress {
     }
 }
 
-fn origin_of(raw: &str, schemes: &[&str]) -> Option<String> {
+/// The scheme, host and port of `raw`, if it is a URL of one of `schemes`: what a page's
+/// policy names.
+pub fn origin_of(raw: &str, schemes: &[&str]) -> Option<String> {
     let url = Url::parse(raw).ok()?;
     schemes.contains(&url.scheme()).then_some(())?;
     let host = url.host_str()?;

@@ -147,11 +147,16 @@ impl Attachment {
             .map(|value| Self::list_from_metadata(&value))
             .unwrap_or_default();
         // Still only its files until an edit gives it text of its own.
-        let names: Vec<&str> = attachments.iter().map(|a| a.name.as_str()).collect();
         let textless = !attachments.is_empty()
             && message.metadata(TEXTLESS_KEY).as_deref() == Some("true")
-            && message.text() == Some(names.join(", ").as_str());
+            && message.text() == Some(Self::stand_in_text(&attachments).as_str());
         (attachments, textless)
+    }
+
+    /// The text ACS keeps for a message of files alone, as it needs some: their names.
+    pub fn stand_in_text(attachments: &[Self]) -> String {
+        let names: Vec<&str> = attachments.iter().map(|a| a.name.as_str()).collect();
+        names.join(", ")
     }
 
     /// The attachments in a message's metadata value; a value we did not write reads as none.
@@ -171,7 +176,7 @@ pub struct Upload {
     pub attachment_id: AttachmentId,
     pub method: &'static str,
     pub url: String,
-    pub headers: Vec<(String, String)>,
+    pub headers: std::collections::BTreeMap<&'static str, String>,
     pub expires_on: Timestamp,
 }
 
@@ -274,7 +279,7 @@ impl Files {
             headers: headers
                 .iter()
                 .filter(|(name, _)| *name != "content-length")
-                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                .map(|(name, value)| (*name, (*value).to_owned()))
                 .collect(),
             expires_on: expires(self.url_lifetime),
         })

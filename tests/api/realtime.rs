@@ -225,6 +225,29 @@ async fn a_deleted_identity_hears_nothing_more_even_of_a_delivery_naming_it() {
     assert_eq!(texts(&channels.events(&channel_of(&bob))), ["first"]);
 }
 
+/// `from` sends `body` with `send_message`; the message event it pushes to `to`, and all the
+/// events `to`'s channel got by then (the join, then the message).
+async fn pushed_to(
+    app: &TestApp,
+    channels: &Channels,
+    from: &User,
+    to: &User,
+    mut body: Value,
+) -> (Value, Vec<Value>) {
+    body["user_id"] = json!(from.id);
+    let answer = app
+        .call(Function::SendMessage, post(body, Some(&from.token)))
+        .await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let events = events_on(channels, &channel_of(to), 2).await;
+    let message = events
+        .iter()
+        .find(|e| e["kind"] == "message")
+        .unwrap()
+        .clone();
+    (message, events)
+}
+
 #[tokio::test]
 async fn a_pushed_message_carries_the_name_it_was_sent_with() {
     let app = spawn_app().await;
@@ -232,13 +255,8 @@ async fn a_pushed_message_carries_the_name_it_was_sent_with() {
     let (_server, _keys) = subscribed_webhook(&app, &channels).await;
     let (alice, bob) = app.users().await;
     let thread = app.thread(&alice, &bob).await;
-    let send = json!({"thread_id": thread, "user_id": alice.id, "message": "named", "display_name": "Alice"});
-    let answer = app
-        .call(Function::SendMessage, post(send, Some(&alice.token)))
-        .await;
-    assert_eq!(answer.status, 200, "{:?}", answer.body);
-    let events = events_on(&channels, &channel_of(&bob), 2).await;
-    let message = events.iter().find(|e| e["kind"] == "message").unwrap();
+    let send = json!({"thread_id": thread, "message": "named", "display_name": "Alice"});
+    let (message, events) = pushed_to(&app, &channels, &alice, &bob, send).await;
     assert_eq!(
         (&message["text"], &message["sender_display_name"]),
         (&json!("named"), &json!("Alice")),
@@ -256,13 +274,8 @@ async fn a_pushed_message_of_files_alone_carries_them_and_no_text_of_its_own() {
     let image = app
         .upload(&alice, &thread, "cat.png", "image/png", b"\x89PNG")
         .await;
-    let send = json!({"thread_id": thread, "user_id": alice.id, "attachments": [image]});
-    let answer = app
-        .call(Function::SendMessage, post(send, Some(&alice.token)))
-        .await;
-    assert_eq!(answer.status, 200, "{:?}", answer.body);
-    let events = events_on(&channels, &channel_of(&bob), 2).await;
-    let message = events.iter().find(|e| e["kind"] == "message").unwrap();
+    let send = json!({"thread_id": thread, "attachments": [image]});
+    let (message, events) = pushed_to(&app, &channels, &alice, &bob, send).await;
     assert_eq!(message["text"], "", "{events:?}");
     assert_eq!(
         message["attachments"],

@@ -4,8 +4,6 @@
 //! attachment`), so no HTML or SVG ever runs from the bucket's origin.
 
 use lambda_http::Request;
-use serde_json::json;
-
 use crate::api::caller::{Caller, Who};
 use crate::api::input::{InThread, Query};
 use crate::api::spec::{Needs, Spec, spec};
@@ -54,15 +52,7 @@ impl Endpoint for DownloadUrl {
         let download = download?.ok_or_else(|| {
             FileError::NotFound(self.attachment_id.as_str().to_owned())
         })?;
-        Ok(json!({
-            "url": download.url,
-            "name": download.name,
-            "content_type": download.content_type,
-            "size": download.size,
-            "inline": download.inline,
-            "expires_on": download.expires_on,
-        })
-        .into())
+        Answer::json(&download)
     }
 }
 

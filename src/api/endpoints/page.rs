@@ -82,14 +82,10 @@ impl FilesAddress {
     /// The files' address in this deployment; `None` where it takes no files.
     pub fn of(config: &Config) -> Option<Self> {
         let (files, aws) = (config.files.as_ref()?, config.aws.as_ref()?);
-        let origin = crate::files::s3::origin(&files.bucket, aws);
-        // A policy is a list split by spaces and semicolons: an origin is kept only as a URL.
-        let url = crate::acs::Url::parse(&origin).ok()?;
-        let host = url.host_str()?;
-        let origin = match url.port() {
-            Some(port) => format!("{}://{host}:{port}", url.scheme()),
-            None => format!("{}://{host}", url.scheme()),
-        };
+        let origin = crate::config::origin_of(
+            &crate::files::s3::origin(&files.bucket, aws),
+            &["http", "https"],
+        )?;
         Some(Self {
             origin,
             max_bytes: files.max_bytes,

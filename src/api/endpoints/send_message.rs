@@ -72,19 +72,20 @@ impl Endpoint for SendMessage {
                 )
                 .await?
         };
-        let listed = Attachment::list_to_metadata(&attached);
-        let mut metadata = Vec::new();
-        if !attached.is_empty() {
-            metadata.push((files::METADATA_KEY, listed.as_str()));
-        }
+        let listed = (!attached.is_empty()).then(|| Attachment::list_to_metadata(&attached));
+        let mut metadata: Vec<(&str, &str)> = listed
+            .iter()
+            .map(|listed| (files::METADATA_KEY, listed.as_str()))
+            .collect();
         let content = match self.message {
             Some(text) => text,
             None => {
                 metadata.push((files::TEXTLESS_KEY, "true"));
-                let names: Vec<&str> = attached.iter().map(|a| a.name.as_str()).collect();
-                MessageText::parse(&names.join(", ")).map_err(|error| ApiError::InvalidText {
-                    field: "attachments",
-                    error,
+                MessageText::parse(&Attachment::stand_in_text(&attached)).map_err(|error| {
+                    ApiError::InvalidText {
+                        field: "attachments",
+                        error,
+                    }
                 })?
             }
         };

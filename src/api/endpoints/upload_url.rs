@@ -3,7 +3,6 @@
 //! to S3 with it, and then names the answer's `attachment_id` in `send_message`.
 
 use lambda_http::Request;
-use serde_json::json;
 
 use crate::api::caller::{Caller, Who};
 use crate::api::input::{InThread, JsonBody};
@@ -60,19 +59,7 @@ impl Endpoint for UploadUrl {
             &self.content_type,
             self.size,
         )?;
-        let headers: serde_json::Map<String, serde_json::Value> = upload
-            .headers
-            .into_iter()
-            .map(|(name, value)| (name, value.into()))
-            .collect();
-        Ok(json!({
-            "attachment_id": upload.attachment_id,
-            "method": upload.method,
-            "url": upload.url,
-            "headers": headers,
-            "expires_on": upload.expires_on,
-        })
-        .into())
+        Answer::json(&upload)
     }
 }
 
