@@ -13,6 +13,9 @@ the template does on AWS:
 - ministack's `AWS::ApiGatewayV2::Api` ignores the OpenAPI `Body` SAM puts an HttpApi's routes
   in, so the deployed API has none: each route and its proxy integration are made through its
   apigatewayv2 API, from the `Body` of the template as SAM transformed it (`Processed`).
+- its `AWS::S3::Bucket` applies the CORS and public access block but not `BucketEncryption` or
+  `LifecycleConfiguration`: both are put on the files' bucket through its S3 API, from the
+  template (`bridge_bucket`).
 - its CloudFormation lacks `AWS::AppSync::Api` and `ChannelNamespace`: scripts/ministack_events.py
   teaches it them (ministack is started through it), so the template's own Event API is made.
 - it serves HTTP, not HTTPS, and its host names resolve nowhere but in browsers: the functions
@@ -220,6 +223,13 @@ def bridge_addresses(lambdas, ids, ministack_port):
     return page
 
 
+def bridge_bucket(s3, template, ids):
+    """The files' bucket's encryption and lifecycle, which ministack's CloudFormation skips."""
+    from local_files import apply_lifecycle_and_encryption
+
+    apply_lifecycle_and_encryption(s3, ids["FilesBucket"], template["Resources"]["FilesBucket"]["Properties"])
+
+
 def main():
     ministack, run_dir, binaries = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
     ministack_port = ministack.rsplit(":", 1)[1]
@@ -246,6 +256,7 @@ def main():
     lambdas = client("lambda", ministack)
     api_id, routes = import_routes(cloudformation, client("apigatewayv2", ministack), lambdas, ids, parameters)
     page = bridge_addresses(lambdas, ids, ministack_port)
+    bridge_bucket(client("s3", ministack), template, ids)
     (run_dir / "deployed.json").write_text(json.dumps(
         {"stack": STACK, "api_id": api_id, "routes": routes, "parameters": parameters,
          "functions": {k: v for k, v in ids.items() if k.endswith("Function")}}, indent=2))

@@ -35,6 +35,16 @@ def lifecycle_rule(rule):
     return made
 
 
+def apply_lifecycle_and_encryption(s3, name, properties):
+    """The template's encryption and lifecycle rules for `properties` (its FilesBucket's), put
+    on bucket `name`."""
+    s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+        for rule in properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]]})
+    s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={
+        "Rules": [lifecycle_rule(rule) for rule in properties["LifecycleConfiguration"]["Rules"]]})
+
+
 def main():
     endpoint, page_origin = sys.argv[1], sys.argv[2]
     template = yaml.load((ROOT / "template.yaml").read_text(), Loader=CloudFormation)
@@ -42,12 +52,8 @@ def main():
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
                       aws_access_key_id="test", aws_secret_access_key="test")
     s3.create_bucket(Bucket=BUCKET)
-    s3.put_bucket_encryption(Bucket=BUCKET, ServerSideEncryptionConfiguration={"Rules": [
-        {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
-        for rule in bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]]})
     s3.put_public_access_block(Bucket=BUCKET, PublicAccessBlockConfiguration=bucket["PublicAccessBlockConfiguration"])
-    s3.put_bucket_lifecycle_configuration(Bucket=BUCKET, LifecycleConfiguration={
-        "Rules": [lifecycle_rule(rule) for rule in bucket["LifecycleConfiguration"]["Rules"]]})
+    apply_lifecycle_and_encryption(s3, BUCKET, bucket)
     rules = []
     for rule in bucket["CorsConfiguration"]["CorsRules"]:
         rules.append({"AllowedOrigins": [page_origin], "AllowedMethods": rule["AllowedMethods"],

@@ -175,7 +175,15 @@ def test_deleting_the_message_deletes_its_objects_and_deleting_the_thread_the_re
     tags = s3.get_object_tagging(Bucket=bucket, Key=f"threads/{thread}/{sent['attachment_id']}")["TagSet"]
     assert {"Key": "state", "Value": "attached"} in tags
     tags = s3.get_object_tagging(Bucket=bucket, Key=f"threads/{thread}/{staged['attachment_id']}")["TagSet"]
-    assert tags == [{"Key": "state", "Value": "staged"}], "the lifecycle rule removes it after a day"
+    assert tags == [{"Key": "state", "Value": "staged"}]
+    # The bucket the template made removes what is still staged after a day, and answers the
+    # page's origin alone.
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    staged_rule = next(r for r in rules if r["ID"] == "staged-uploads")
+    assert staged_rule["Filter"] == {"Tag": {"Key": "state", "Value": "staged"}}, staged_rule
+    assert staged_rule["Expiration"]["Days"] == 1 and staged_rule["Status"] == "Enabled"
+    cors = s3.get_bucket_cors(Bucket=bucket)["CORSRules"]
+    assert [rule["AllowedOrigins"] for rule in cors] == [[stack[0]]], cors
     assert keys(stack, thread) == sorted([sent["attachment_id"], staged["attachment_id"]])
 
     stack.call_api("delete_message", alice[1], {"thread_id": thread, "user_id": alice[0], "message_id": message})
