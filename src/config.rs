@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use crate::acs::connection_string::parse_endpoint;
 use crate::acs::{RetryPolicy, Url};
+use crate::push::subscription::{DEFAULT_SERVICES, Services};
 
 /// Who may call the chat endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,6 +224,33 @@ pub struct Config {
     pub people_table: Option<String>,
     /// `FILES_BUCKET` and its rules; `None` where files are not taken.
     pub files: Option<FilesSettings>,
+    /// `PUSH_PUBLIC_KEY` and the rest of Web Push; `None` where nothing is pushed.
+    pub push: Option<PushSettings>,
+    /// Certificates to trust beyond the platform's, PEM. Never read from the environment:
+    /// tests set it to their stand-ins' fresh certificates, and a function trusts what
+    /// `SSL_CERT_FILE` names, as every other HTTPS client on the machine does.
+    pub extra_roots_pem: Option<String>,
+}
+
+/// Web Push: which services subscriptions may name, and how the sender signs and fills pushes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushSettings {
+    /// `PUSH_PUBLIC_KEY`: the VAPID public key, base64url, the page subscribes with.
+    pub public_key: String,
+    /// `PUSH_SERVICES`: the push services' hosts an endpoint may name (default
+    /// [`DEFAULT_SERVICES`](crate::push::subscription::DEFAULT_SERVICES)).
+    pub services: Services,
+    /// `PUSH_VAPID_SECRET_ID`: the secret of the VAPID key pair, in the sender.
+    pub vapid_secret_id: Option<String>,
+    /// `PUSH_CONTACT`: the `mailto:` or `https:` contact the push services are given; set with
+    /// the secret.
+    pub contact: Option<String>,
+    /// `PUSH_CONTENT`: `full` (default: the sender's name and the first 100 characters) or
+    /// `none` (only that a message came, and where).
+    pub content: bool,
+    /// `PUSH_TTL_SECONDS`: how long a push service keeps a push for an offline device (0 to
+    /// 28 days, default a day).
+    pub ttl_seconds: u32,
 }
 
 /// Minutes of the tokens trusted mode mints per request: short, as they are never shown.
@@ -292,6 +320,8 @@ impl Config {
             identity_provider: identity_provider(&get)?,
             people_table: get("PEOPLE_TABLE"),
             files: files_settings(&get)?,
+            push: push_settings(&get)?,
+            extra_roots_pem: None,
         })
     }
 
@@ -485,6 +515,64 @@ fn realtime_settings(
 }
 
 /// A whole number within `range`, or `default` when the setting is unset.
+fn push_settings(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<PushSettings>, ConfigError> {
+    let Some(public_key) = get("PUSH_PUBLIC_KEY") else {
+        return Ok(None);
+    };
+    let point = base64::Engine::decode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        public_key.trim_end_matches('='),
+    );
+    if !point.is_ok_and(|point| point.len() == 65 && point[0] == 4) {
+        return Err(ConfigError::Invalid(
+            "PUSH_PUBLIC_KEY",
+            "an uncompressed P-256 point, base64url".into(),
+        ));
+    }
+    let services = get("PUSH_SERVICES").unwrap_or_else(|| DEFAULT_SERVICES.into());
+    let services = Services::parse(&services)
+        .ok_or_else(|| ConfigError::Invalid("PUSH_SERVICES", "names no host".into()))?;
+    let vapid_secret_id = get("PUSH_VAPID_SECRET_ID");
+    let contact = get("PUSH_CONTACT");
+    match (&vapid_secret_id, &contact) {
+        (Some(_), None) => return Err(ConfigError::Missing("PUSH_CONTACT")),
+        (_, Some(contact))
+            if !(contact.starts_with("mailto:") || contact.starts_with("https://")) =>
+        {
+            return Err(ConfigError::Invalid(
+                "PUSH_CONTACT",
+                "a mailto: or https:// contact".into(),
+            ));
+        }
+        _ => {}
+    }
+    let content = match get("PUSH_CONTENT").as_deref() {
+        None | Some("full") => true,
+        Some("none") => false,
+        Some(other) => {
+            return Err(ConfigError::Invalid(
+                "PUSH_CONTENT",
+                format!("{other:?} (expected full or none)"),
+            ));
+        }
+    };
+    Ok(Some(PushSettings {
+        public_key,
+        services,
+        vapid_secret_id,
+        contact,
+        content,
+        ttl_seconds: bounded(
+            "PUSH_TTL_SECONDS",
+            get("PUSH_TTL_SECONDS"),
+            0..=2_419_200,
+            86_400,
+        )?,
+    }))
+}
+
 fn bounded(
     name: &'static str,
     raw: Option<String>,

@@ -24,6 +24,7 @@ pub mod config;
 pub mod files;
 pub mod jwt;
 pub mod people;
+pub mod push;
 pub mod realtime;
 pub mod secrets;
 pub mod session;

@@ -11,7 +11,11 @@
 //! | `user#<ACS user id>` | `person` | `issuer`, `subject` (so deleting an identity finds its person) |
 //! | `user#<ACS user id>` | `read#<thread id>` | `sequence_id`: the person's read position in the thread |
 //! | `user#<ACS user id>` | `mute#<thread id>` | present while the person has muted the thread |
-//! | `user#<ACS user id>` | `push#<endpoint hash>` | later: push subscriptions |
+//! | `user#<ACS user id>` | `push#<endpoint hash>` | a push subscription: `endpoint`, `p256dh`, `auth`, `created` |
+//! | `pushed#<ACS user id>#<thread id>#<message id>` | `pushed` | a message pushed to the person; `expires_at` (DynamoDB's TTL) |
+//!
+//! The `pushed#` items are apart from the person's partition: they come one a message, and the
+//! query that reads the partition for every event must stay small.
 //!
 //! The first sign-in claims both of its items in one transaction, each only if absent: of
 //! people signing in at once for the first time, one wins and the others read the winner's.
@@ -25,7 +29,8 @@ use aws_types::SdkConfig;
 use time::OffsetDateTime;
 
 use crate::acs::http::count_upstream;
-use crate::acs::{ThreadId, UserId};
+use crate::acs::{MessageId, ThreadId, UserId};
+use crate::push::subscription::{MAX_PER_PERSON, Subscription};
 
 /// Why the table could not be read or written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -60,15 +65,32 @@ pub enum Claim {
     Lost,
 }
 
-/// What a person has said about their threads: how far they have read each, and which they
-/// have muted. Threads they said nothing about are not in it.
+/// What the table keeps for a person, in one partition: how far they have read each thread,
+/// which they have muted (threads they said nothing about are not in it), and where their
+/// devices take pushes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Threads {
+pub struct Kept {
     pub read: HashMap<String, u64>,
     pub muted: std::collections::HashSet<String>,
+    pub subscriptions: Vec<KeptSubscription>,
 }
 
-impl Threads {
+/// A push subscription as kept: checked when it was taken, and again before each push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptSubscription {
+    /// The table's key of it ([`crate::push::subscription::key_of`] its endpoint).
+    pub key: String,
+    pub endpoint: String,
+    pub p256dh: String,
+    pub auth: String,
+    /// Epoch milliseconds it was taken: the oldest goes first when a person has too many.
+    pub created: i64,
+}
+
+/// How long a message's push is remembered: past Event Grid's last redelivery (24 hours).
+const PUSHED_FOR: time::Duration = time::Duration::days(2);
+
+impl Kept {
     /// The sequence id read up to in `thread` (0: nothing read yet).
     pub fn read_up_to(&self, thread: &ThreadId) -> u64 {
         self.read.get(thread.as_str()).copied().unwrap_or(0)
@@ -108,6 +130,29 @@ fn read_position(item: &HashMap<String, AttributeValue>) -> Result<u64, PeopleEr
         .and_then(|v| v.as_n().ok())
         .and_then(|n| n.parse().ok())
         .ok_or(PeopleError::Corrupt("read position"))
+}
+
+fn kept_subscription(
+    key: &str,
+    item: &HashMap<String, AttributeValue>,
+) -> Result<KeptSubscription, PeopleError> {
+    let text = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .ok_or(PeopleError::Corrupt("push subscription"))
+    };
+    Ok(KeptSubscription {
+        key: key.to_owned(),
+        endpoint: text("endpoint")?,
+        p256dh: text("p256dh")?,
+        auth: text("auth")?,
+        created: item
+            .get("created")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0),
+    })
 }
 
 fn person_key(issuer: &str, subject: &str) -> String {
@@ -292,7 +337,8 @@ impl People {
         Ok(true)
     }
 
-    /// Deletes `user_id`'s read positions and mutes, 25 to a batch (DynamoDB's most).
+    /// Deletes `user_id`'s read positions, mutes and push subscriptions, 25 to a batch
+    /// (DynamoDB's most).
     async fn forget_threads(&self, user_id: &UserId) -> Result<(), PeopleError> {
         let said = self.threads(user_id).await?;
         let keys: Vec<String> = said
@@ -300,6 +346,11 @@ impl People {
             .keys()
             .map(|thread| format!("read#{thread}"))
             .chain(said.muted.iter().map(|thread| format!("mute#{thread}")))
+            .chain(
+                said.subscriptions
+                    .iter()
+                    .map(|kept| format!("push#{}", kept.key)),
+            )
             .collect();
         for batch in keys.chunks(25) {
             let mut requests = Vec::with_capacity(batch.len());
@@ -340,10 +391,10 @@ impl People {
         Ok(())
     }
 
-    /// Everything `user_id` said about their threads, in one query of their partition (at most
+    /// Everything kept for `user_id`, in one query of their partition (at most
     /// a few pages however many threads they are in: the items are small).
-    pub async fn threads(&self, user_id: &UserId) -> Result<Threads, PeopleError> {
-        let mut threads = Threads::default();
+    pub async fn threads(&self, user_id: &UserId) -> Result<Kept, PeopleError> {
+        let mut kept = Kept::default();
         let mut start = None;
         loop {
             let page = count_upstream(
@@ -362,14 +413,16 @@ impl People {
                     continue;
                 };
                 if let Some(thread) = sk.strip_prefix("read#") {
-                    threads.read.insert(thread.to_owned(), read_position(item)?);
+                    kept.read.insert(thread.to_owned(), read_position(item)?);
                 } else if let Some(thread) = sk.strip_prefix("mute#") {
-                    threads.muted.insert(thread.to_owned());
+                    kept.muted.insert(thread.to_owned());
+                } else if let Some(key) = sk.strip_prefix("push#") {
+                    kept.subscriptions.push(kept_subscription(key, item)?);
                 }
             }
             start = page.last_evaluated_key;
             if start.is_none() {
-                return Ok(threads);
+                return Ok(kept);
             }
         }
     }
@@ -464,6 +517,97 @@ impl People {
             .await
             .map(drop)
             .map_err(unavailable)
+        }
+    }
+
+    /// Keeps `subscription` for `user_id`, given what is `kept` for them already: again for an
+    /// endpoint they had (its keys renewed), and in place of their oldest when they have
+    /// [`MAX_PER_PERSON`] others. Returns how many were replaced.
+    pub async fn subscribe(
+        &self,
+        user_id: &UserId,
+        kept: &Kept,
+        subscription: &Subscription,
+        now: OffsetDateTime,
+    ) -> Result<usize, PeopleError> {
+        let key = subscription.key();
+        let mut others: Vec<&KeptSubscription> =
+            kept.subscriptions.iter().filter(|k| k.key != key).collect();
+        others.sort_by_key(|k| k.created);
+        let excess = (others.len() + 1).saturating_sub(MAX_PER_PERSON);
+        for old in &others[..excess] {
+            self.unsubscribe(user_id, &old.key).await?;
+        }
+        count_upstream(
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .item("pk", s(user_key(user_id)))
+                .item("sk", s(format!("push#{key}")))
+                .item("endpoint", s(subscription.endpoint.as_str()))
+                .item("p256dh", s(subscription.p256dh()))
+                .item("auth", s(subscription.auth()))
+                .item(
+                    "created",
+                    AttributeValue::N((now.unix_timestamp_nanos() / 1_000_000).to_string()),
+                )
+                .send(),
+        )
+        .await
+        .map_err(unavailable)?;
+        Ok(excess)
+    }
+
+    /// Forgets `user_id`'s subscription kept as `key`; `false` if there was none.
+    pub async fn unsubscribe(&self, user_id: &UserId, key: &str) -> Result<bool, PeopleError> {
+        let deleted = count_upstream(
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .key("pk", s(user_key(user_id)))
+                .key("sk", s(format!("push#{key}")))
+                .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+                .send(),
+        )
+        .await
+        .map_err(unavailable)?;
+        Ok(deleted.attributes.is_some_and(|old| !old.is_empty()))
+    }
+
+    /// Claims the push of `message` in `thread` to `user_id`, so that it goes once however
+    /// often, and to whichever container, Event Grid delivers its event; `false` when it was
+    /// claimed before.
+    pub async fn claim_push(
+        &self,
+        user_id: &UserId,
+        thread: &ThreadId,
+        message: &MessageId,
+        now: OffsetDateTime,
+    ) -> Result<bool, PeopleError> {
+        let written = count_upstream(
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .item("pk", s(format!("pushed#{user_id}#{thread}#{message}")))
+                .item("sk", s("pushed"))
+                .item(
+                    "expires_at",
+                    AttributeValue::N((now + PUSHED_FOR).unix_timestamp().to_string()),
+                )
+                .condition_expression("attribute_not_exists(pk)")
+                .send(),
+        )
+        .await;
+        match written {
+            Ok(_) => Ok(true),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(unavailable(error)),
         }
     }
 }

@@ -12,6 +12,7 @@
 //!   is made); per-route request counts.
 //! - [`limits`]: ACS's documented rate limits, switchable.
 //! - [`eventgrid`]: Event Grid deliveries of every change to subscribed webhooks.
+//! - [`push`]: a stand-in push service with the browser's side of its subscriptions.
 //! - [`server`]: the accept loop (HTTP or self-signed HTTPS) and the [`Emulator`] handle.
 
 pub mod eventgrid;
@@ -19,6 +20,7 @@ pub mod failure;
 pub mod faults;
 pub mod limits;
 mod lock;
+pub mod push;
 mod reply;
 pub mod route;
 pub mod routes;

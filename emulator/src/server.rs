@@ -103,6 +103,7 @@ impl Emulator {
             limits: Limits::default(),
             journal: Mutex::default(),
             scheme,
+            push: crate::push::PushService::default(),
         });
         shared.limits.set_enabled(config.limits);
         let addr = listener.local_addr()?;

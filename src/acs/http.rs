@@ -173,6 +173,16 @@ impl AcsHttp {
         policy: RetryPolicy,
         resolve: Option<(&str, SocketAddr)>,
     ) -> Result<Self, AcsError> {
+        Self::trusting(policy, resolve, None)
+    }
+
+    /// [`with_resolve`](Self::with_resolve), also trusting the certificates of `extra_roots`
+    /// (PEM) besides the platform's.
+    pub fn trusting(
+        policy: RetryPolicy,
+        resolve: Option<(&str, SocketAddr)>,
+        extra_roots: Option<&str>,
+    ) -> Result<Self, AcsError> {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(policy.timeout.min(Duration::from_secs(5)))
             .pool_idle_timeout(Duration::from_secs(50))
@@ -180,6 +190,11 @@ impl AcsHttp {
             .user_agent(concat!("acs-chat-api/", env!("CARGO_PKG_VERSION")));
         if let Some((host, addr)) = resolve {
             builder = builder.resolve(host, addr);
+        }
+        if let Some(pem) = extra_roots {
+            let certificates = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+                .map_err(|e| AcsError::Connection(e.to_string()))?;
+            builder = builder.tls_certs_merge(certificates);
         }
         let client = builder
             .build()

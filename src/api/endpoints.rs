@@ -98,6 +98,8 @@ functions! {
     MuteThread => mute_thread::MuteThread,
     UploadUrl => upload_url::UploadUrl,
     DownloadUrl => download_url::DownloadUrl,
+    PushSubscribe => push_subscribe::PushSubscribe,
+    PushUnsubscribe => push_unsubscribe::PushUnsubscribe,
     Page => page::Page,
     AcsEvents => acs_events::AcsEvents,
 }

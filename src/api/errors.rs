@@ -16,6 +16,8 @@ use crate::files::FileError;
 use crate::files::s3::S3Error;
 use crate::jwt::JwtError;
 use crate::people::PeopleError;
+use crate::push::sender::PushError;
+use crate::push::subscription::SubscriptionError;
 use crate::realtime::eventgrid::DeliveryError;
 use crate::realtime::publish::PublishError;
 use crate::secrets::SecretError;
@@ -109,6 +111,12 @@ pub enum ApiError {
     /// A file refused, or the bucket failing.
     #[error(transparent)]
     Files(#[from] FileError),
+    /// A push subscription refused.
+    #[error("subscription: {0}")]
+    Subscription(#[from] SubscriptionError),
+    /// Pushes cannot be signed: the VAPID key unreadable or not the page's.
+    #[error(transparent)]
+    Push(#[from] PushError),
 }
 
 struct Answer {
@@ -239,6 +247,12 @@ impl ApiError {
             Self::Files(FileError::BadName | FileError::BadList) => {
                 explained(S::BAD_REQUEST, "invalid_field")
             }
+            Self::Subscription(_) => explained(S::BAD_REQUEST, "invalid_subscription"),
+            Self::Push(_) => summarised(
+                S::SERVICE_UNAVAILABLE,
+                "push_unavailable",
+                "pushes cannot be signed now",
+            ),
             Self::Files(FileError::NotFound(_)) => explained(S::NOT_FOUND, "attachment_not_found"),
             Self::Files(FileError::NotYours(_)) => explained(S::FORBIDDEN, "attachment_not_yours"),
             Self::Files(FileError::InUse(_)) => explained(S::CONFLICT, "attachment_in_use"),

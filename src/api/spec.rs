@@ -48,6 +48,8 @@ pub struct Needs {
     pub people: bool,
     /// Signs, reads or deletes files in the bucket (`FILES_BUCKET`).
     pub files: bool,
+    /// Sends Web Push (the VAPID key, `PUSH_VAPID_SECRET_ID`).
+    pub pushes: bool,
 }
 
 impl Needs {
@@ -61,6 +63,7 @@ impl Needs {
         identity_provider: false,
         people: false,
         files: false,
+        pushes: false,
     };
 
     /// A chat endpoint that also acts on the caller's identity with the admin key.
@@ -119,6 +122,7 @@ impl Needs {
         identity_provider: false,
         people: false,
         files: false,
+        pushes: false,
     };
 
     /// Every part at once, for a test that drives every endpoint with one state.
@@ -131,6 +135,7 @@ impl Needs {
         identity_provider: true,
         people: true,
         files: true,
+        pushes: true,
     };
 
     /// Whether it reads the admin key in `mode`.

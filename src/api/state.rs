@@ -17,6 +17,7 @@ use crate::config::{Config, ConfigError};
 use crate::files::Files;
 use crate::jwt::{Claims, KeySet, Rules};
 use crate::people::People;
+use crate::push::sender::Pusher;
 use crate::realtime::{Realtime, Role};
 use crate::secrets::SecretStore;
 use crate::session::{Session, SessionError};
@@ -54,6 +55,9 @@ pub struct AppState {
     /// The files' bucket, in the functions that sign or remove files, when `FILES_BUCKET` is
     /// set.
     files: Option<Files>,
+    /// The Web Push sender, in the function on the events path, when `PUSH_VAPID_SECRET_ID`
+    /// is set.
+    pusher: Option<Pusher>,
 }
 
 /// What an ID or access token of the identity provider may be (Cognito writes `token_use`).
@@ -69,7 +73,13 @@ impl AppState {
             .clone()
             .filter(|_| needs.identity_provider);
         let files_settings = config.files.clone().filter(|_| needs.files);
-        let calls_out = needs.chat
+        let pushes = needs.pushes
+            && config
+                .push
+                .as_ref()
+                .is_some_and(|push| push.vapid_secret_id.is_some());
+        let calls_out = pushes
+            || needs.chat
             || files_settings.is_some()
             || reads_admin_key
             || needs.realtime()
@@ -78,7 +88,7 @@ impl AppState {
         let http = calls_out.then(|| http_client(&config)).transpose()?;
         let sdk = match (
             &http,
-            reads_admin_key || needs.realtime() || people_table.is_some(),
+            reads_admin_key || needs.realtime() || people_table.is_some() || pushes,
         ) {
             (Some(http), true) => Some(crate::aws::sdk_config(config.aws()?, http.client())),
             _ => None,
@@ -141,6 +151,12 @@ impl AppState {
             }
             _ => None,
         };
+        let pusher = match (&config.push, &http) {
+            (Some(settings), Some(http)) if pushes => {
+                Pusher::new(http.client().clone(), secrets_client()?, settings)
+            }
+            _ => None,
+        };
         Ok(Self {
             config,
             http,
@@ -152,7 +168,21 @@ impl AppState {
             identity_provider,
             people,
             files,
+            pusher,
         })
+    }
+
+    /// The Web Push sender, where this deployment pushes.
+    pub fn pusher(&self) -> Option<&Pusher> {
+        self.pusher.as_ref()
+    }
+
+    /// The deployment's Web Push settings, for an endpoint that takes subscriptions.
+    pub fn push_settings(&self) -> Result<&crate::config::PushSettings, ApiError> {
+        self.config
+            .push
+            .as_ref()
+            .ok_or(ApiError::Misconfigured("PUSH_PUBLIC_KEY is not set"))
     }
 
     /// Checks a token of the identity provider's, from an `Authorization` header.
@@ -344,7 +374,11 @@ fn http_client(config: &Config) -> Result<AcsHttp, InitError> {
         (Some(url), Some(addr)) => url.host_str().map(|host| (host, addr)),
         _ => None,
     };
-    Ok(AcsHttp::with_resolve(config.retry.clone(), resolve)?)
+    Ok(AcsHttp::trusting(
+        config.retry.clone(),
+        resolve,
+        config.extra_roots_pem.as_deref(),
+    )?)
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ mod faults;
 mod files;
 mod hostile;
 mod observability;
+mod push;
 mod realtime;
 mod secrets;
 mod sessions;

@@ -19,7 +19,7 @@ use support::stub::{self, Stub};
 use support::{RealtimeKeys, TestApp, User, assert_error, post, spawn_app};
 
 /// `acs_events` served over HTTP, with its own state (as its own function has).
-async fn webhook(app: &TestApp, channels: &Channels) -> (Stub, RealtimeKeys) {
+pub(crate) async fn webhook(app: &TestApp, channels: &Channels) -> (Stub, RealtimeKeys) {
     let (setup, keys) = app.realtime_setup(channels).await;
     let server = stub::function(Arc::new(app.state_with(&setup)), Function::AcsEvents).await;
     (server, keys)
@@ -27,7 +27,7 @@ async fn webhook(app: &TestApp, channels: &Channels) -> (Stub, RealtimeKeys) {
 
 /// [`webhook`], subscribed to the emulator's user-level deliveries (the handshake passed), as
 /// a deployment subscribes it.
-async fn subscribed_webhook(app: &TestApp, channels: &Channels) -> (Stub, RealtimeKeys) {
+pub(crate) async fn subscribed_webhook(app: &TestApp, channels: &Channels) -> (Stub, RealtimeKeys) {
     let (server, keys) = webhook(app, channels).await;
     let url = format!("{}/acs_events?code={}", server.url(), keys.webhook_secret);
     assert_eq!(subscribe(app, &url).await.status(), 201, "the handshake");
@@ -50,7 +50,7 @@ async fn subscribe(app: &TestApp, url: &str) -> reqwest::Response {
     control(app, "_emulator/eventgrid/subscriptions", body).await
 }
 
-async fn switch(app: &TestApp, switches: Value) {
+pub(crate) async fn switch(app: &TestApp, switches: Value) {
     let answer = control(app, "_emulator/eventgrid/switches", switches).await;
     assert_eq!(answer.status(), 204);
 }

@@ -1,7 +1,7 @@
 //! `/_emulator` routes for tests driving the emulator over HTTP (the Python suites, the local
 //! stack): request counts, faults, ACS's rate limits on or off, tokens with any expiry, the id
 //! of the next message, and Event Grid webhook subscriptions (with the event types they take)
-//! and their delivery switches.
+//! and their delivery switches, and the stand-in push service's subscriptions (`crate::push`).
 //! Loopback use only.
 
 use hyper::{Method, StatusCode};
@@ -123,6 +123,7 @@ pub async fn serve(shared: &Shared, call: &Call) -> Reply {
             }
             Err(failure) => reply::failure(&failure),
         },
+        (_, ["_emulator", "push", rest @ ..]) => shared.push.control(call, shared.scheme, rest),
         _ => reply::spec_error(StatusCode::NOT_FOUND, "NotFound", "No such control route."),
     }
 }

@@ -24,7 +24,8 @@ use crate::lock::lock;
 use crate::reply::{self, Reply};
 use crate::route::{Route, RouteName};
 use crate::store::Store;
-use request::{Call, Undecodable};
+pub use request::Call;
+use request::Undecodable;
 
 /// Everything a request handler needs.
 pub struct Shared {
@@ -37,6 +38,8 @@ pub struct Shared {
     pub scheme: &'static str,
     /// Where changes go out as Event Grid deliveries.
     pub events: std::sync::Arc<crate::eventgrid::EventGrid>,
+    /// The stand-in push service.
+    pub push: crate::push::PushService,
 }
 
 impl Shared {
@@ -99,6 +102,11 @@ pub async fn handle(shared: &Shared, request: Request<Incoming>) -> Result<Reply
     };
     if call.segments.first().is_some_and(|s| s == "_emulator") {
         return Ok(control::serve(shared, &call).await);
+    }
+    if let (&hyper::Method::POST, [push, id]) = (&call.method, call.segments.as_slice())
+        && push == "push"
+    {
+        return Ok(shared.push.push(&call, shared.scheme, id));
     }
     let route = Route::parse(&call.method, &call.segments);
     let label = route.map_or("unknown", |r| r.label());

@@ -9,6 +9,9 @@
 //! published once per container and never older than what was published before it (see
 //! `realtime::publish`); a publish or read that fails answers 503, so Event Grid delivers
 //! again, and nothing of that delivery is recorded as sent.
+//!
+//! A new message is also pushed to each recipient's devices but the sender's, where the
+//! deployment pushes (see `push_message`).
 
 use std::collections::BTreeMap;
 
@@ -23,7 +26,12 @@ use crate::acs::http::{fan_out, FAN_OUT};
 use crate::api::caller;
 use crate::realtime::eventgrid::{self, Delivery, Hint};
 use crate::realtime::publish::Seen;
-use crate::realtime::update::{self, Update};
+use crate::push::sender::Outcome;
+use crate::push::subscription::{Subscription, topic_of};
+use crate::push;
+use crate::realtime::update::{self, Update, UpdateKind};
+use crate::acs::UserId;
+use time::OffsetDateTime;
 use crate::realtime::{channel, same_secret};
 
 /// The webhook's body limit: Event Grid sends at most 1 MB a delivery.
@@ -85,6 +93,8 @@ impl Endpoint for AcsEvents {
         Needs {
             webhook: true,
             publishes: true,
+            people: true,
+            pushes: true,
             ..Needs::ON_IDENTITY
         }
     );
@@ -164,6 +174,22 @@ impl Endpoint for AcsEvents {
         for (channel, updates) in &by_person {
             realtime.publish(channel, updates).await?;
         }
+        let pushes = fan_out(
+            FAN_OUT,
+            resolved
+                .iter()
+                .filter_map(|(hint, update)| {
+                    let update = update.as_ref()?;
+                    let news = update.kind == UpdateKind::Message
+                        && update.sender.as_deref() != Some(hint.recipient.as_str());
+                    news.then(|| (hint.recipient.clone(), update.clone()))
+                })
+                .collect::<Vec<_>>(),
+            |(recipient, update)| async move { push_message(state, &recipient, &update).await },
+        )
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
         let mut published = 0;
         for (hint, update) in &resolved {
             realtime.sent.record(&Seen::hint(hint));
@@ -179,19 +205,85 @@ impl Endpoint for AcsEvents {
                 }
             }
         }
+        let pushed: usize = pushes.iter().sum();
         tracing::info!(
             delivered = hints.len(),
             fresh = resolved.len(),
             published,
+            pushed,
             "events passed on"
         );
         Ok(json!({
             "published": published,
+            "pushed": pushed,
             "duplicates": hints.len() - resolved.len(),
             "refused_by_acs": resolved.len() - published,
         })
         .into())
     }
+}
+
+/// Pushes a new message to `recipient`'s devices, unless they muted its thread or it went
+/// before (claimed in the table, so once whichever container Event Grid delivers to);
+/// forgets the subscriptions a push service says are gone. A push service that keeps failing
+/// loses this push and nothing else; only the table or the VAPID key failing fails the
+/// delivery, for Event Grid to try again. Returns how many devices took it.
+async fn push_message(
+    state: &AppState,
+    recipient: &UserId,
+    update: &Update,
+) -> Result<usize, ApiError> {
+    let (Some(pusher), Some(people), Some(message_id)) =
+        (state.pusher(), state.people_if_kept(), &update.message_id)
+    else {
+        return Ok(0);
+    };
+    let kept = people.threads(recipient).await?;
+    if kept.is_muted(&update.thread_id) || kept.subscriptions.is_empty() {
+        return Ok(0);
+    }
+    let settings = pusher.settings();
+    let subscriptions: Vec<_> = kept
+        .subscriptions
+        .into_iter()
+        .filter_map(|kept| {
+            Subscription::parse(&kept.endpoint, &kept.p256dh, &kept.auth, &settings.services)
+                .ok()
+                .map(|subscription| (kept.key, subscription))
+        })
+        .collect();
+    // Signed before the claim, so that a key that cannot sign leaves the push to a retry.
+    for (_, subscription) in &subscriptions {
+        pusher.authorization(&subscription.audience()).await?;
+    }
+    let claimed = people
+        .claim_push(recipient, &update.thread_id, message_id, OffsetDateTime::now_utc())
+        .await?;
+    if !claimed {
+        return Ok(0);
+    }
+    let payload = push::sender::payload(update, settings.content);
+    let topic = topic_of(update.thread_id.as_str());
+    let outcomes = fan_out(FAN_OUT, subscriptions, |(key, subscription)| {
+        let (payload, topic) = (&payload, &topic);
+        async move {
+            let outcome = pusher.send(&subscription, payload, topic).await?;
+            Ok::<_, ApiError>((key, outcome))
+        }
+    })
+    .await;
+    let mut delivered = 0;
+    for outcome in outcomes {
+        match outcome? {
+            (_, Outcome::Delivered) => delivered += 1,
+            (key, Outcome::Gone) => {
+                people.unsubscribe(recipient, &key).await?;
+                tracing::info!("a push service said a subscription is gone: forgotten");
+            }
+            (_, Outcome::Failed(why)) => tracing::warn!(%why, "a push was lost"),
+        }
+    }
+    Ok(delivered)
 }
 
 /// What ACS shows `hint`'s recipient of it, read with a token of theirs; nothing for an

@@ -21,7 +21,7 @@ use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::chat::{ChatMessage, ChatThreadItem};
 use crate::acs::http::fan_out;
 use crate::acs::{AcsError, ThreadId, UserId};
-use crate::people::Threads;
+use crate::people::Kept;
 use crate::timestamp::Timestamp;
 
 /// Threads per page when the caller names no size.
@@ -159,7 +159,7 @@ impl Endpoint for ListThreads {
             async {
                 match state.people_if_kept() {
                     Some(people) => people.threads(&self.user_id).await,
-                    None => Ok(Threads::default()),
+                    None => Ok(Kept::default()),
                 }
             },
         );

@@ -52,6 +52,19 @@ pub struct Setup {
     pub sign_in: Option<SignInSetup>,
     /// The files' bucket in moto's S3, for a state that takes files.
     pub files_bucket: Option<String>,
+    pub push: Option<PushSetup>,
+}
+
+/// Where pushes go and how they are signed, for a state that pushes.
+#[derive(Debug, Clone)]
+pub struct PushSetup {
+    pub vapid_secret_id: String,
+    /// The stand-in push service's host, the one `PUSH_SERVICES` names.
+    pub service_host: String,
+    /// Its certificate, which the functions' client trusts.
+    pub certificate_pem: String,
+    /// `PUSH_CONTENT`: `full` or `none`.
+    pub content: &'static str,
 }
 
 impl Setup {
@@ -68,6 +81,8 @@ impl Setup {
         };
         let realtime = self.realtime.clone();
         let from_realtime = |part: fn(RealtimeSetup) -> String| realtime.clone().map(part);
+        let push = self.push.clone();
+        let from_push = |part: fn(PushSetup) -> String| push.clone().map(part);
         let sign_in = self.sign_in.clone();
         let from_sign_in = |part: fn(SignInSetup) -> String| sign_in.clone().map(part);
         let mut config = Config::from_lookup(|name| match name {
@@ -91,9 +106,15 @@ impl Setup {
             "FILES_BUCKET" => self.files_bucket.clone(),
             "FILES_MAX_BYTES" => Some("1048576".into()),
             "AWS_ENDPOINT_URL_S3" => Some(self.secrets_endpoint.clone()),
+            "PUSH_PUBLIC_KEY" => from_push(|_| crate::push::VAPID_PUBLIC.to_owned()),
+            "PUSH_VAPID_SECRET_ID" => from_push(|p| p.vapid_secret_id),
+            "PUSH_SERVICES" => from_push(|p| p.service_host),
+            "PUSH_CONTACT" => from_push(|_| "mailto:push-tests@example.com".to_owned()),
+            "PUSH_CONTENT" => from_push(|p| p.content.to_owned()),
             _ => None,
         })
         .unwrap();
+        config.extra_roots_pem = self.push.as_ref().map(|p| p.certificate_pem.clone());
         config.retry = fast_retry();
         config.request_budget = Duration::from_secs(5);
         config
@@ -149,6 +170,7 @@ pub async fn spawn_app_with(mode: AuthMode, secret: impl FnOnce(&mut Value)) -> 
         acs_endpoint: None,
         sign_in: None,
         files_bucket: None,
+        push: None,
     };
     TestApp {
         state: setup.state(&emulator),
@@ -304,6 +326,29 @@ impl TestApp {
     /// The same app taking files, into a fresh bucket in moto's S3 (at most 1 MiB each).
     pub async fn with_files(mut self) -> Self {
         self.setup.files_bucket = Some(moto::create_bucket().await);
+        self.state = self.setup.state(&self.emulator);
+        self
+    }
+
+    /// The same app pushing to `service`, signed with the tests' VAPID key (kept in moto's
+    /// Secrets Manager), with `content` (`full` or `none`) in each push.
+    pub async fn with_push(
+        mut self,
+        service: &crate::push::PushService,
+        content: &'static str,
+    ) -> Self {
+        let secret = serde_json::json!({
+            "publicKey": crate::push::VAPID_PUBLIC,
+            "privateKey": crate::push::VAPID_PRIVATE,
+        });
+        let vapid_secret_id =
+            moto::store_secret(&self.secrets, "acs-chat-api-vapid", &secret).await;
+        self.setup.push = Some(PushSetup {
+            vapid_secret_id,
+            service_host: service.host(),
+            certificate_pem: service.certificate_pem(),
+            content,
+        });
         self.state = self.setup.state(&self.emulator);
         self
     }

@@ -18,6 +18,7 @@ pub mod channels;
 pub mod idp;
 pub mod moto;
 pub mod outage;
+pub mod push;
 pub mod record;
 pub mod requests;
 pub mod stub;

@@ -1,0 +1,11 @@
+//! Web Push to a person's closed pages: subscriptions checked and kept per person
+//! ([`subscription`], in the people table), each new message pushed to the recipient's
+//! devices from the per-user events, sealed for each subscription (RFC 8291, [`ece`]) and
+//! signed by the deployment (RFC 8292, [`vapid`]), then sent ([`sender`]). All of it with
+//! `aws-lc-rs`, our one crypto library: the `web-push` and `ece` crates would bring OpenSSL, a
+//! second stack.
+
+pub mod ece;
+pub mod sender;
+pub mod subscription;
+pub mod vapid;

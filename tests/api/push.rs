@@ -1,0 +1,363 @@
+//! Web Push against a stand-in push service (the emulator's, over HTTPS), which checks each
+//! push's VAPID header and opens it with the subscription's keys, as a browser would: who gets
+//! a push and how often, what it carries, a gone subscription forgotten, a failing service
+//! tried again, and what a subscription must be and who may make one.
+
+use acs_chat_api::api::Function;
+use acs_chat_api::push::subscription::{MAX_ENDPOINT_BYTES, MAX_PER_PERSON, topic_of};
+use serde_json::{Value, json};
+
+use support::channels::Channels;
+use support::push::{Device, PushService};
+use support::stub::Stub;
+use support::{TestApp, User, assert_error, post, spawn_app};
+
+use crate::realtime::{subscribed_webhook, switch};
+
+/// A deployment that pushes, its webhook subscribed to the emulator's deliveries (each event
+/// delivered twice), and the stand-in push service.
+struct Pushing {
+    app: TestApp,
+    service: PushService,
+    _channels: Channels,
+    _webhook: Stub,
+}
+
+async fn pushing(content: &'static str) -> Pushing {
+    let service = PushService::start().await;
+    let app = spawn_app()
+        .await
+        .with_sign_in("open")
+        .await
+        .0
+        .with_push(&service, content)
+        .await;
+    let channels = Channels::start().await;
+    let (webhook, _) = subscribed_webhook(&app, &channels).await;
+    switch(&app, json!({"duplicate": true})).await;
+    Pushing {
+        app,
+        service,
+        _channels: channels,
+        _webhook: webhook,
+    }
+}
+
+fn subscribe_request(user: &User, subscription: &Value) -> lambda_http::Request {
+    post(
+        json!({"user_id": user.id, "subscription": subscription}),
+        Some(&user.token),
+    )
+}
+
+impl Pushing {
+    /// A device of `user`'s, subscribed through `push_subscribe`.
+    async fn device(&self, user: &User) -> Device {
+        let device = self.service.subscribe().await;
+        let answer = self
+            .app
+            .call(
+                Function::PushSubscribe,
+                subscribe_request(user, &device.subscription),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+        assert_eq!(answer.body["subscribed"], true);
+        device
+    }
+
+    /// How many push subscriptions the table keeps.
+    async fn kept_subscriptions(&self) -> usize {
+        self.app
+            .people_items()
+            .await
+            .iter()
+            .filter(|item| item["sk"].as_s().is_ok_and(|sk| sk.starts_with("push#")))
+            .count()
+    }
+}
+
+fn texts(received: &[Value]) -> Vec<&str> {
+    received
+        .iter()
+        .filter_map(|push| push["payload"]["text"].as_str())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_message_reaches_each_of_the_recipient_s_devices_once_opened_to_its_text_and_none_of_the_sender_s()
+ {
+    let p = pushing("full").await;
+    let (alice, bob) = p.app.users().await;
+    let thread = p.app.thread(&alice, &bob).await;
+    let alices = p.device(&alice).await;
+    let (phone, laptop) = (p.device(&bob).await, p.device(&bob).await);
+    let message_id = p.app.send(&thread, &alice, "Lunch at noon? 🍜").await;
+
+    for device in [&phone, &laptop] {
+        let received = p.service.await_received(device, 1).await;
+        assert_eq!(
+            texts(&received),
+            ["Lunch at noon? 🍜"],
+            "each event came twice: pushed once"
+        );
+        let push = &received[0];
+        assert_eq!(push["payload"]["thread_id"], thread.as_str());
+        assert_eq!(push["payload"]["message_id"], message_id.as_str());
+        assert_eq!(push["topic"], topic_of(&thread));
+        assert_eq!(push["urgency"], "normal");
+        assert_eq!(push["ttl"], 86_400);
+        assert_eq!(push["audience"], p.service.origin());
+        assert_eq!(push["subject"], "mailto:push-tests@example.com");
+    }
+    assert!(
+        p.service.received(&alices).await.is_empty(),
+        "the sender's own device"
+    );
+    assert!(p.service.refused(&phone).await.is_empty());
+}
+
+#[tokio::test]
+async fn two_containers_taking_every_event_twice_still_push_each_message_once() {
+    let p = pushing("full").await;
+    // A second function container, subscribed too: each event reaches both, twice.
+    let other_channels = Channels::start().await;
+    let (_other, _) = subscribed_webhook(&p.app, &other_channels).await;
+    let (alice, bob) = p.app.users().await;
+    let thread = p.app.thread(&alice, &bob).await;
+    let phone = p.device(&bob).await;
+    p.app.send(&thread, &alice, "one").await;
+    p.app.send(&thread, &alice, "two").await;
+    let received = p.service.await_received(&phone, 2).await;
+    let mut got = texts(&received);
+    got.sort_unstable();
+    assert_eq!(got, ["one", "two"]);
+}
+
+#[tokio::test]
+async fn a_muted_thread_pushes_nothing_and_another_thread_still_does() {
+    let p = pushing("full").await;
+    let (alice, bob) = p.app.users().await;
+    let muted = p.app.thread(&alice, &bob).await;
+    let open = p.app.thread(&alice, &bob).await;
+    let phone = p.device(&bob).await;
+    let mute = json!({"thread_id": muted, "user_id": bob.id, "muted": true});
+    let answer = p
+        .app
+        .call(Function::MuteThread, post(mute, Some(&bob.token)))
+        .await;
+    assert_eq!(answer.status, 200);
+    p.app.send(&muted, &alice, "in the muted thread").await;
+    p.app.send(&open, &alice, "in the other thread").await;
+    let received = p.service.await_received(&phone, 1).await;
+    assert_eq!(texts(&received), ["in the other thread"]);
+}
+
+#[tokio::test]
+async fn a_subscription_the_push_service_calls_gone_is_forgotten_and_the_others_still_get_pushes() {
+    let p = pushing("full").await;
+    let (alice, bob) = p.app.users().await;
+    let thread = p.app.thread(&alice, &bob).await;
+    let (old, new) = (p.device(&bob).await, p.device(&bob).await);
+    p.service.answer(&old, &[], true).await;
+    assert_eq!(p.kept_subscriptions().await, 2);
+    p.app.send(&thread, &alice, "still there?").await;
+    assert_eq!(
+        texts(&p.service.await_received(&new, 1).await),
+        ["still there?"]
+    );
+    assert_eq!(
+        p.kept_subscriptions().await,
+        1,
+        "the 410's subscription is gone"
+    );
+    p.app.send(&thread, &alice, "again").await;
+    assert_eq!(p.service.await_received(&new, 2).await.len(), 2);
+    assert!(p.service.received(&old).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_push_service_answering_429_then_503_is_tried_again_and_the_push_arrives_once() {
+    let p = pushing("full").await;
+    let (alice, bob) = p.app.users().await;
+    let thread = p.app.thread(&alice, &bob).await;
+    let phone = p.device(&bob).await;
+    p.service.answer(&phone, &[429, 503], false).await;
+    p.app.send(&thread, &alice, "persistence").await;
+    assert_eq!(
+        texts(&p.service.await_received(&phone, 1).await),
+        ["persistence"]
+    );
+    assert_eq!(
+        p.kept_subscriptions().await,
+        1,
+        "a busy service is not a gone one"
+    );
+}
+
+#[tokio::test]
+async fn a_deployment_without_content_in_pushes_says_only_where_a_message_came() {
+    let p = pushing("none").await;
+    let (alice, bob) = p.app.users().await;
+    let thread = p.app.thread(&alice, &bob).await;
+    let phone = p.device(&bob).await;
+    let message_id = p
+        .app
+        .send(&thread, &alice, "the surprise party is on friday")
+        .await;
+    let received = p.service.await_received(&phone, 1).await;
+    assert_eq!(
+        received[0]["payload"],
+        json!({"thread_id": thread, "message_id": message_id})
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_subscription_gets_400_and_nothing_is_kept() {
+    let p = pushing("full").await;
+    let (alice, _) = p.app.users().await;
+    let good = p.service.subscribe().await.subscription;
+    let with = |path: &str, value: Value| {
+        let mut subscription = good.clone();
+        *subscription.pointer_mut(path).unwrap() = value;
+        subscription
+    };
+    let endpoint = good["endpoint"].as_str().unwrap();
+    let long = format!("{endpoint}{}", "a".repeat(MAX_ENDPOINT_BYTES));
+    let cases = [
+        (
+            "an http endpoint",
+            with("/endpoint", json!(endpoint.replacen("https:", "http:", 1))),
+        ),
+        (
+            "an unknown push service",
+            with("/endpoint", json!("https://push.attacker.example/x")),
+        ),
+        (
+            "the metadata service",
+            with("/endpoint", json!("https://169.254.169.254/latest/x")),
+        ),
+        ("an oversized endpoint", with("/endpoint", json!(long))),
+        (
+            "a p256dh off the curve",
+            with(
+                "/keys/p256dh",
+                json!(
+                    "BAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                ),
+            ),
+        ),
+        (
+            "a p256dh too short",
+            with("/keys/p256dh", json!("BCVxsr7N")),
+        ),
+        ("an auth of 5 bytes", with("/keys/auth", json!("c2hvcnQ"))),
+    ];
+    for (what, subscription) in cases {
+        let answer = p
+            .app
+            .call(
+                Function::PushSubscribe,
+                subscribe_request(&alice, &subscription),
+            )
+            .await;
+        assert_error(&answer, 400, "invalid_subscription");
+        assert!(answer.body["error"]["message"].is_string(), "{what}");
+    }
+    assert_eq!(p.kept_subscriptions().await, 0);
+}
+
+#[tokio::test]
+async fn only_the_person_themselves_with_a_token_acs_accepts_subscribes_or_unsubscribes_them() {
+    let p = pushing("full").await;
+    let (alice, bob) = p.app.users().await;
+    let device = p.service.subscribe().await;
+    let as_bob = |token: Option<&str>| {
+        post(
+            json!({"user_id": bob.id, "subscription": device.subscription}),
+            token,
+        )
+    };
+    let stranger = p.app.call(Function::PushSubscribe, as_bob(None)).await;
+    assert_error(&stranger, 401, "missing_token");
+    let alice_for_bob = p
+        .app
+        .call(Function::PushSubscribe, as_bob(Some(&alice.token)))
+        .await;
+    assert_error(&alice_for_bob, 403, "token_user_mismatch");
+    let forged = format!("{}x", bob.token);
+    let forger = p
+        .app
+        .call(Function::PushSubscribe, as_bob(Some(&forged)))
+        .await;
+    assert_eq!(forger.status, 401, "{:?}", forger.body);
+    assert_eq!(p.kept_subscriptions().await, 0);
+
+    let phone = p.device(&bob).await;
+    let endpoint = phone.subscription["endpoint"].clone();
+    let unsubscribe = |token: &str| {
+        post(
+            json!({"user_id": bob.id, "endpoint": endpoint}),
+            Some(token),
+        )
+    };
+    let by_alice = p
+        .app
+        .call(Function::PushUnsubscribe, unsubscribe(&alice.token))
+        .await;
+    assert_error(&by_alice, 403, "token_user_mismatch");
+    let by_forger = p
+        .app
+        .call(Function::PushUnsubscribe, unsubscribe(&forged))
+        .await;
+    assert_eq!(by_forger.status, 401);
+    assert_eq!(p.kept_subscriptions().await, 1);
+    let by_bob = p
+        .app
+        .call(Function::PushUnsubscribe, unsubscribe(&bob.token))
+        .await;
+    assert_eq!(by_bob.body, json!({"unsubscribed": true}));
+    let again = p
+        .app
+        .call(Function::PushUnsubscribe, unsubscribe(&bob.token))
+        .await;
+    assert_eq!(again.body, json!({"unsubscribed": false}));
+
+    let thread = p.app.thread(&alice, &bob).await;
+    p.app.send(&thread, &alice, "nobody to push to").await;
+    let mark = p.device(&alice).await;
+    p.app.send(&thread, &bob, "back to alice").await;
+    p.service.await_received(&mark, 1).await;
+    assert!(p.service.received(&phone).await.is_empty(), "unsubscribed");
+}
+
+#[tokio::test]
+async fn a_person_keeps_a_bounded_number_of_subscriptions_the_newest_replacing_the_oldest() {
+    let p = pushing("full").await;
+    let (alice, bob) = p.app.users().await;
+    let first = p.device(&bob).await;
+    for _ in 1..MAX_PER_PERSON {
+        p.device(&bob).await;
+    }
+    assert_eq!(p.kept_subscriptions().await, MAX_PER_PERSON);
+    let newest = p.device(&bob).await;
+    assert_eq!(p.kept_subscriptions().await, MAX_PER_PERSON);
+    let again = p
+        .app
+        .call(
+            Function::PushSubscribe,
+            subscribe_request(&bob, &newest.subscription),
+        )
+        .await;
+    assert_eq!(
+        again.body["replaced"], 0,
+        "the same endpoint again is one subscription"
+    );
+    let thread = p.app.thread(&alice, &bob).await;
+    p.app.send(&thread, &alice, "to the newest ten").await;
+    assert_eq!(p.service.await_received(&newest, 1).await.len(), 1);
+    assert!(
+        p.service.received(&first).await.is_empty(),
+        "the oldest was replaced"
+    );
+}
