@@ -4,7 +4,8 @@ local AWS (ministack) on this machine, and wires what ministack leaves out.
 What `sam package` and `sam deploy` do on AWS, done here against ministack:
 - each function's `bootstrap` (this machine's build, debug symbols stripped) zipped into S3,
   and the function's `CodeUri` pointed at it;
-- the secrets (the ACS connection string, the real-time publish key and webhook secret) made
+- the secrets (the ACS connection string, the real-time publish key and webhook secret, the
+  VAPID key pair) made
   in its Secrets Manager, their ARNs passed as the template's parameters;
 - `CreateStack` with the SAM transform, waited for.
 
@@ -32,8 +33,9 @@ Prints shell assignments for scripts/deploy-local to evaluate.
 
 Usage: python scripts/deploy_local.py MINISTACK_URL RUN_DIR BINARIES_DIR
 Reads ACS_ENDPOINT, CONNECTION_STRING, AUTH_MODE, PAGE_ORIGIN (where the page is served),
-FILES_URL_SECONDS (optional) and the identity provider's IDP_ISSUER, IDP_AUDIENCE, IDP_JWKS_URL
-and IDP_SIGN_IN_URL from the environment.
+FILES_URL_SECONDS (optional), the identity provider's IDP_ISSUER, IDP_AUDIENCE, IDP_JWKS_URL
+and IDP_SIGN_IN_URL, and Web Push's VAPID_KEYS, PUSH_PUBLIC_KEY, PUSH_CONTACT and
+PUSH_SERVICES from the environment.
 """
 
 import io
@@ -108,6 +110,7 @@ def make_secrets(secretsmanager, mode):
         "AcsSecretArn": ("acs-chat-api/local/acs", json.dumps({"connectionString": connection})),
         "RealtimePublishKeySecretArn": ("acs-chat-api/local/publish-key", secrets.token_urlsafe(32)),
         "RealtimeWebhookSecretArn": ("acs-chat-api/local/webhook-secret", secrets.token_urlsafe(32)),
+        "PushVapidSecretArn": ("acs-chat-api/local/vapid", os.environ["VAPID_KEYS"]),
     }
     for parameter, (name, value) in values.items():
         made[parameter] = (secretsmanager.create_secret(Name=name, SecretString=value)["ARN"], value)
@@ -249,6 +252,9 @@ def main():
         # ministack serves plain HTTP, and evaluates the bucket's TLS-only policy as S3 does:
         # with it, every request would be refused.
         "FilesTlsOnly": "false",
+        # Web Push to the stand-in push service (scripts/local), with this run's VAPID key.
+        "PushPublicKey": os.environ["PUSH_PUBLIC_KEY"], "PushContact": os.environ["PUSH_CONTACT"],
+        "PushServices": os.environ["PUSH_SERVICES"],
     })
     cloudformation = client("cloudformation", ministack)
     deploy(cloudformation, template, parameters)

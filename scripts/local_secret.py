@@ -1,6 +1,9 @@
 """Stores the local stack's secret in the local Secrets Manager (moto, via boto3's endpoint
 variables). In trusted mode it also creates the service identity that add_user acts as, and
-names it in the secret, as a deployment in that mode would."""
+names it in the secret, as a deployment in that mode would.
+
+Usage: local_secret.py SECRET_ID CONNECTION_STRING MODE
+       local_secret.py --text SECRET_ID TEXT   (any other secret, as it is: the VAPID keys)"""
 
 import json
 import re
@@ -24,4 +27,7 @@ def main(secret_id, connection_string, mode):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    if sys.argv[1] == "--text":
+        boto3.client("secretsmanager").create_secret(Name=sys.argv[2], SecretString=sys.argv[3])
+    else:
+        main(*sys.argv[1:])

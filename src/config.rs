@@ -519,6 +519,9 @@ fn push_settings(
     get: &impl Fn(&str) -> Option<String>,
 ) -> Result<Option<PushSettings>, ConfigError> {
     let Some(public_key) = get("PUSH_PUBLIC_KEY") else {
+        if get("PUSH_VAPID_SECRET_ID").is_some() {
+            return Err(ConfigError::Missing("PUSH_PUBLIC_KEY"));
+        }
         return Ok(None);
     };
     let point = base64::Engine::decode(

@@ -85,6 +85,9 @@ async fn a_conversation_outlives_its_first_token() {
         "user_id": old.id, "user1_id": old.id, "user2_id": bob.id, "remove_user_id": old.id,
         "thread_id": thread, "message": "x", "message_id": "1", "topic": "t", "session": "s",
         "sequence_id": 1, "muted": true, "name": "a.png", "content_type": "image/png", "size": 1,
+        "endpoint": "https://fcm.googleapis.com/fcm/send/x",
+        "subscription": {"endpoint": "https://fcm.googleapis.com/fcm/send/x",
+                         "keys": {"p256dh": "BCVx", "auth": "BTBZ"}},
     });
     for &function in Function::ALL {
         let request = match function {

@@ -3,7 +3,8 @@
 //!
 //! Events carry placeholders (`{{user1_token}}`, `{{thread_id}}`, ...) that stand for a fresh
 //! world made for each event: two users from `create_users`, a thread between them in which
-//! user2 said "Hi!" (`user2_message_id`), and an outsider. In expectations, `"{{*}}"` matches any value,
+//! user2 said "Hi!" (`user2_message_id`), an outsider, and a browser's push subscription at the
+//! stand-in push service (`push_endpoint`, `push_p256dh`, `push_auth`). In expectations, `"{{*}}"` matches any value,
 //! and `body_contains` checks a body that is not JSON (the page).
 
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ use serde_json::Value;
 use support::app::{Setup, serve};
 use support::channels::Channels;
 use support::idp::IdentityProvider;
+use support::push::PushService;
 use support::{TestApp, spawn_app};
 
 const ANY: &str = "{{*}}";
@@ -40,7 +42,11 @@ fn event_files() -> Vec<(Function, PathBuf)> {
 
 /// The world an event's placeholders name, with the identity provider's tokens for a person
 /// signing in.
-async fn world(app: &TestApp, idp: &IdentityProvider) -> BTreeMap<&'static str, String> {
+async fn world(
+    app: &TestApp,
+    idp: &IdentityProvider,
+    push: &PushService,
+) -> BTreeMap<&'static str, String> {
     let (user1, user2) = app.users().await;
     let outsider = app.outsider().await;
     let thread = app.thread(&user1, &user2).await;
@@ -68,6 +74,19 @@ async fn world(app: &TestApp, idp: &IdentityProvider) -> BTreeMap<&'static str, 
     values.insert("unknown_user_id", format!("{}0", user2.id));
     values.insert("message_over_28kb", "x".repeat(28 * 1024 + 1));
     values.insert("id_token", idp.id_token("event-person"));
+    let device = push.subscribe().await;
+    let part = |pointer: &str| {
+        device
+            .subscription
+            .pointer(pointer)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    values.insert("push_endpoint", part("/endpoint"));
+    values.insert("push_p256dh", part("/keys/p256dh"));
+    values.insert("push_auth", part("/keys/auth"));
     let mut expired = idp.claims("event-person");
     expired["exp"] = serde_json::json!(0);
     values.insert("expired_id_token", idp.rsa.token(&expired));
@@ -109,8 +128,9 @@ async fn run_event(function: Function, event_path: &Path) -> Result<(), String> 
     let expected_text = std::fs::read_to_string(&expected_path)
         .map_err(|e| format!("{}: {e}", expected_path.display()))?;
     let (app, idp) = spawn_app().await.with_sign_in("open").await;
-    let app = app.with_files().await;
-    let mut values = world(&app, &idp).await;
+    let push = PushService::start().await;
+    let app = app.with_files().await.with_push(&push, "full").await;
+    let mut values = world(&app, &idp, &push).await;
     let channels = Channels::start().await;
     let (setup, keys) = app.realtime_setup(&channels).await;
     values.insert("webhook_secret", keys.webhook_secret);

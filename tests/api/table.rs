@@ -37,6 +37,7 @@ fn every_function_has_its_own_name_and_routes_and_the_table_is_written_for_the_d
                     "identity_provider": spec.needs.identity_provider,
                     "people": spec.needs.people,
                     "files": spec.needs.files,
+                    "pushes": spec.needs.pushes,
                 },
             })
         })

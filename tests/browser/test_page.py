@@ -5,10 +5,12 @@ Screenshots go to $PAGE_SCREENSHOTS (a temporary folder unless set; `bash script
 sets it to docs/ to refresh the README's picture).
 """
 
+import json
 import os
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -363,3 +365,80 @@ def test_alice_attaches_an_image_and_drops_a_pdf_and_bob_sees_the_image_and_down
     assert not watched.dialogs, watched.dialogs
     assert not watched.unexpected_errors(), watched.errors
     watched.close()
+
+
+# Headless Chromium subscribes only through its own push service (Google's), out of reach
+# offline and unable to reach the stand-in. So `pushManager.subscribe` answers here with a
+# subscription made at the stand-in for the key the page asks with, and what a push service
+# would hand the browser is handed to the page's real service worker through DevTools.
+FAKE_PUSH_MANAGER = """
+(() => {
+  const made = %s;
+  window.__pushKeysAsked = [];
+  PushManager.prototype.subscribe = async function (options) {
+    const key = btoa(String.fromCharCode(...new Uint8Array(options.applicationServerKey)))
+      .replace(/\\+/g, "-").replace(/\\//g, "_").replace(/=+$/, "");
+    window.__pushKeysAsked.push({ key, userVisibleOnly: options.userVisibleOnly });
+    return { endpoint: made.endpoint, toJSON: () => made, unsubscribe: async () => true };
+  };
+  PushManager.prototype.getSubscription = async function () { return null; };
+})();
+"""
+
+
+def test_bob_asks_for_notifications_closes_the_page_and_alice_s_message_reaches_his_browser_and_is_shown(stack, browser):
+    base = stack[0]
+    alice = stack.sign_in("alice", "Alice-local-1")
+    device, subscription = stack.push_device()
+    context = browser.new_context(viewport=dict(zip(("width", "height"), WIDTHS["desktop"])))
+    context.add_init_script(FAKE_PUSH_MANAGER % json.dumps(subscription))
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in_with_account(page, base, "bob", "Bob-local-1")
+    bob_id = page.locator("#app section.pane").get_attribute("data-user-id")
+    inbox = page.get_by_role("navigation", name="Your threads")
+    notify = inbox.get_by_role("button", name="Notify me")
+    expect(notify).to_be_visible(timeout=WAIT)
+    assert page.evaluate("Notification.permission") == "default", "nothing is asked before the press"
+    context.grant_permissions(["notifications"], origin=base)
+    notify.click()
+    expect(inbox.locator(".notify-state")).to_contain_text("You will be notified", timeout=WAIT)
+    expect(inbox.get_by_role("button", name="Stop notifications")).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate("window.__pushKeysAsked") == [{"key": stack.push_public_key, "userVisibleOnly": True}]
+    assert page.evaluate("navigator.serviceWorker.getRegistration('/').then((r) => !!(r && r.active))")
+    page.screenshot(path=str(SHOTS / f"push-{stack.kind}-on.png"))
+    page.close()
+
+    # Every page of the chat closed: Alice writes to Bob.
+    thread = stack.call_api("create_thread", alice["token"], {"user1_id": alice["user_id"], "topic": "Tonight"})["thread_id"]
+    stack.call_api("add_user", alice["token"], {"thread_id": thread, "user2_id": bob_id})
+    stack.call_api("send_message", alice["token"], {"thread_id": thread, "user_id": alice["user_id"],
+                                                     "message": "Dinner at eight?", "display_name": "Alice"})
+    state = stack.pushes(device, 1)
+    assert [push["payload"]["text"] for push in state["received"]] == ["Dinner at eight?"], state
+    payload = state["received"][0]["payload"]
+
+    # What the push service hands the browser wakes the page's service worker, which shows it.
+    blank = context.new_page()
+    cdp = context.new_cdp_session(blank)
+    registrations = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    deadline = time.monotonic() + 10
+    while not registrations and time.monotonic() < deadline:
+        blank.wait_for_timeout(100)
+    (registration,) = [r for r in registrations if r["scopeURL"] == base + "/" and not r.get("isDeleted")]
+    cdp.send("ServiceWorker.deliverPushMessage", {
+        "origin": base, "registrationId": registration["registrationId"], "data": json.dumps(payload)})
+    shown = context.new_page()
+    shown.goto(base + "/")
+    notifications = []
+    while not notifications and time.monotonic() < deadline + 10:
+        notifications = shown.evaluate(
+            "navigator.serviceWorker.getRegistration('/').then((r) => r.getNotifications())"
+            ".then((all) => all.map((n) => ({title: n.title, body: n.body, tag: n.tag})))")
+        shown.wait_for_timeout(200)
+    assert notifications == [{"title": "Alice wrote", "body": "Dinner at eight?", "tag": thread}], notifications
+    assert errors == []
+    context.close()

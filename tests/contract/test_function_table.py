@@ -112,13 +112,14 @@ NEEDS_ENV = {
     "identity_provider": [("IDP_ISSUER", None), ("IDP_AUDIENCE", None)],
     "people": [("PEOPLE_TABLE", None)],
     "files": [("FILES_BUCKET", None)],
+    "pushes": [("PUSH_VAPID_SECRET_ID", "PushVapidSecretArn"), ("PUSH_PUBLIC_KEY", None), ("PUSH_CONTACT", None)],
 }
 # Settings with a default in src/config.rs, or off unless set (Entra on the webhook): the
 # template may set them, the local stack need not.
 OPTIONAL = {
     "ACS_AUTH_MODE", "ACS_TOKEN_LIFETIME_MINUTES", "ACS_SESSION_HOURS", "METRICS_NAMESPACE",
     "REALTIME_ENTRA_TENANT_ID", "REALTIME_ENTRA_AUDIENCE", "IDP_SIGN_IN_URL",
-    "FILES_MAX_BYTES", "FILES_TYPES",
+    "FILES_MAX_BYTES", "FILES_TYPES", "PUSH_TTL_SECONDS",
 }
 
 
@@ -185,6 +186,6 @@ def test_each_function_s_template_environment_and_policies_give_it_what_it_needs
         # The local stack's own: where its services are, and how loud.
         "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
         "RUST_LOG", "REALTIME_CONNECT_ADDR", "AWS_ENDPOINT_URL_DYNAMODB", "IDP_JWKS_URL",
-        "AWS_ENDPOINT_URL_S3",
+        "AWS_ENDPOINT_URL_S3", "SSL_CERT_FILE",
     }
     assert not unknown_to_template, f"scripts/local sets what the template never does: {sorted(unknown_to_template)}"

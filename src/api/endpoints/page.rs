@@ -9,7 +9,10 @@
 //! endpoint), its address and the app client reach the page in a `<meta name="sign-in">`, and
 //! the policy lets the page call it. Where the deployment takes files (`FILES_BUCKET`), the
 //! bucket's origin and the rules reach the page in a `<meta name="files">`, and the policy lets
-//! the page upload to the bucket and show its images.
+//! the page upload to the bucket and show its images. Where the deployment pushes
+//! (`PUSH_PUBLIC_KEY`), the VAPID public key reaches the page in a `<meta name="push">`, and
+//! `/service_worker.js` (`web/service_worker.js`, same origin, as the Push API requires) shows
+//! a push as a notification; the policy lets the page register it and nothing else.
 
 use std::sync::OnceLock;
 
@@ -25,15 +28,22 @@ use crate::config::{Config, RealtimeAddress, SignInAddress};
 
 /// The page.
 pub const HTML: &str = include_str!("../../../web/index.html");
+/// The page's service worker: it shows a push as a notification and opens its thread.
+pub const SERVICE_WORKER: &str = include_str!("../../../web/service_worker.js");
+/// Where the service worker is served: at the root, so that its scope is the whole page.
+pub const SERVICE_WORKER_PATH: &str = "/service_worker.js";
 
-/// A request for the page: it takes no query.
-#[derive(Debug)]
-pub struct Page;
+/// A request for the page or its service worker: it takes no query.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Page {
+    Html,
+    ServiceWorker,
+}
 
 impl Endpoint for Page {
     const SPEC: Spec = Spec {
         name: "page",
-        routes: &["/", "/page"],
+        routes: &["/", "/page", SERVICE_WORKER_PATH],
         method: Method::Get,
         needs: Needs::NOTHING,
     };
@@ -41,13 +51,20 @@ impl Endpoint for Page {
     type Caller = ();
 
     /// A page takes whatever query a link gives it, as any web page does, and reads none.
-    fn parse(_: &Request) -> Result<Self, ApiError> {
-        Ok(Self)
+    fn parse(request: &Request) -> Result<Self, ApiError> {
+        Ok(if request.uri().path() == SERVICE_WORKER_PATH {
+            Self::ServiceWorker
+        } else {
+            Self::Html
+        })
     }
 
     fn who(&self) {}
 
     async fn act(self, state: &AppState, (): ()) -> Result<Answer, ApiError> {
+        if self == Self::ServiceWorker {
+            return Ok(Answer::response(service_worker()));
+        }
         let settings = PageSettings {
             realtime: state.config.realtime.page.clone(),
             sign_in: state
@@ -56,6 +73,9 @@ impl Endpoint for Page {
                 .as_ref()
                 .and_then(|idp| idp.sign_in.clone()),
             files: FilesAddress::of(&state.config),
+            push: state.config.push.as_ref().map(|push| PushAddress {
+                public_key: push.public_key.clone(),
+            }),
         };
         Ok(Answer::response(respond(&settings)))
     }
@@ -67,6 +87,13 @@ pub struct PageSettings {
     pub realtime: Option<RealtimeAddress>,
     pub sign_in: Option<SignInAddress>,
     pub files: Option<FilesAddress>,
+    pub push: Option<PushAddress>,
+}
+
+/// What the page subscribes to pushes with: the deployment's VAPID public key.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PushAddress {
+    pub public_key: String,
 }
 
 /// Where the page's files go, and what it may send there (checked again by `upload_url`).
@@ -100,6 +127,7 @@ pub fn page_with(settings: &PageSettings) -> String {
     meta(&mut metas, "realtime", settings.realtime.as_ref());
     meta(&mut metas, "sign-in", settings.sign_in.as_ref());
     meta(&mut metas, "files", settings.files.as_ref());
+    meta(&mut metas, "push", settings.push.as_ref());
     HTML.replacen("<title>", &format!("{metas}<title>"), 1)
 }
 
@@ -135,9 +163,13 @@ pub fn content_security_policy_with(html: &str, settings: &PageSettings) -> Stri
         Some(files) => format!("img-src 'self' data: {}", files.origin),
         None => "img-src 'self' data:".to_owned(),
     };
-    content_security_policy(html)
+    let policy = content_security_policy(html)
         .replace("connect-src 'self'", &format!("connect-src {connect}"))
-        .replace("img-src 'self' data:", &images)
+        .replace("img-src 'self' data:", &images);
+    match settings.push {
+        Some(_) => policy.replace("base-uri", "worker-src 'self'; base-uri"),
+        None => policy,
+    }
 }
 
 /// The policy, with the hash of the page's one inline script.
@@ -186,7 +218,20 @@ fn respond(settings: &PageSettings) -> Response<Body> {
         &fresh
     };
     let (html, policy) = (&served.html, &served.policy);
-    let mut response = Response::new(Body::Text(html.clone()));
+    text_response(html, "text/html; charset=utf-8", policy)
+}
+
+/// The service worker: a script the page registers, with a policy that lets it fetch nothing.
+fn service_worker() -> Response<Body> {
+    text_response(
+        SERVICE_WORKER,
+        "text/javascript; charset=utf-8",
+        "default-src 'none'",
+    )
+}
+
+fn text_response(text: &str, content_type: &str, policy: &str) -> Response<Body> {
+    let mut response = Response::new(Body::Text(text.to_owned()));
     *response.status_mut() = StatusCode::OK;
     let headers = response.headers_mut();
     let set = |headers: &mut lambda_http::http::HeaderMap, name, value: &str| {
@@ -194,7 +239,7 @@ fn respond(settings: &PageSettings) -> Response<Body> {
             headers.insert(name, value);
         }
     };
-    set(headers, header::CONTENT_TYPE, "text/html; charset=utf-8");
+    set(headers, header::CONTENT_TYPE, content_type);
     set(headers, header::CACHE_CONTROL, "no-cache");
     set(headers, header::CONTENT_SECURITY_POLICY, policy);
     set(headers, header::REFERRER_POLICY, "no-referrer");
@@ -289,6 +334,25 @@ mod tests {
         assert!(policy.contains(&format!("connect-src 'self' {origin};")), "{policy}");
         assert!(policy.contains(&format!("img-src 'self' data: {origin};")), "{policy}");
         assert!(!policy.contains("script-src 'self'"), "{policy}");
+    }
+
+    #[test]
+    fn the_push_key_reaches_the_page_and_the_policy_lets_it_register_its_own_worker_only() {
+        let settings = PageSettings {
+            push: Some(PushAddress {
+                public_key: "BP4z9KsN".into(),
+            }),
+            ..PageSettings::default()
+        };
+        let html = page_with(&settings);
+        assert!(html.contains(r#"<meta name="push" content="{&quot;public_key&quot;:&quot;BP4z9KsN&quot;}">"#), "{html}");
+        let policy = content_security_policy_with(&html, &settings);
+        assert!(policy.contains("; worker-src 'self'; "), "{policy}");
+        let without = content_security_policy_with(HTML, &PageSettings::default());
+        assert!(!without.contains("worker-src"), "{without}");
+        let worker = service_worker();
+        assert_eq!(worker.headers()[header::CONTENT_TYPE], "text/javascript; charset=utf-8");
+        assert_eq!(worker.headers()[header::CONTENT_SECURITY_POLICY], "default-src 'none'");
     }
 
     #[test]
