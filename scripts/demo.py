@@ -4,6 +4,9 @@ Usage: python scripts/demo.py --base http://127.0.0.1:9000 [--trusted] [--realti
 With --trusted it sends the original app's requests exactly, with no Authorization header.
 With --realtime (the local stack's realtime.json), Bob also subscribes to his own real-time
 channel and sees Alice's message arrive pushed, without a poll.
+With --push FILE (the local stack's push.json), Bob's browser subscribes to Web Push at the
+stand-in push service, and Alice's next message reaches it sealed and signed, read here as
+the browser would show it.
 With --sign-in URL CLIENT_ID (the local stack's Cognito), Alice also signs in with her account,
 twice, and keeps one identity and its threads.
 Exits non-zero at the first answer that is not what the API promises.
@@ -12,6 +15,7 @@ Exits non-zero at the first answer that is not what the API promises.
 import argparse
 import asyncio
 import json
+import ssl
 import time
 import sys
 import urllib.error
@@ -78,6 +82,7 @@ def main():
     parser.add_argument("--base", default="http://127.0.0.1:9000")
     parser.add_argument("--trusted", action="store_true")
     parser.add_argument("--realtime", help="the local stack's realtime.json")
+    parser.add_argument("--push", help="the local stack's push.json")
     parser.add_argument("--sign-in", nargs=2, metavar=("URL", "CLIENT_ID"),
                         help="the identity provider's InitiateAuth endpoint and app client")
     args = parser.parse_args()
@@ -210,6 +215,27 @@ def main():
               f" ({took * 1000:.0f} ms after send_message answered)")
         expect(event["text"], "Pushed to you, Bob", "the pushed message")
 
+    if args.push and not args.trusted:
+        step("Web Push: Bob's browser subscribes; Alice writes while his page is closed")
+        with open(args.push) as file:
+            push = json.load(file)
+        service = PushService(push)
+        device, subscription = service.subscribe()
+        answer = api.call("POST", "/push_subscribe", bob_token, {"user_id": bob, "subscription": subscription})
+        print(f"   POST /push_subscribe: {answer['subscriptions']} subscription for Bob,"
+              f" at {urllib.parse.urlsplit(subscription['endpoint']).netloc}")
+        send(alice, alice_token, "Are you there, Bob?")
+        sent = time.perf_counter()
+        received = service.wait(device, 1)["received"]
+        took = time.perf_counter() - sent
+        if not received:
+            sys.exit("FAILED: no push reached Bob's browser")
+        opened = received[0]["payload"]
+        expect(opened["text"], "Are you there, Bob?", "what Bob's browser opens")
+        print(f"   Bob's browser opens: {opened.get('sender_display_name') or 'Alice'}: {opened['text']!r}"
+              f" (TTL {received[0]['ttl']} s, one notification per thread), {took * 1000:.0f} ms after"
+              f" send_message answered")
+
     step("Files: Alice uploads a picture straight to S3 and sends it; Bob downloads it")
     picture = tiny_png()
     signed = api.call("POST", "/upload_url", alice_token, {
@@ -251,6 +277,39 @@ def main():
         print(f"   bad thread id       -> 400 {answer['error']['code']}")
 
     print("\nDemo complete.")
+
+
+class PushService:
+    """The local stack's stand-in push service, with the browser's side of its subscriptions."""
+
+    def __init__(self, push):
+        self.base = push["service"].rstrip("/")
+        self.key = push["public_key"]
+        self.context = ssl.create_default_context(cafile=push["certificate"])
+
+    def call(self, method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        request.add_header("content-type", "application/json")
+        with urllib.request.urlopen(request, timeout=30, context=self.context) as response:
+            return json.load(response)
+
+    def subscribe(self):
+        made = self.call("POST", "/_emulator/push/subscriptions", {"applicationServerKey": self.key})
+        return made.pop("id"), made
+
+    def state(self, device):
+        """What reached `device`, opened (`received`), and why pushes were refused (`refused`)."""
+        return self.call("GET", f"/_emulator/push/subscriptions/{device}")
+
+    def wait(self, device, count, timeout=20, settle=0.0):
+        """`device`'s state once `count` pushes reached it (and `settle` seconds more, for
+        anything doubled to show), or when `timeout` passed."""
+        deadline = time.monotonic() + timeout
+        while len(self.state(device)["received"]) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(settle)
+        return self.state(device)
 
 
 def tiny_png():

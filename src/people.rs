@@ -535,10 +535,7 @@ impl People {
             kept.subscriptions.iter().filter(|k| k.key != key).collect();
         others.sort_by_key(|k| k.created);
         let excess = (others.len() + 1).saturating_sub(MAX_PER_PERSON);
-        for old in &others[..excess] {
-            self.unsubscribe(user_id, &old.key).await?;
-        }
-        count_upstream(
+        let put = count_upstream(
             self.client
                 .put_item()
                 .table_name(&self.table)
@@ -552,9 +549,16 @@ impl People {
                     AttributeValue::N((now.unix_timestamp_nanos() / 1_000_000).to_string()),
                 )
                 .send(),
-        )
-        .await
-        .map_err(unavailable)?;
+        );
+        // The oldest go while the new one is written: one round trip for both.
+        let replaced = futures_util::future::try_join_all(
+            others[..excess]
+                .iter()
+                .map(|old| self.unsubscribe(user_id, &old.key)),
+        );
+        let (put, replaced) = tokio::join!(put, replaced);
+        put.map_err(unavailable)?;
+        replaced?;
         Ok(excess)
     }
 

@@ -103,34 +103,27 @@ class Stack(tuple):
         context = ssl.create_default_context(cafile=certificate) if certificate.exists() else None
         return call(endpoint + path, method, body, context)
 
-    def push(self, method, path, body=None):
-        """Calls the stand-in push service's controls (`/_emulator/push/...`), over HTTPS,
-        trusting its certificate."""
-        where = json.loads((self[1] / "push.json").read_text())
-        context = ssl.create_default_context(cafile=where["certificate"])
-        return call(where["service"].rstrip("/") + path, method, body, context)
+    @property
+    def push_service(self):
+        """The stand-in push service (`scripts/demo.py`'s client of it, over HTTPS)."""
+        from demo import PushService
+
+        return PushService(json.loads((self[1] / "push.json").read_text()))
 
     @property
     def push_public_key(self):
         """The VAPID public key the stack's pages subscribe with."""
-        return json.loads((self[1] / "push.json").read_text())["public_key"]
+        return self.push_service.key
 
     def push_device(self):
         """A browser's subscription at the stand-in push service, made with the stack's key:
         its id there, and what `PushSubscription.toJSON()` would give."""
-        made = self.push("POST", "/_emulator/push/subscriptions", {"applicationServerKey": self.push_public_key})
-        return made.pop("id"), made
+        return self.push_service.subscribe()
 
     def pushes(self, device, count, timeout=20):
         """What reached `device`, opened, once it is `count` pushes or `timeout` passed; then
         a moment more, for anything doubled to show."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if len(self.push("GET", f"/_emulator/push/subscriptions/{device}")["received"]) >= count:
-                time.sleep(1)
-                break
-            time.sleep(0.2)
-        return self.push("GET", f"/_emulator/push/subscriptions/{device}")
+        return self.push_service.wait(device, count, timeout, settle=1)
 
     @property
     def files(self):

@@ -3,7 +3,7 @@
 //! AES-128-GCM), our one crypto library.
 
 use aws_lc_rs::aead::{AES_128_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
-use aws_lc_rs::agreement::{self, ECDH_P256, PrivateKey, UnparsedPublicKey};
+use aws_lc_rs::agreement::{self, ECDH_P256, ParsedPublicKey, PrivateKey, UnparsedPublicKey};
 use aws_lc_rs::hkdf::{HKDF_SHA256, KeyType, Salt};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 
@@ -79,18 +79,10 @@ pub fn seal_with(
     Ok(body)
 }
 
-/// Whether `key` is an uncompressed P-256 point a payload can be sealed for: tried as a
-/// key agreement would use it.
+/// Whether `key` is a P-256 point a payload can be sealed for: parsed as a key agreement
+/// parses it, which refuses a point off the curve.
 pub fn is_public_key(key: &[u8]) -> bool {
-    PrivateKey::generate(&ECDH_P256).is_ok_and(|private| {
-        agreement::agree(
-            &private,
-            UnparsedPublicKey::new(&ECDH_P256, key),
-            (),
-            |_| Ok(()),
-        )
-        .is_ok()
-    })
+    ParsedPublicKey::try_from(&UnparsedPublicKey::new(&ECDH_P256, key)).is_ok()
 }
 
 /// Opens a body [`seal`] made, as the browser does with its subscription's private key:

@@ -12,7 +12,7 @@ use support::push::{Device, PushService};
 use support::stub::Stub;
 use support::{TestApp, User, assert_error, post, spawn_app};
 
-use crate::realtime::{subscribed_webhook, switch};
+use support::webhook::{subscribed_webhook, switch};
 
 /// A deployment that pushes, its webhook subscribed to the emulator's deliveries (each event
 /// delivered twice), and the stand-in push service.

@@ -3,7 +3,6 @@
 //! and publishes to their own channel on a stand-in for AppSync Events; typing through
 //! `send_typing`; and the authorizer's decisions for tokens, channels and the publish key.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use acs_chat_api::acs::UserId;
@@ -11,49 +10,12 @@ use acs_chat_api::api::endpoints::realtime_auth::authorize;
 use acs_chat_api::api::{AppState, Function};
 use acs_chat_api::realtime::authorizer::{AuthorizerRequest, AuthorizerResponse};
 use acs_chat_api::realtime::channel;
-use acs_chat_api::realtime::eventgrid::EVENT_TYPES;
 use serde_json::{Value, json};
 
 use support::channels::{Channels, channel_of};
-use support::stub::{self, Stub};
+use support::stub::Stub;
+use support::webhook::{subscribe, subscribed_webhook, switch, webhook};
 use support::{RealtimeKeys, TestApp, User, assert_error, post, spawn_app};
-
-/// `acs_events` served over HTTP, with its own state (as its own function has).
-pub(crate) async fn webhook(app: &TestApp, channels: &Channels) -> (Stub, RealtimeKeys) {
-    let (setup, keys) = app.realtime_setup(channels).await;
-    let server = stub::function(Arc::new(app.state_with(&setup)), Function::AcsEvents).await;
-    (server, keys)
-}
-
-/// [`webhook`], subscribed to the emulator's user-level deliveries (the handshake passed), as
-/// a deployment subscribes it.
-pub(crate) async fn subscribed_webhook(app: &TestApp, channels: &Channels) -> (Stub, RealtimeKeys) {
-    let (server, keys) = webhook(app, channels).await;
-    let url = format!("{}/acs_events?code={}", server.url(), keys.webhook_secret);
-    assert_eq!(subscribe(app, &url).await.status(), 201, "the handshake");
-    (server, keys)
-}
-
-async fn control(app: &TestApp, path: &str, body: Value) -> reqwest::Response {
-    let mut url = app.emulator.endpoint();
-    url.set_path(path);
-    reqwest::Client::new()
-        .post(url)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn subscribe(app: &TestApp, url: &str) -> reqwest::Response {
-    let body = json!({"endpoint": url, "includedEventTypes": EVENT_TYPES});
-    control(app, "_emulator/eventgrid/subscriptions", body).await
-}
-
-pub(crate) async fn switch(app: &TestApp, switches: Value) {
-    let answer = control(app, "_emulator/eventgrid/switches", switches).await;
-    assert_eq!(answer.status(), 204);
-}
 
 /// A delivery posted to the webhook by whoever knows its secret.
 async fn deliver(server: &Stub, keys: &RealtimeKeys, events: Value) -> Value {

@@ -60,7 +60,7 @@ def test_a_muted_thread_pushes_nothing_and_a_gone_subscription_is_forgotten(stac
     stack.call_api("mute_thread", tokens[bob], {"thread_id": quiet, "user_id": bob, "muted": True})
     kept, _ = subscribe(stack, bob, tokens[bob])
     gone, gone_subscription = subscribe(stack, bob, tokens[bob])
-    stack.push("POST", f"/_emulator/push/subscriptions/{gone}/answers", {"gone": True})
+    stack.push_service.call("POST", f"/_emulator/push/subscriptions/{gone}/answers", {"gone": True})
     stack.call_api("send_message", tokens[alice], {"thread_id": quiet, "user_id": alice, "message": "shh"})
     stack.call_api("send_message", tokens[alice], {"thread_id": thread, "user_id": alice, "message": "hello"})
     assert texts(stack.pushes(kept, 1)) == ["hello"], "the muted thread's message pushed nothing"

@@ -22,6 +22,7 @@ pub mod push;
 pub mod record;
 pub mod requests;
 pub mod stub;
+pub mod webhook;
 
 pub use app::{RealtimeKeys, TestApp, User, spawn_app, spawn_app_with, spawn_conversation};
 pub use requests::{Answer, assert_error, fast_retry, get, post, request, send_request, texts};

@@ -1,0 +1,53 @@
+//! `acs_events` served over HTTP as the webhook is, with a state of its own as its own
+//! function has, and subscribed to the emulator's Event Grid deliveries; and the deliveries'
+//! switches (doubled, reordered).
+
+use std::sync::Arc;
+
+use acs_chat_api::api::Function;
+use acs_chat_api::realtime::eventgrid::EVENT_TYPES;
+use serde_json::{Value, json};
+
+use crate::channels::Channels;
+use crate::stub::{self, Stub};
+use crate::{RealtimeKeys, TestApp};
+
+/// `acs_events` served over HTTP, with its own state (as its own function has).
+pub async fn webhook(app: &TestApp, channels: &Channels) -> (Stub, RealtimeKeys) {
+    let (setup, keys) = app.realtime_setup(channels).await;
+    let server = stub::function(Arc::new(app.state_with(&setup)), Function::AcsEvents).await;
+    (server, keys)
+}
+
+/// [`webhook`], subscribed to the emulator's user-level deliveries (the handshake passed), as
+/// a deployment subscribes it.
+pub async fn subscribed_webhook(app: &TestApp, channels: &Channels) -> (Stub, RealtimeKeys) {
+    let (server, keys) = webhook(app, channels).await;
+    let url = format!("{}/acs_events?code={}", server.url(), keys.webhook_secret);
+    assert_eq!(subscribe(app, &url).await.status(), 201, "the handshake");
+    (server, keys)
+}
+
+/// A POST to one of the emulator's `/_emulator` controls.
+pub async fn control(app: &TestApp, path: &str, body: Value) -> reqwest::Response {
+    let mut url = app.emulator.endpoint();
+    url.set_path(path);
+    reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Subscribes `url` to the emulator's user-level chat events.
+pub async fn subscribe(app: &TestApp, url: &str) -> reqwest::Response {
+    let body = json!({"endpoint": url, "includedEventTypes": EVENT_TYPES});
+    control(app, "_emulator/eventgrid/subscriptions", body).await
+}
+
+/// Sets the emulator's delivery switches (`duplicate`, `reorder`).
+pub async fn switch(app: &TestApp, switches: Value) {
+    let answer = control(app, "_emulator/eventgrid/switches", switches).await;
+    assert_eq!(answer.status(), 204);
+}
