@@ -22,6 +22,7 @@ ACS_CONNECTION_STRING, EMULATOR_CERT and the moto endpoint AWS_ENDPOINT_URL_SECR
 by scripts/bench.
 """
 
+import base64
 import json
 import os
 import statistics
@@ -37,6 +38,7 @@ from azure.communication.identity import CommunicationIdentityClient
 from bench_runtime import Runtime, fill, spawn_env
 from demo import account_token
 from local_identity import PEOPLE, client, people_table, user_pool
+from vapid_keys import key_pair
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = 5
@@ -77,6 +79,9 @@ def identity_provider():
     env = {"IDP_ISSUER": f"https://cognito-idp.us-east-1.amazonaws.com/{pool}", "IDP_AUDIENCE": app,
            "IDP_JWKS_URL": f"{moto}/{pool}/.well-known/jwks.json", "PEOPLE_TABLE": table,
            "AWS_ENDPOINT_URL_DYNAMODB": moto}
+    # push_subscribe checks a subscription against the deployment's push services; it never
+    # calls one.
+    env["PUSH_PUBLIC_KEY"] = key_pair()["publicKey"]
     password = PEOPLE["alice"][0]
     return env, lambda: account_token(f"{moto}/", app, "alice", password)
 
@@ -102,7 +107,10 @@ def world(threads=1):
     files().put_object(Bucket=os.environ["FILES_BUCKET"], Key=f"threads/{thread_id}/{attachment_id}",
                        Body=b"\x89PNG", ContentType="image/png",
                        Metadata={"uploader": u1.properties["id"], "name": "venue.png"})
+    browser = key_pair()
     return {
+        "push_endpoint": f"https://fcm.googleapis.com/fcm/send/bench-{uuid.uuid4().hex}",
+        "push_p256dh": browser["publicKey"], "push_auth": base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode(),
         "user1_id": u1.properties["id"], "user1_token": t1.token,
         "user2_id": u2.properties["id"], "user2_token": t2.token,
         "outsider_id": u3.properties["id"], "outsider_token": t3.token,
