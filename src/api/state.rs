@@ -65,6 +65,10 @@ const TOKEN_USES: &[&str] = &["id", "access"];
 
 impl AppState {
     /// Builds what `needs` asks for from `config`; secrets are fetched later, on first use.
+    /// Always inlined: each function calls it once, with its endpoint's needs a constant, so
+    /// that what it does not need is compiled out of its binary (the page links no HTTP
+    /// client, no TLS and no SDK).
+    #[inline(always)]
     pub fn init(needs: Needs, config: Config) -> Result<Self, InitError> {
         let reads_admin_key = needs.reads_admin_key(config.auth_mode);
         let people_table = config.people_table.clone().filter(|_| needs.people);

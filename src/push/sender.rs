@@ -1,6 +1,6 @@
 //! Sending one push (RFC 8030): the payload sealed for the subscription, the VAPID header,
 //! `TTL`, `Urgency` and a per-thread `Topic`, and what the push service's answer means. A 404
-//! or 410 says the subscription is gone; a 429 or 5xx is tried again, after the service's
+//! or 410 says the subscription is gone, a 403 that it was made for another key; a 429 or 5xx is tried again, after the service's
 //! `Retry-After` or a doubling pause, a few times within the delivery's time.
 
 use std::collections::HashMap;
@@ -47,7 +47,7 @@ pub enum PushError {
 pub enum Outcome {
     /// The push service took it.
     Delivered,
-    /// The subscription is gone (404, 410): forget it.
+    /// The subscription is gone (404, 410), or was made for another key (403): forget it.
     Gone,
     /// Refused for good, or still failing after the last attempt: this push is lost.
     Failed(String),
@@ -163,7 +163,9 @@ impl Pusher {
                     let status = response.status().as_u16();
                     match status {
                         200..=299 => return Ok(Outcome::Delivered),
-                        404 | 410 => return Ok(Outcome::Gone),
+                        // 403: made for another application server key (RFC 8292 4.2),
+                        // which no push of ours will ever match.
+                        403 | 404 | 410 => return Ok(Outcome::Gone),
                         429 | 500..=599 => (format!("answered {status}"), retry_after(&response)),
                         _ => return Ok(Outcome::Failed(format!("answered {status}"))),
                     }

@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 use support::channels::Channels;
 use support::push::{Device, PushService};
 use support::stub::Stub;
-use support::{TestApp, User, assert_error, post, spawn_app};
+use support::{RealtimeKeys, TestApp, User, assert_error, post, spawn_app};
 
-use support::webhook::{subscribed_webhook, switch};
+use support::webhook::{deliver, message_event, subscribed_webhook, switch};
 
 /// A deployment that pushes, its webhook subscribed to the emulator's deliveries (each event
 /// delivered twice), and the stand-in push service.
@@ -20,7 +20,8 @@ struct Pushing {
     app: TestApp,
     service: PushService,
     _channels: Channels,
-    _webhook: Stub,
+    webhook: Stub,
+    keys: RealtimeKeys,
 }
 
 async fn pushing(content: &'static str) -> Pushing {
@@ -33,13 +34,14 @@ async fn pushing(content: &'static str) -> Pushing {
         .with_push(&service, content)
         .await;
     let channels = Channels::start().await;
-    let (webhook, _) = subscribed_webhook(&app, &channels).await;
+    let (webhook, keys) = subscribed_webhook(&app, &channels).await;
     switch(&app, json!({"duplicate": true})).await;
     Pushing {
         app,
         service,
         _channels: channels,
-        _webhook: webhook,
+        webhook,
+        keys,
     }
 }
 
@@ -118,6 +120,30 @@ async fn a_message_reaches_each_of_the_recipient_s_devices_once_opened_to_its_te
 }
 
 #[tokio::test]
+async fn the_sender_s_own_event_of_their_message_pushes_nothing_to_their_devices() {
+    let p = pushing("full").await;
+    let (alice, bob) = p.app.users().await;
+    let thread = p.app.thread(&alice, &bob).await;
+    let alices = p.device(&alice).await;
+    let bobs = p.device(&bob).await;
+    let message_id = p.app.send(&thread, &alice, "mine").await;
+    p.service.await_received(&bobs, 1).await;
+    // ACS's event of the message for Alice herself, as Event Grid would deliver it.
+    let answer = deliver(
+        &p.webhook,
+        &p.keys,
+        message_event(&alice, &thread, &message_id, "mine"),
+    )
+    .await;
+    assert_eq!(
+        answer["published"], 1,
+        "her other devices' channel still hears of it"
+    );
+    assert_eq!(answer["pushed"], 0);
+    assert!(p.service.received(&alices).await.is_empty());
+}
+
+#[tokio::test]
 async fn two_containers_taking_every_event_twice_still_push_each_message_once() {
     let p = pushing("full").await;
     // A second function container, subscribed too: each event reaches both, twice.
@@ -174,6 +200,41 @@ async fn a_subscription_the_push_service_calls_gone_is_forgotten_and_the_others_
     p.app.send(&thread, &alice, "again").await;
     assert_eq!(p.service.await_received(&new, 2).await.len(), 2);
     assert!(p.service.received(&old).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_subscription_made_for_another_key_is_refused_by_the_push_service_and_forgotten() {
+    let p = pushing("full").await;
+    let (alice, bob) = p.app.users().await;
+    let thread = p.app.thread(&alice, &bob).await;
+    // Made while the deployment had another key (RFC 8291's browser key stands for it).
+    let stale = p
+        .service
+        .subscribe_for("BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4")
+        .await;
+    let answer = p
+        .app
+        .call(
+            Function::PushSubscribe,
+            subscribe_request(&bob, &stale.subscription),
+        )
+        .await;
+    assert_eq!(answer.status, 200);
+    let current = p.device(&bob).await;
+    p.app.send(&thread, &alice, "new key").await;
+    assert_eq!(
+        texts(&p.service.await_received(&current, 1).await),
+        ["new key"]
+    );
+    assert_eq!(
+        p.service.refused(&stale).await,
+        [json!("signed by another key than the subscription's")]
+    );
+    assert_eq!(
+        p.kept_subscriptions().await,
+        1,
+        "the 403's subscription is forgotten"
+    );
 }
 
 #[tokio::test]
@@ -360,4 +421,49 @@ async fn a_person_keeps_a_bounded_number_of_subscriptions_the_newest_replacing_t
         p.service.received(&first).await.is_empty(),
         "the oldest was replaced"
     );
+}
+
+#[tokio::test]
+async fn a_removed_member_s_devices_get_nothing_more_of_the_thread() {
+    let p = pushing("full").await;
+    let (alice, bob) = p.app.users().await;
+    let thread = p.app.thread(&alice, &bob).await;
+    let phone = p.device(&bob).await;
+    p.app.send(&thread, &alice, "before").await;
+    assert_eq!(
+        texts(&p.service.await_received(&phone, 1).await),
+        ["before"]
+    );
+    let remove = json!({"thread_id": thread, "user_id": alice.id, "remove_user_id": bob.id});
+    let answer = p
+        .app
+        .call(Function::RemoveUser, post(remove, Some(&alice.token)))
+        .await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    p.app.send(&thread, &alice, "after bob left").await;
+    // A thread Bob is still in, written to after: when its push arrives, any other would have.
+    let other = p.app.thread(&alice, &bob).await;
+    p.app.send(&other, &alice, "elsewhere").await;
+    assert_eq!(
+        texts(&p.service.await_received(&phone, 2).await),
+        ["before", "elsewhere"]
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_person_forgets_their_devices() {
+    let p = pushing("full").await;
+    let (_, bob) = p.app.users().await;
+    p.device(&bob).await;
+    p.device(&bob).await;
+    assert_eq!(p.kept_subscriptions().await, 2);
+    let answer = p
+        .app
+        .call(
+            Function::DeleteUser,
+            post(json!({"user_id": bob.id}), Some(&bob.token)),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    assert_eq!(p.kept_subscriptions().await, 0);
 }

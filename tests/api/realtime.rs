@@ -13,44 +13,8 @@ use acs_chat_api::realtime::channel;
 use serde_json::{Value, json};
 
 use support::channels::{Channels, channel_of};
-use support::stub::Stub;
-use support::webhook::{subscribe, subscribed_webhook, switch, webhook};
-use support::{RealtimeKeys, TestApp, User, assert_error, post, spawn_app};
-
-/// A delivery posted to the webhook by whoever knows its secret.
-async fn deliver(server: &Stub, keys: &RealtimeKeys, events: Value) -> Value {
-    let url = format!("{}/acs_events?code={}", server.url(), keys.webhook_secret);
-    let answer = reqwest::Client::new()
-        .post(url)
-        .json(&events)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 200);
-    answer.json().await.unwrap()
-}
-
-fn identifier(id: &str) -> Value {
-    json!({"rawId": id, "communicationUser": {"id": id}})
-}
-
-/// A made-up `ChatMessageReceived` for `recipient`.
-fn message_event(recipient: &User, thread: &str, message_id: &str, text: &str) -> Value {
-    json!([{
-        "id": uuid::Uuid::new_v4().to_string(),
-        "topic": "/subscriptions/s/providers/Microsoft.Communication/communicationServices/x",
-        "subject": format!("thread/{thread}/sender/x/recipient/{}", recipient.id),
-        "eventType": "Microsoft.Communication.ChatMessageReceived",
-        "eventTime": "2026-12-01T10:00:00Z", "dataVersion": "1.0", "metadataVersion": "1",
-        "data": {
-            "messageBody": text, "messageId": message_id,
-            "version": message_id.parse::<u64>().unwrap_or(1),
-            "senderCommunicationIdentifier": identifier(&recipient.id),
-            "recipientCommunicationIdentifier": identifier(&recipient.id),
-            "threadId": thread, "type": "Text",
-        },
-    }])
-}
+use support::webhook::{deliver, message_event, subscribe, subscribed_webhook, switch, webhook};
+use support::{TestApp, User, assert_error, post, spawn_app};
 
 /// The channel `user` is published to now.
 /// Waits until `channel` has `count` events, or a while; then a moment more, for anything

@@ -64,10 +64,15 @@ impl PushService {
 
     /// A new subscription, as a page's `pushManager.subscribe()` with the deployment's key.
     pub async fn subscribe(&self) -> Device {
+        self.subscribe_for(VAPID_PUBLIC).await
+    }
+
+    /// A new subscription for the application server key `key`.
+    pub async fn subscribe_for(&self, key: &str) -> Device {
         let made: Value = self
             .client
             .post(self.url("_emulator/push/subscriptions"))
-            .json(&json!({"applicationServerKey": VAPID_PUBLIC}))
+            .json(&json!({"applicationServerKey": key}))
             .send()
             .await
             .unwrap()

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::channels::Channels;
 use crate::stub::{self, Stub};
-use crate::{RealtimeKeys, TestApp};
+use crate::{RealtimeKeys, TestApp, User};
 
 /// `acs_events` served over HTTP, with its own state (as its own function has).
 pub async fn webhook(app: &TestApp, channels: &Channels) -> (Stub, RealtimeKeys) {
@@ -50,4 +50,40 @@ pub async fn subscribe(app: &TestApp, url: &str) -> reqwest::Response {
 pub async fn switch(app: &TestApp, switches: Value) {
     let answer = control(app, "_emulator/eventgrid/switches", switches).await;
     assert_eq!(answer.status(), 204);
+}
+
+/// A delivery posted to the webhook by whoever knows its secret.
+pub async fn deliver(server: &Stub, keys: &RealtimeKeys, events: Value) -> Value {
+    let url = format!("{}/acs_events?code={}", server.url(), keys.webhook_secret);
+    let answer = reqwest::Client::new()
+        .post(url)
+        .json(&events)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    answer.json().await.unwrap()
+}
+
+/// An ACS identifier as Event Grid writes it.
+pub fn identifier(id: &str) -> Value {
+    json!({"rawId": id, "communicationUser": {"id": id}})
+}
+
+/// A made-up `ChatMessageReceived` for `recipient`.
+pub fn message_event(recipient: &User, thread: &str, message_id: &str, text: &str) -> Value {
+    json!([{
+        "id": uuid::Uuid::new_v4().to_string(),
+        "topic": "/subscriptions/s/providers/Microsoft.Communication/communicationServices/x",
+        "subject": format!("thread/{thread}/sender/x/recipient/{}", recipient.id),
+        "eventType": "Microsoft.Communication.ChatMessageReceived",
+        "eventTime": "2026-12-01T10:00:00Z", "dataVersion": "1.0", "metadataVersion": "1",
+        "data": {
+            "messageBody": text, "messageId": message_id,
+            "version": message_id.parse::<u64>().unwrap_or(1),
+            "senderCommunicationIdentifier": identifier(&recipient.id),
+            "recipientCommunicationIdentifier": identifier(&recipient.id),
+            "threadId": thread, "type": "Text",
+        },
+    }])
 }
