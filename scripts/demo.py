@@ -292,7 +292,8 @@ class PushService:
         request = urllib.request.Request(self.base + path, data=data, method=method)
         request.add_header("content-type", "application/json")
         with urllib.request.urlopen(request, timeout=30, context=self.context) as response:
-            return json.load(response)
+            raw = response.read()
+        return json.loads(raw) if raw else None
 
     def subscribe(self):
         made = self.call("POST", "/_emulator/push/subscriptions", {"applicationServerKey": self.key})

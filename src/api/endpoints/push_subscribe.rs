@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::acs::UserId;
-use crate::api::caller::{Auth, Caller, Who, prove_with_acs};
+use crate::api::caller::{Caller, Who, prove_unless_minted};
 use crate::api::input::JsonBody;
 use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
@@ -44,14 +44,7 @@ fn text(value: &Value, path: &[&str], field: &'static str) -> Result<String, Api
 }
 
 impl Endpoint for PushSubscribe {
-    const SPEC: Spec = spec!(
-        "push_subscribe",
-        Post,
-        Needs {
-            people: true,
-            ..Needs::CHAT
-        }
-    );
+    const SPEC: Spec = spec!("push_subscribe", Post, Needs::CHAT_WITH_PEOPLE);
 
     type Caller = Caller;
 
@@ -84,12 +77,7 @@ impl Endpoint for PushSubscribe {
         let subscription = Subscription::parse(&self.endpoint, &self.p256dh, &self.auth, services)?;
         let people = state.people()?;
         let (proved, kept) = tokio::join!(
-            async {
-                match caller.auth {
-                    Auth::Bearer => prove_with_acs(state, &caller).await,
-                    Auth::Minted => Ok(()),
-                }
-            },
+            prove_unless_minted(state, &caller),
             people.threads(&self.user_id)
         );
         proved?;

@@ -7,7 +7,7 @@ use lambda_http::Request;
 use serde_json::json;
 
 use crate::acs::UserId;
-use crate::api::caller::{Auth, Caller, Who, prove_with_acs};
+use crate::api::caller::{Caller, Who, prove_unless_minted};
 use crate::api::input::JsonBody;
 use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
@@ -21,14 +21,7 @@ pub struct PushUnsubscribe {
 }
 
 impl Endpoint for PushUnsubscribe {
-    const SPEC: Spec = spec!(
-        "push_unsubscribe",
-        Post,
-        Needs {
-            people: true,
-            ..Needs::CHAT
-        }
-    );
+    const SPEC: Spec = spec!("push_unsubscribe", Post, Needs::CHAT_WITH_PEOPLE);
 
     type Caller = Caller;
 
@@ -53,9 +46,7 @@ impl Endpoint for PushUnsubscribe {
 
     async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
         let people = state.people()?;
-        if caller.auth == Auth::Bearer {
-            prove_with_acs(state, &caller).await?;
-        }
+        prove_unless_minted(state, &caller).await?;
         let removed = people
             .unsubscribe(&self.user_id, &key_of(&self.endpoint))
             .await?;
