@@ -59,13 +59,18 @@ start_realtime() {
 }
 
 # Debian's Chromium, for the browser tests, installed once.
-ensure_chromium() {
-  command -v chromium >/dev/null 2>&1 && return
-  log "installing Debian's chromium for the browser tests (first run only)"
-  local sudo=""
+# Debian packages, each named as its command, installed on first use: `jq` and `curl` for the
+# README's commands, `chromium` for the browser tests.
+ensure_packages() {
+  local missing=() package sudo=""
+  for package in "$@"; do
+    command -v "$package" >/dev/null 2>&1 || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  log "installing Debian's ${missing[*]} (first run only)"
   [ "$(id -u)" = 0 ] || sudo="sudo"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
 # Background processes a script starts; stopped on exit, whatever the exit. Then their scratch

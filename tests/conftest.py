@@ -160,7 +160,7 @@ def stack(request, tmp_path_factory):
     port = free_port()
     deployed = ["--deployed"] if request.param == "deployed" else []
     process = subprocess.Popen(
-        ["bash", str(ROOT / "scripts" / "local"), "--no-demo", "--port", str(port), "--log-dir", str(logs),
+        ["bash", str(ROOT / "scripts/local"), "--no-demo", "--port", str(port), "--log-dir", str(logs),
          *deployed],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -2,7 +2,7 @@
 stack, at a phone's width and a desktop's.
 
 Screenshots go to $PAGE_SCREENSHOTS (a temporary folder unless set; `bash scripts/screenshots`
-sets it to docs/ to refresh the README's picture).
+sets it to docs/ to refresh the page's pictures in docs/page.md).
 """
 
 import json
