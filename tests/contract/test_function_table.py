@@ -12,6 +12,7 @@ forgetting one of them fails here, saying which.
 """
 
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -189,3 +190,13 @@ def test_each_function_s_template_environment_and_policies_give_it_what_it_needs
         "AWS_ENDPOINT_URL_S3", "SSL_CERT_FILE",
     }
     assert not unknown_to_template, f"scripts/local sets what the template never does: {sorted(unknown_to_template)}"
+
+
+def test_the_push_services_default_is_the_same_in_the_template_and_the_code():
+    """A deployment that keeps the template's default and a function that finds no
+    `PUSH_SERVICES` (a test, `cargo lambda watch`) must allow the same push services."""
+    template = (ROOT / "template.yaml").read_text()
+    default = re.search(r'^  PushServices:\n(?:    .*\n)*?    Default: "([^"]+)"', template, re.M).group(1)
+    code = (ROOT / "src" / "push" / "subscription.rs").read_text()
+    constant = re.search(r'pub const DEFAULT_SERVICES: &str = "((?:[^"\\]|\\\n\s*)+)";', code).group(1)
+    assert re.sub(r"\\\n\s*", "", constant) == default
