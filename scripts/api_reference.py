@@ -6,7 +6,7 @@
 
 Each operation's example is its `x-codeSamples` entry in the spec; the examples share the
 variables of the spec's `x-examples-setup`, and the end-to-end suite runs them all, in this
-order, against the local stack (tests/e2e/test_docs.py).
+order, against the local stack (tests/e2e/test_doc_commands.py).
 """
 
 import sys

@@ -1,5 +1,5 @@
 """The shell blocks of README.md and docs/*.md, and running them against a local stack, so that
-a newcomer's copy and paste works (tests/e2e/test_docs.py runs them; tests/contract/test_docs.py
+a newcomer's copy and paste works (tests/e2e/test_doc_commands.py runs them; tests/contract/test_docs.py
 checks the rest).
 
 A fenced `sh` block is run, in order with the other blocks of its file, in one bash session

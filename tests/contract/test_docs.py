@@ -1,6 +1,6 @@
 """The README and docs/ as a newcomer meets them: the reference made from the spec, links that
 lead somewhere, every deploy parameter explained, and every shell block either run against the
-local stack (tests/e2e/test_docs.py) or named here by what runs it instead."""
+local stack (tests/e2e/test_doc_commands.py) or named here by what runs it instead."""
 
 import re
 import shlex
