@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use support::channels::Channels;
 use support::push::{Device, PushService};
 use support::stub::Stub;
-use support::{RealtimeKeys, TestApp, User, assert_error, post, spawn_app};
+use support::{Answer, RealtimeKeys, TestApp, User, assert_error, post, spawn_app};
 
 use support::webhook::{deliver, message_event, subscribed_webhook, switch};
 
@@ -56,6 +56,12 @@ impl Pushing {
     /// A device of `user`'s, subscribed through `push_subscribe`.
     async fn device(&self, user: &User) -> Device {
         let device = self.service.subscribe().await;
+        self.subscribe(user, &device).await;
+        device
+    }
+
+    /// `push_subscribe` of `device` for `user`, which must be taken.
+    async fn subscribe(&self, user: &User, device: &Device) -> Answer {
         let answer = self
             .app
             .call(
@@ -65,7 +71,7 @@ impl Pushing {
             .await;
         assert_eq!(answer.status, 200, "{:?}", answer.body);
         assert_eq!(answer.body["subscribed"], true);
-        device
+        answer
     }
 
     /// How many push subscriptions the table keeps.
@@ -212,14 +218,7 @@ async fn a_subscription_made_for_another_key_is_refused_by_the_push_service_and_
         .service
         .subscribe_for("BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4")
         .await;
-    let answer = p
-        .app
-        .call(
-            Function::PushSubscribe,
-            subscribe_request(&bob, &stale.subscription),
-        )
-        .await;
-    assert_eq!(answer.status, 200);
+    p.subscribe(&bob, &stale).await;
     let current = p.device(&bob).await;
     p.app.send(&thread, &alice, "new key").await;
     assert_eq!(
@@ -403,13 +402,7 @@ async fn a_person_keeps_a_bounded_number_of_subscriptions_the_newest_replacing_t
     assert_eq!(p.kept_subscriptions().await, MAX_PER_PERSON);
     let newest = p.device(&bob).await;
     assert_eq!(p.kept_subscriptions().await, MAX_PER_PERSON);
-    let again = p
-        .app
-        .call(
-            Function::PushSubscribe,
-            subscribe_request(&bob, &newest.subscription),
-        )
-        .await;
+    let again = p.subscribe(&bob, &newest).await;
     assert_eq!(
         again.body["replaced"], 0,
         "the same endpoint again is one subscription"
