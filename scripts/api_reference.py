@@ -2,14 +2,12 @@
 (tests/contract/test_api_reference.py fails when docs/api.md is not what this makes).
 
     python scripts/api_reference.py           # rewrites docs/api.md
-    python scripts/api_reference.py --check   # exits 1 if docs/api.md is stale
 
 Each operation's example is its `x-codeSamples` entry in the spec; the examples share the
 variables of the spec's `x-examples-setup`, and the end-to-end suite runs them all, in this
 order, against the local stack (tests/e2e/test_doc_commands.py).
 """
 
-import sys
 from pathlib import Path
 
 import yaml
@@ -207,12 +205,7 @@ def render(spec):
 
 
 def main():
-    made = render(yaml.safe_load(SPEC_PATH.read_text()))
-    if sys.argv[1:] == ["--check"]:
-        if OUT_PATH.read_text() != made:
-            sys.exit("docs/api.md is stale: run python scripts/api_reference.py")
-        return
-    OUT_PATH.write_text(made)
+    OUT_PATH.write_text(render(yaml.safe_load(SPEC_PATH.read_text())))
 
 
 if __name__ == "__main__":

@@ -7,10 +7,9 @@ import urllib.parse
 
 import pytest
 
-from doc_blocks import ROOT, blocks, documents, run
+from doc_blocks import ROOT, blocks, documents, run, runs
 
-DOCUMENTS = [path for path in documents() if any(block.kind != "elsewhere" and block.kind in
-                                                  {"run", "expect-errors", "watch-only"} for block in blocks(path))]
+DOCUMENTS = [path for path in documents() if any(runs(block, watch=True) for block in blocks(path))]
 # What a document's run must show, beyond each block succeeding.
 SHOWS = {
     "README.md": ['"created"', '"unread_count": 1', '"message": "Dinner at eight?"',
@@ -27,8 +26,7 @@ def test_every_command_a_document_shows_runs_against_the_local_stack(stack, docu
     status, outputs, errors = run(document, env, watch=stack.kind == "watch")
     name = str(document.relative_to(ROOT))
     assert status == 0, f"{name}: a block failed after {list(outputs)[-1:]}:\n{errors[-3000:]}"
-    ran = [block for block in blocks(document) if block.kind in {"run", "expect-errors"}
-           or (block.kind == "watch-only" and stack.kind == "watch")]
+    ran = [block for block in blocks(document) if runs(block, stack.kind == "watch")]
     assert list(outputs) == [block.where for block in ran]
     for block in ran:
         for code in block.error_codes():
