@@ -149,13 +149,12 @@ pub fn origin_of(raw: &str, schemes: &[&str]) -> Option<String> {
 /// (`refresh_token`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IssuerMode {
-    /// Anyone, as the original app: the local stack's demo.
+    /// Anyone, as the original app: the local stack's demo, and only inside a trusted network.
     Open,
-    /// Only whoever presents a valid token of the identity provider; refreshing is signing in
-    /// again (`sign_in`).
+    /// Nobody: identities come only from `sign_in`, one per person, and refreshing is signing
+    /// in again. An identity `create_users` made would be tied to nobody, outside every rule
+    /// kept per person (docs/sign-in.md). `off`, its older name, reads the same.
     SignedIn,
-    /// Nobody: identities come only from `sign_in`.
-    Off,
 }
 
 /// The app's identity provider (any OpenID Connect issuer; Cognito by default).
@@ -215,7 +214,7 @@ pub struct Config {
     /// needs no AWS service runs without them.
     pub aws: Option<AwsSettings>,
     pub realtime: RealtimeSettings,
-    /// `ISSUER_MODE`: `open` (default), `signed-in` or `off`.
+    /// `ISSUER_MODE`: `signed-in` (default; `off` is its older name) or `open`.
     pub issuer_mode: IssuerMode,
     /// `IDP_ISSUER` with `IDP_AUDIENCE`: who signs people in; `None` when unset.
     pub identity_provider: Option<IdentityProviderSettings>,
@@ -307,9 +306,9 @@ impl Config {
             aws: aws_settings(&get),
             realtime: realtime_settings(&get)?,
             issuer_mode: match get("ISSUER_MODE").as_deref() {
-                None | Some("open") => IssuerMode::Open,
-                Some("signed-in") => IssuerMode::SignedIn,
-                Some("off") => IssuerMode::Off,
+                // The safe value is the default: an unset mode issues nothing anonymous.
+                None | Some("signed-in" | "off") => IssuerMode::SignedIn,
+                Some("open") => IssuerMode::Open,
                 Some(other) => {
                     return Err(ConfigError::Invalid(
                         "ISSUER_MODE",
@@ -619,6 +618,22 @@ mod tests {
         assert_eq!(config.secret_id, None);
         assert_eq!(config.log.level, tracing::Level::INFO);
         assert!(config.aws.is_none() && config.realtime == RealtimeSettings::default());
+    }
+
+    #[test]
+    fn an_unset_issuer_mode_issues_nothing_anonymous_and_off_is_its_older_name() {
+        let endpoint = ("ACS_ENDPOINT", "https://x.communication.azure.com");
+        for (mode, expected) in [
+            (None, IssuerMode::SignedIn),
+            (Some("signed-in"), IssuerMode::SignedIn),
+            (Some("off"), IssuerMode::SignedIn),
+            (Some("open"), IssuerMode::Open),
+        ] {
+            let pairs: Vec<_> = std::iter::once(endpoint)
+                .chain(mode.map(|mode| ("ISSUER_MODE", mode)))
+                .collect();
+            assert_eq!(config(&pairs).unwrap().issuer_mode, expected, "{mode:?}");
+        }
     }
 
     #[test]

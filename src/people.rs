@@ -11,7 +11,8 @@
 //! | `user#<ACS user id>` | `person` | `issuer`, `subject` (so deleting an identity finds its person) |
 //! | `user#<ACS user id>` | `read#<thread id>` | `sequence_id`: the person's read position in the thread |
 //! | `user#<ACS user id>` | `mute#<thread id>` | present while the person has muted the thread |
-//! | `user#<ACS user id>` | `push#<endpoint hash>` | a push subscription: `endpoint`, `p256dh`, `auth`, `created` |
+//! | `user#<ACS user id>` | `push#<endpoint hash>` | a push subscription: `endpoint`, `p256dh`, `auth`, `created`; while its pushes fail, `failing_since` and `unanswered` |
+//! | `user#<ACS user id>` | `pushes` | `version`: bumped by every `subscribe`, whose write holds only if nobody's came between its read and it (so the cap holds under concurrency) |
 //! | `pushed#<ACS user id>#<thread id>#<message id>` | `pushed` | a message pushed to the person; `expires_at` (DynamoDB's TTL) |
 //!
 //! The `pushed#` items are apart from the person's partition: they come one a message, and the
@@ -73,6 +74,8 @@ pub struct Kept {
     pub read: HashMap<String, u64>,
     pub muted: std::collections::HashSet<String>,
     pub subscriptions: Vec<KeptSubscription>,
+    /// The `pushes` item's version as read; `None` before the person's first subscription.
+    pub subscriptions_version: Option<u64>,
 }
 
 /// A push subscription as kept: checked when it was taken, and again before each push.
@@ -85,7 +88,39 @@ pub struct KeptSubscription {
     pub auth: String,
     /// Epoch milliseconds it was taken: the oldest goes first when a person has too many.
     pub created: i64,
+    /// Epoch milliseconds of the first of the pushes failing since the last that was taken.
+    pub failing_since: Option<i64>,
+    /// How many pushes in a row went unanswered.
+    pub unanswered: u32,
 }
+
+/// How a push to a device failed, for whether to forget it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// No answer in time, or no connection.
+    Unanswered,
+    /// 429 or 5xx, after the sender's attempts.
+    Failing,
+}
+
+/// Pushes in a row that go unanswered before a device is forgotten: each held a delivery for
+/// the sender's whole deadline, and a push service that is up answers in well under one.
+pub const MAX_UNANSWERED: u32 = 3;
+/// How long a device's pushes may keep failing before it is forgotten: as long as a push
+/// service keeps a push for an offline device (a day), so a service's outage costs nothing.
+pub const FAILING_FOR: time::Duration = time::Duration::days(1);
+
+/// Where a `subscribe` left the person's devices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subscribed {
+    /// How many subscriptions they have now.
+    pub kept: usize,
+    /// How many of their oldest the new one replaced.
+    pub replaced: usize,
+}
+
+/// How often a `subscribe` that met another person's write tries again.
+const SUBSCRIBE_ATTEMPTS: usize = 5;
 
 /// How long a message's push is remembered: past Event Grid's last redelivery (24 hours).
 const PUSHED_FOR: time::Duration = time::Duration::days(2);
@@ -147,11 +182,36 @@ fn kept_subscription(
         endpoint: text("endpoint")?,
         p256dh: text("p256dh")?,
         auth: text("auth")?,
-        created: item
-            .get("created")
-            .and_then(|v| v.as_n().ok())
-            .and_then(|n| n.parse().ok())
+        created: number(item, "created").unwrap_or(0),
+        failing_since: number(item, "failing_since"),
+        unanswered: number(item, "unanswered")
+            .and_then(|n| u32::try_from(n).ok())
             .unwrap_or(0),
+    })
+}
+
+fn number(item: &HashMap<String, AttributeValue>, name: &str) -> Option<i64> {
+    item.get(name)?.as_n().ok()?.parse().ok()
+}
+
+fn millis(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// Whether a write failed only on one of its conditions.
+fn conditional<E, R>(error: &SdkError<E, R>) -> bool
+where
+    E: std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
+{
+    error.as_service_error().is_some_and(|e| {
+        matches!(
+            e.code(),
+            Some("ConditionalCheckFailedException" | "TransactionCanceledException")
+        ) && (e.code() == Some("ConditionalCheckFailedException")
+            || DisplayErrorContext(e)
+                .to_string()
+                .contains("ConditionalCheckFailed"))
     })
 }
 
@@ -351,6 +411,7 @@ impl People {
                     .iter()
                     .map(|kept| format!("push#{}", kept.key)),
             )
+            .chain(said.subscriptions_version.map(|_| "pushes".to_owned()))
             .collect();
         for batch in keys.chunks(25) {
             let mut requests = Vec::with_capacity(batch.len());
@@ -394,6 +455,11 @@ impl People {
     /// Everything kept for `user_id`, in one query of their partition (at most
     /// a few pages however many threads they are in: the items are small).
     pub async fn threads(&self, user_id: &UserId) -> Result<Kept, PeopleError> {
+        self.partition(user_id, false).await
+    }
+
+    /// [`threads`](Self::threads), read consistently or not.
+    async fn partition(&self, user_id: &UserId, consistent: bool) -> Result<Kept, PeopleError> {
         let mut kept = Kept::default();
         let mut start = None;
         loop {
@@ -403,6 +469,7 @@ impl People {
                     .table_name(&self.table)
                     .key_condition_expression("pk = :pk")
                     .expression_attribute_values(":pk", s(user_key(user_id)))
+                    .consistent_read(consistent)
                     .set_exclusive_start_key(start)
                     .send(),
             )
@@ -418,6 +485,10 @@ impl People {
                     kept.muted.insert(thread.to_owned());
                 } else if let Some(key) = sk.strip_prefix("push#") {
                     kept.subscriptions.push(kept_subscription(key, item)?);
+                } else if sk == "pushes" {
+                    kept.subscriptions_version = number(item, "version")
+                        .and_then(|n| u64::try_from(n).ok())
+                        .or(Some(0));
                 }
             }
             start = page.last_evaluated_key;
@@ -522,44 +593,150 @@ impl People {
 
     /// Keeps `subscription` for `user_id`, given what is `kept` for them already: again for an
     /// endpoint they had (its keys renewed), and in place of their oldest when they have
-    /// [`MAX_PER_PERSON`] others. Returns how many were replaced.
+    /// [`MAX_PER_PERSON`] others. The new item, the oldest's deletes and the `pushes` version
+    /// are one transaction that holds only if the version is still the one read: of two
+    /// devices subscribing at once one writes, the other reads again and tries again, so no
+    /// race leaves more than the cap.
     pub async fn subscribe(
         &self,
         user_id: &UserId,
-        kept: &Kept,
+        mut kept: Kept,
         subscription: &Subscription,
         now: OffsetDateTime,
-    ) -> Result<usize, PeopleError> {
-        let key = subscription.key();
-        let mut others: Vec<&KeptSubscription> =
-            kept.subscriptions.iter().filter(|k| k.key != key).collect();
-        others.sort_by_key(|k| k.created);
-        let excess = (others.len() + 1).saturating_sub(MAX_PER_PERSON);
-        let put = count_upstream(
-            self.client
-                .put_item()
+    ) -> Result<Subscribed, PeopleError> {
+        for _ in 0..SUBSCRIBE_ATTEMPTS {
+            let key = subscription.key();
+            let mut others: Vec<&KeptSubscription> =
+                kept.subscriptions.iter().filter(|k| k.key != key).collect();
+            others.sort_by_key(|k| (k.created, k.key.clone()));
+            let excess = (others.len() + 1).saturating_sub(MAX_PER_PERSON);
+            let built = |e: aws_sdk_dynamodb::error::BuildError| {
+                PeopleError::Unavailable(e.to_string())
+            };
+            let put = Put::builder()
                 .table_name(&self.table)
                 .item("pk", s(user_key(user_id)))
                 .item("sk", s(format!("push#{key}")))
                 .item("endpoint", s(subscription.endpoint.as_str()))
                 .item("p256dh", s(subscription.p256dh()))
                 .item("auth", s(subscription.auth()))
-                .item(
-                    "created",
-                    AttributeValue::N((now.unix_timestamp_nanos() / 1_000_000).to_string()),
-                )
-                .send(),
-        );
-        // The oldest go while the new one is written: one round trip for both.
-        let replaced = futures_util::future::try_join_all(
-            others[..excess]
-                .iter()
-                .map(|old| self.unsubscribe(user_id, &old.key)),
-        );
-        let (put, replaced) = tokio::join!(put, replaced);
-        put.map_err(unavailable)?;
-        replaced?;
-        Ok(excess)
+                .item("created", AttributeValue::N(millis(now).to_string()))
+                .build()
+                .map_err(built)?;
+            let version = kept.subscriptions_version;
+            let mut lock = aws_sdk_dynamodb::types::Update::builder()
+                .table_name(&self.table)
+                .key("pk", s(user_key(user_id)))
+                .key("sk", s("pushes"))
+                .update_expression("SET version = :next")
+                .expression_attribute_values(
+                    ":next",
+                    AttributeValue::N((version.unwrap_or(0) + 1).to_string()),
+                );
+            lock = match version {
+                None => lock.condition_expression("attribute_not_exists(pk)"),
+                Some(seen) => lock
+                    .condition_expression("version = :seen")
+                    .expression_attribute_values(":seen", AttributeValue::N(seen.to_string())),
+            };
+            let mut transaction = self
+                .client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().put(put).build())
+                .transact_items(
+                    TransactWriteItem::builder()
+                        .update(lock.build().map_err(built)?)
+                        .build(),
+                );
+            for old in &others[..excess] {
+                let delete = Delete::builder()
+                    .table_name(&self.table)
+                    .key("pk", s(user_key(user_id)))
+                    .key("sk", s(format!("push#{}", old.key)))
+                    .build()
+                    .map_err(built)?;
+                transaction =
+                    transaction.transact_items(TransactWriteItem::builder().delete(delete).build());
+            }
+            match count_upstream(transaction.send()).await {
+                Ok(_) => {
+                    return Ok(Subscribed {
+                        kept: others.len() + 1 - excess,
+                        replaced: excess,
+                    });
+                }
+                Err(error) if conditional(&error) => {
+                    kept = self.partition(user_id, true).await?;
+                }
+                Err(error) => return Err(unavailable(error)),
+            }
+        }
+        Err(PeopleError::Unavailable(
+            "subscriptions kept changing while this one was written".into(),
+        ))
+    }
+
+    /// Notes that a push to `device` failed; forgets the device once its pushes have gone
+    /// unanswered [`MAX_UNANSWERED`] times in a row, or kept failing for [`FAILING_FOR`].
+    /// Returns whether it was forgotten.
+    pub async fn push_failed(
+        &self,
+        user_id: &UserId,
+        device: &KeptSubscription,
+        failure: Failure,
+        now: OffsetDateTime,
+    ) -> Result<bool, PeopleError> {
+        let unanswered = device.unanswered + u32::from(failure == Failure::Unanswered);
+        let since = device.failing_since.unwrap_or_else(|| millis(now));
+        let failing_for = millis(now).saturating_sub(since);
+        if unanswered >= MAX_UNANSWERED
+            || i128::from(failing_for) >= FAILING_FOR.whole_milliseconds()
+        {
+            return self.unsubscribe(user_id, &device.key).await.map(|_| true);
+        }
+        let noted = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(user_key(user_id)))
+            .key("sk", s(format!("push#{}", device.key)))
+            .update_expression("SET failing_since = :since, unanswered = :unanswered")
+            .expression_attribute_values(":since", AttributeValue::N(since.to_string()))
+            .expression_attribute_values(":unanswered", AttributeValue::N(unanswered.to_string()))
+            // A device unsubscribed meanwhile stays gone.
+            .condition_expression("attribute_exists(pk)")
+            .send();
+        match count_upstream(noted).await {
+            Ok(_) => Ok(false),
+            Err(error) if conditional(&error) => Ok(true),
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    /// Notes that `device` took a push: its failures so far are forgiven. No write for a
+    /// device that was not failing.
+    pub async fn push_delivered(
+        &self,
+        user_id: &UserId,
+        device: &KeptSubscription,
+    ) -> Result<(), PeopleError> {
+        if device.failing_since.is_none() && device.unanswered == 0 {
+            return Ok(());
+        }
+        let cleared = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(user_key(user_id)))
+            .key("sk", s(format!("push#{}", device.key)))
+            .update_expression("REMOVE failing_since, unanswered")
+            .condition_expression("attribute_exists(pk)")
+            .send();
+        match count_upstream(cleared).await {
+            Ok(_) => Ok(()),
+            Err(error) if conditional(&error) => Ok(()),
+            Err(error) => Err(unavailable(error)),
+        }
     }
 
     /// Forgets `user_id`'s subscription kept as `key`; `false` if there was none.

@@ -3,6 +3,8 @@
 //! webhook, then one array of one event per change, POSTed with `aeg-event-type:
 //! Notification`. Delivery is at least once and may be unordered, as Event Grid's is; switches
 //! make it deliver twice, out of order or late, and a webhook's 5xx (or no answer) is retried.
+//! Each subscription is delivered on its own, as Event Grid's are: a webhook slow to answer
+//! holds up its own deliveries, never another subscription's.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -42,11 +44,12 @@ pub struct Change {
     pub data: Value,
 }
 
-/// A subscribed webhook, and the event types it asked for (every type if none).
+/// A subscribed webhook, the event types it asked for (every type if none), and the queue of
+/// its own deliveries.
 #[derive(Debug, Clone)]
 struct Webhook {
-    url: String,
     event_types: Option<Vec<String>>,
+    queue: mpsc::UnboundedSender<Value>,
 }
 
 impl Webhook {
@@ -57,11 +60,10 @@ impl Webhook {
     }
 }
 
-/// Webhook subscriptions and the delivery queue.
+/// Webhook subscriptions, each with its delivery task.
 pub struct EventGrid {
     webhooks: Mutex<Vec<Webhook>>,
-    switches: Mutex<Switches>,
-    queue: mpsc::UnboundedSender<Change>,
+    switches: std::sync::Arc<Mutex<Switches>>,
     resource_topic: String,
 }
 
@@ -77,20 +79,17 @@ pub enum SubscribeError {
 }
 
 impl EventGrid {
-    /// Starts the delivery task on the current runtime.
+    /// Event Grid with no subscription yet; each subscription's delivery task starts on the
+    /// current runtime as it is made.
     pub fn start(resource_id: &str) -> std::sync::Arc<Self> {
-        let (queue, deliveries) = mpsc::unbounded_channel();
-        let grid = std::sync::Arc::new(Self {
+        std::sync::Arc::new(Self {
             webhooks: Mutex::default(),
-            switches: Mutex::default(),
-            queue,
+            switches: std::sync::Arc::default(),
             resource_topic: format!(
                 "/subscriptions/{resource_id}/resourceGroups/emulator/providers/\
                  Microsoft.Communication/communicationServices/emulator"
             ),
-        });
-        tokio::spawn(deliver(grid.clone(), deliveries));
-        grid
+        })
     }
 
     pub fn set_switches(&self, switches: Switches) {
@@ -133,23 +132,25 @@ impl EventGrid {
         if answer["validationResponse"] != code {
             return Err(SubscribeError::WrongCode);
         }
-        lock(&self.webhooks).push(Webhook {
-            url: webhook.to_owned(),
-            event_types,
-        });
+        let (queue, deliveries) = mpsc::unbounded_channel();
+        tokio::spawn(deliver(webhook.to_owned(), self.switches.clone(), deliveries));
+        lock(&self.webhooks).push(Webhook { event_types, queue });
         Ok(())
     }
 
+    /// Ends every subscription (each delivery task stops once its queue is empty).
     pub fn unsubscribe_all(&self) {
         lock(&self.webhooks).clear();
     }
 
-    /// Queues the events for `changes`; nothing is sent while no webhook wants them.
+    /// Queues the event of each of `changes` for every webhook that wants it, under one id, as
+    /// Event Grid gives each subscription the same event.
     pub fn publish(&self, changes: Vec<Change>) {
         let webhooks = lock(&self.webhooks);
         for change in changes {
-            if webhooks.iter().any(|w| w.wants(change.event_type)) {
-                let _ = self.queue.send(change);
+            let event = self.envelope(&change);
+            for webhook in webhooks.iter().filter(|w| w.wants(change.event_type)) {
+                let _ = webhook.queue.send(event.clone());
             }
         }
     }
@@ -168,22 +169,26 @@ impl EventGrid {
     }
 }
 
-async fn deliver(grid: std::sync::Arc<EventGrid>, mut changes: mpsc::UnboundedReceiver<Change>) {
+/// One webhook's deliveries, in the order queued unless the switches say otherwise.
+async fn deliver(
+    webhook: String,
+    switches: std::sync::Arc<Mutex<Switches>>,
+    mut events: mpsc::UnboundedReceiver<Value>,
+) {
     let client = reqwest::Client::new();
     // With `reorder`, each event's copy waits for the next event (or a quiet moment).
     let mut late: Option<Value> = None;
     loop {
         let next = match late {
-            Some(_) => tokio::time::timeout(QUIET, changes.recv()).await.ok(),
-            None => Some(changes.recv().await),
+            Some(_) => tokio::time::timeout(QUIET, events.recv()).await.ok(),
+            None => Some(events.recv().await),
         };
-        let switches = *lock(&grid.switches);
+        let switches = *lock(&switches);
         match next {
-            Some(Some(change)) => {
-                let event = grid.envelope(&change);
-                send(&grid, &client, &event, switches).await;
+            Some(Some(event)) => {
+                send(&client, &webhook, &event, switches).await;
                 if let Some(copy) = late.take() {
-                    send(&grid, &client, &copy, switches).await;
+                    send(&client, &webhook, &copy, switches).await;
                 }
                 if switches.reorder {
                     late = Some(event);
@@ -192,23 +197,19 @@ async fn deliver(grid: std::sync::Arc<EventGrid>, mut changes: mpsc::UnboundedRe
             Some(None) => return,
             None => {
                 if let Some(copy) = late.take() {
-                    send(&grid, &client, &copy, switches).await;
+                    send(&client, &webhook, &copy, switches).await;
                 }
             }
         }
     }
 }
 
-/// One event to every webhook, twice with `duplicate`, after `delay_ms`.
-async fn send(grid: &EventGrid, client: &reqwest::Client, event: &Value, switches: Switches) {
+/// One event to the webhook, twice with `duplicate`, after `delay_ms`.
+async fn send(client: &reqwest::Client, webhook: &str, event: &Value, switches: Switches) {
     let times = if switches.duplicate { 2 } else { 1 };
     for _ in 0..times {
         tokio::time::sleep(Duration::from_millis(switches.delay_ms)).await;
-        let event_type = event[0]["eventType"].as_str().unwrap_or_default();
-        let webhooks = lock(&grid.webhooks).clone();
-        for webhook in webhooks.iter().filter(|w| w.wants(event_type)) {
-            post_with_retries(client, &webhook.url, event).await;
-        }
+        post_with_retries(client, webhook, event).await;
     }
 }
 

@@ -187,6 +187,9 @@ impl AcsHttp {
             .connect_timeout(policy.timeout.min(Duration::from_secs(5)))
             .pool_idle_timeout(Duration::from_secs(50))
             .tcp_nodelay(true)
+            // No call of ours is redirected, and a redirect would take a token, a signed
+            // request or a push to a host nobody checked (a push service's, a JWKS's).
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("acs-chat-api/", env!("CARGO_PKG_VERSION")));
         if let Some((host, addr)) = resolve {
             builder = builder.resolve(host, addr);

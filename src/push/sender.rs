@@ -1,7 +1,10 @@
 //! Sending one push (RFC 8030): the payload sealed for the subscription, the VAPID header,
 //! `TTL`, `Urgency` and a per-thread `Topic`, and what the push service's answer means. A 404
-//! or 410 says the subscription is gone, a 403 that it was made for another key; a 429 or 5xx is tried again, after the service's
-//! `Retry-After` or a doubling pause, a few times within the delivery's time.
+//! or 410 says the subscription is gone, a 403 that it was made for another key; a 429 or 5xx
+//! is tried again, after the service's `Retry-After` or a doubling pause, within the push's
+//! [`DEADLINE`]. A service that does not answer in time is not tried again: a push service
+//! answers in a fraction of a second, and a delivery that waited on one would hold a webhook
+//! instance that every other person's events need.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -25,9 +28,11 @@ const ATTEMPTS: u32 = 3;
 /// The first pause before another attempt; each after doubles it.
 const FIRST_PAUSE: Duration = Duration::from_millis(200);
 /// The longest pause taken, whatever `Retry-After` asks: the delivery has to end.
-const LONGEST_PAUSE: Duration = Duration::from_secs(2);
+const LONGEST_PAUSE: Duration = Duration::from_millis(800);
+/// How long one push may take, its attempts and pauses together, connecting included.
+pub const DEADLINE: Duration = Duration::from_millis(2500);
 /// How long one attempt may take.
-const TIMEOUT: Duration = Duration::from_secs(5);
+const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1500);
 
 /// Why pushes cannot be sent at all: nothing a push service said.
 #[derive(Debug, thiserror::Error)]
@@ -49,7 +54,13 @@ pub enum Outcome {
     Delivered,
     /// The subscription is gone (404, 410), or was made for another key (403): forget it.
     Gone,
-    /// Refused for good, or still failing after the last attempt: this push is lost.
+    /// No answer in time, or no connection: this push is lost, and a device whose pushes keep
+    /// going unanswered is forgotten.
+    Unanswered(String),
+    /// Still 429 or 5xx after the last attempt: this push is lost, and a device whose service
+    /// keeps failing for a day is forgotten.
+    Failing(String),
+    /// Refused for good (another 4xx, a payload that cannot be sealed): this push is lost.
     Failed(String),
 }
 
@@ -142,12 +153,14 @@ impl Pusher {
             Err(error) => return Ok(Outcome::Failed(error.to_string())),
         };
         let authorization = self.authorization(&subscription.audience()).await?;
+        let deadline = tokio::time::Instant::now() + DEADLINE;
         let mut pause = FIRST_PAUSE;
         for attempt in 1..=ATTEMPTS {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             let sent = count_upstream(
                 self.client
                     .post(subscription.endpoint.clone())
-                    .timeout(TIMEOUT)
+                    .timeout(left.min(ATTEMPT_TIMEOUT))
                     .header(reqwest::header::AUTHORIZATION, &authorization)
                     .header(reqwest::header::CONTENT_ENCODING, "aes128gcm")
                     .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
@@ -170,15 +183,17 @@ impl Pusher {
                         _ => return Ok(Outcome::Failed(format!("answered {status}"))),
                     }
                 }
-                Err(error) => (error.without_url().to_string(), None),
+                Err(error) => return Ok(Outcome::Unanswered(error.without_url().to_string())),
             };
-            if attempt == ATTEMPTS {
-                return Ok(Outcome::Failed(retry));
+            let wait = wait.unwrap_or(pause).min(LONGEST_PAUSE);
+            // Another attempt only where it has time to be answered.
+            if attempt == ATTEMPTS || tokio::time::Instant::now() + wait + FIRST_PAUSE > deadline {
+                return Ok(Outcome::Failing(retry));
             }
-            tokio::time::sleep(wait.unwrap_or(pause).min(LONGEST_PAUSE)).await;
+            tokio::time::sleep(wait).await;
             pause *= 2;
         }
-        Ok(Outcome::Failed("no attempt made".into()))
+        Ok(Outcome::Failing("no attempt made".into()))
     }
 }
 

@@ -31,37 +31,49 @@ pub enum SubscriptionError {
 }
 
 /// The push services a deployment sends to: host names, or `*.` and a domain for any host
-/// under it.
+/// under it, each at the push services' own port, 443, unless the entry names another
+/// (`host:port`, for a stand-in on this machine). A subscription names its endpoint, so a port
+/// of its choosing would make every push a connection to wherever it likes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Services(Vec<String>);
+pub struct Services(Vec<(String, u16)>);
+
+/// The port every browser's push service listens on.
+const PUSH_PORT: u16 = 443;
 
 /// The browsers' push services: Chrome's (FCM), Firefox's, Edge's (WNS) and Safari's.
 pub const DEFAULT_SERVICES: &str = "fcm.googleapis.com,updates.push.services.mozilla.com,\
     *.push.services.mozilla.com,*.notify.windows.com,web.push.apple.com,*.push.apple.com";
 
 impl Services {
-    /// The comma-separated list of `PUSH_SERVICES`; `None` when it names nothing.
+    /// The comma-separated list of `PUSH_SERVICES`; `None` when it names nothing or an entry's
+    /// port is not a number.
     pub fn parse(list: &str) -> Option<Self> {
-        let hosts: Vec<String> = list
-            .split(',')
-            .map(|host| host.trim().to_ascii_lowercase())
-            .filter(|host| !host.is_empty())
-            .collect();
-        (!hosts.is_empty()).then_some(Self(hosts))
+        let mut services = Vec::new();
+        for entry in list.split(',').map(|entry| entry.trim().to_ascii_lowercase()) {
+            if entry.is_empty() {
+                continue;
+            }
+            services.push(match entry.rsplit_once(':') {
+                Some((host, port)) => (host.to_owned(), port.parse().ok()?),
+                None => (entry, PUSH_PORT),
+            });
+        }
+        (!services.is_empty()).then_some(Self(services))
     }
 
-    /// Whether `host` is one of them: `*.example.com` takes `a.example.com`, not
+    /// Whether `host` at `port` is one of them: `*.example.com` takes `a.example.com`, not
     /// `example.com` nor `aexample.com`.
-    pub fn allows(&self, host: &str) -> bool {
+    pub fn allows(&self, host: &str, port: u16) -> bool {
         let host = host.to_ascii_lowercase();
-        self.0
-            .iter()
-            .any(|allowed| match allowed.strip_prefix("*.") {
-                Some(domain) => host
-                    .strip_suffix(domain)
-                    .is_some_and(|label| label.len() > 1 && label.ends_with('.')),
-                None => host == *allowed,
-            })
+        self.0.iter().any(|(allowed, allowed_port)| {
+            *allowed_port == port
+                && match allowed.strip_prefix("*.") {
+                    Some(domain) => host
+                        .strip_suffix(domain)
+                        .is_some_and(|label| label.len() > 1 && label.ends_with('.')),
+                    None => host == *allowed,
+                }
+        })
     }
 }
 
@@ -87,8 +99,8 @@ impl Subscription {
         if url.scheme() != "https" || !url.username().is_empty() || url.password().is_some() {
             return Err(SubscriptionError::NotHttps);
         }
-        match url.host_str() {
-            Some(host) if services.allows(host) => {}
+        match (url.host_str(), url.port_or_known_default()) {
+            (Some(host), Some(port)) if services.allows(host, port) => {}
             _ => return Err(SubscriptionError::UnknownService),
         }
         let public_key = URL_SAFE_NO_PAD
@@ -193,6 +205,12 @@ mod tests {
         );
         assert_eq!(refused("https://notify.windows.com/x"), Err(UnknownService));
         assert_eq!(
+            refused("https://fcm.googleapis.com:8443/fcm/send/x"),
+            Err(UnknownService),
+            "a push service's own port only"
+        );
+        assert!(refused("https://fcm.googleapis.com:443/fcm/send/x").is_ok());
+        assert_eq!(
             refused("https://169.254.169.254/latest"),
             Err(UnknownService)
         );
@@ -201,6 +219,17 @@ mod tests {
             "a".repeat(MAX_ENDPOINT_BYTES)
         );
         assert_eq!(refused(&long), Err(TooLong));
+    }
+
+    #[test]
+    fn a_service_named_with_a_port_is_taken_at_that_port_alone() {
+        let local = Services::parse("127.0.0.1:8443, fcm.googleapis.com").unwrap();
+        assert!(local.allows("127.0.0.1", 8443));
+        assert!(!local.allows("127.0.0.1", 443));
+        assert!(!local.allows("127.0.0.1", 8444));
+        assert!(local.allows("fcm.googleapis.com", 443));
+        assert!(!local.allows("fcm.googleapis.com", 8443));
+        assert_eq!(Services::parse("127.0.0.1:http"), None);
     }
 
     #[test]

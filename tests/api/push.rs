@@ -5,6 +5,8 @@
 
 use acs_chat_api::api::Function;
 use acs_chat_api::push::subscription::{MAX_ENDPOINT_BYTES, MAX_PER_PERSON, topic_of};
+use std::time::{Duration, Instant};
+
 use serde_json::{Value, json};
 
 use support::channels::Channels;
@@ -12,34 +14,48 @@ use support::push::{Device, PushService};
 use support::stub::Stub;
 use support::{Answer, RealtimeKeys, TestApp, User, assert_error, post, spawn_app};
 
-use support::webhook::{deliver, message_event, subscribed_webhook, switch};
+use support::channels::channel_of;
+use support::push::BlackHole;
+use support::webhook::{deliver, message_event, subscribed_in_parts, subscribed_webhook, switch};
 
-/// A deployment that pushes, its webhook subscribed to the emulator's deliveries (each event
-/// delivered twice), and the stand-in push service.
+/// A deployment that pushes, its webhook subscribed to the emulator's deliveries as a
+/// deployment subscribes it (real time and Web Push apart, each event delivered twice), and
+/// the stand-in push service.
 struct Pushing {
     app: TestApp,
     service: PushService,
-    _channels: Channels,
+    channels: Channels,
     webhook: Stub,
     keys: RealtimeKeys,
 }
 
 async fn pushing(content: &'static str) -> Pushing {
+    pushing_also_to(content, &[]).await
+}
+
+/// [`pushing`], with `others` (`host:port`) among the push services it sends to.
+async fn pushing_also_to(content: &'static str, others: &[String]) -> Pushing {
     let service = PushService::start().await;
-    let app = spawn_app()
+    let mut app = spawn_app()
         .await
         .with_sign_in("open")
         .await
         .0
         .with_push(&service, content)
         .await;
+    if let Some(push) = app.setup.push.as_mut() {
+        for other in others {
+            push.service_host = format!("{},{other}", push.service_host);
+        }
+    }
+    app.state = app.setup.state(&app.emulator);
     let channels = Channels::start().await;
-    let (webhook, keys) = subscribed_webhook(&app, &channels).await;
+    let (webhook, keys) = subscribed_in_parts(&app, &channels).await;
     switch(&app, json!({"duplicate": true})).await;
     Pushing {
         app,
         service,
-        _channels: channels,
+        channels,
         webhook,
         keys,
     }
@@ -82,6 +98,25 @@ impl Pushing {
             .iter()
             .filter(|item| item["sk"].as_s().is_ok_and(|sk| sk.starts_with("push#")))
             .count()
+    }
+}
+
+impl Pushing {
+    /// How long `to` waits for `from`'s message in `thread` on their own channel.
+    async fn time_to_channel(&self, thread: &str, from: &User, to: &User, text: &str) -> Duration {
+        let start = Instant::now();
+        self.app.send(thread, from, text).await;
+        let channel = channel_of(to);
+        while !self
+            .channels
+            .events(&channel)
+            .iter()
+            .any(|event| event["text"] == text)
+        {
+            assert!(start.elapsed() < Duration::from_secs(60), "{text:?} never came");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        start.elapsed()
     }
 }
 
@@ -183,6 +218,65 @@ async fn a_muted_thread_pushes_nothing_and_another_thread_still_does() {
     p.app.send(&open, &alice, "in the other thread").await;
     let received = p.service.await_received(&phone, 1).await;
     assert_eq!(texts(&received), ["in the other thread"]);
+}
+
+#[tokio::test]
+async fn ten_devices_that_never_answer_hold_up_no_one_s_real_time_and_are_soon_forgotten() {
+    let hole = BlackHole::start().await;
+    let p = pushing_also_to("full", &[hole.service()]).await;
+    let ((alice, carol), (dave, bob)) = (p.app.users().await, p.app.users().await);
+    let (carols, bobs) = (p.app.thread(&alice, &carol).await, p.app.thread(&dave, &bob).await);
+    let before = p.time_to_channel(&bobs, &dave, &bob, "warming up").await;
+    let baseline = p.time_to_channel(&bobs, &dave, &bob, "no black holes yet").await;
+    for n in 0..MAX_PER_PERSON {
+        let device = p.service.subscribe().await;
+        let answer = p
+            .app
+            .call(
+                Function::PushSubscribe,
+                subscribe_request(&carol, &hole.subscription(&device, n)),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+    }
+    assert_eq!(p.kept_subscriptions().await, MAX_PER_PERSON);
+
+    // Carol's push goes nowhere for as long as the sender waits; Bob's real time goes on.
+    p.app.send(&carols, &alice, "into the void").await;
+    let stalled = p.time_to_channel(&bobs, &dave, &bob, "meanwhile").await;
+    println!("Bob's message on his channel: {before:?} cold, {baseline:?}, {stalled:?} beside ten black holes");
+    assert!(
+        stalled < Duration::from_secs(1),
+        "a bystander waited {stalled:?} (without the black holes: {baseline:?})"
+    );
+
+    // Three pushes unanswered in a row, and the ten are forgotten.
+    for text in ["still nothing?", "hello?"] {
+        p.app.send(&carols, &alice, text).await;
+    }
+    let start = Instant::now();
+    while p.kept_subscriptions().await > 0 {
+        assert!(start.elapsed() < Duration::from_secs(30), "the black holes are still kept");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_subscription_at_another_port_of_a_push_service_is_refused() {
+    let p = pushing("full").await;
+    let (alice, _) = p.app.users().await;
+    let device = p.service.subscribe().await;
+    let mut elsewhere = device.subscription.clone();
+    let endpoint = device.subscription["endpoint"].as_str().unwrap();
+    let mut url = reqwest::Url::parse(endpoint).unwrap();
+    url.set_port(Some(url.port().unwrap() + 1)).unwrap();
+    elsewhere["endpoint"] = json!(url.as_str());
+    let answer = p
+        .app
+        .call(Function::PushSubscribe, subscribe_request(&alice, &elsewhere))
+        .await;
+    assert_error(&answer, 400, "invalid_subscription");
+    assert_eq!(p.kept_subscriptions().await, 0);
 }
 
 #[tokio::test]

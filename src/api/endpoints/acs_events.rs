@@ -11,7 +11,10 @@
 //! again, and nothing of that delivery is recorded as sent.
 //!
 //! A new message is also pushed to each recipient's devices but the sender's, where the
-//! deployment pushes (see `push_message`).
+//! deployment pushes (see `push_message`). A deployment subscribes the webhook twice, once
+//! with `part=realtime` and once with `part=push`: Event Grid delivers each subscription on
+//! its own, so a push service that is slow to answer never holds up anyone's real time. A
+//! subscription without `part` does both, as before the split.
 
 use std::collections::BTreeMap;
 
@@ -24,10 +27,11 @@ use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::AcsError;
 use crate::acs::http::{fan_out, FAN_OUT};
 use crate::api::caller;
-use crate::realtime::eventgrid::{self, Delivery, Hint};
+use crate::realtime::eventgrid::{self, About, Delivery, Hint};
 use crate::realtime::publish::Seen;
 use crate::push::sender::Outcome;
-use crate::push::subscription::{Subscription, topic_of};
+use crate::people::Failure;
+use crate::push::subscription::{MAX_PER_PERSON, Subscription, topic_of};
 use crate::push;
 use crate::realtime::update::{self, Update, UpdateKind};
 use crate::acs::UserId;
@@ -37,11 +41,30 @@ use crate::realtime::{channel, same_secret};
 /// The webhook's body limit: Event Grid sends at most 1 MB a delivery.
 const MAX_BODY: usize = 1024 * 1024;
 
+/// Which of a delivery's jobs this subscription does (`part`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Realtime,
+    Push,
+    Both,
+}
+
+impl Part {
+    fn publishes(self) -> bool {
+        self != Part::Push
+    }
+
+    fn pushes(self) -> bool {
+        self != Part::Realtime
+    }
+}
+
 /// A delivery as it came: read only once its sender has proved to be Event Grid.
 #[derive(Debug)]
 pub struct AcsEvents {
     /// The `code` query parameter: the webhook secret, if the sender knows it.
     code: String,
+    part: Part,
     /// The `Authorization` header, for the Entra ID check.
     authorization: Option<String>,
     body: Vec<u8>,
@@ -107,12 +130,24 @@ impl Endpoint for AcsEvents {
             Body::Binary(bytes) => bytes.clone(),
             _ => Vec::new(),
         };
+        let query = request.query_string_parameters_ref();
+        let part = match query.and_then(|query| query.first("part")) {
+            None => Part::Both,
+            Some("realtime") => Part::Realtime,
+            Some("push") => Part::Push,
+            Some(_) => {
+                return Err(ApiError::InvalidField {
+                    field: "part",
+                    reason: "is realtime or push",
+                });
+            }
+        };
         Ok(Self {
-            code: request
-                .query_string_parameters_ref()
+            code: query
                 .and_then(|query| query.first("code"))
                 .unwrap_or_default()
                 .to_owned(),
+            part,
             authorization: request
                 .headers()
                 .get(lambda_http::http::header::AUTHORIZATION)
@@ -149,9 +184,13 @@ impl Endpoint for AcsEvents {
                 hints
             }
         };
+        // Pushes are claimed in the table, once across containers; publishes once a container.
         let fresh: Vec<Hint> = hints
             .iter()
-            .filter(|hint| realtime.sent.is_new(&Seen::hint(hint)))
+            .filter(|hint| match self.part {
+                Part::Push => matches!(hint.about, About::Message { .. }),
+                _ => realtime.sent.is_new(&Seen::hint(hint)),
+            })
             .cloned()
             .collect();
         let resolved = fan_out(FAN_OUT, fresh, |hint| async move {
@@ -161,51 +200,16 @@ impl Endpoint for AcsEvents {
         .await
         .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
-        let mut by_person: BTreeMap<String, Vec<&Update>> = BTreeMap::new();
-        let hour = channel::hour(time::OffsetDateTime::now_utc());
-        for (hint, update) in &resolved {
-            if let Some(update) = update {
-                by_person
-                    .entry(channel::of(&hint.recipient, hour))
-                    .or_default()
-                    .push(update);
-            }
-        }
-        for (channel, updates) in &by_person {
-            realtime.publish(channel, updates).await?;
-        }
-        let pushes = fan_out(
-            FAN_OUT,
-            resolved
-                .iter()
-                .filter_map(|(hint, update)| {
-                    let update = update.as_ref()?;
-                    let news = update.kind == UpdateKind::Message
-                        && update.sender.as_deref() != Some(hint.recipient.as_str());
-                    news.then(|| (hint.recipient.clone(), update.clone()))
-                })
-                .collect::<Vec<_>>(),
-            |(recipient, update)| async move { push_message(state, &recipient, &update).await },
-        )
-        .await
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()?;
-        let mut published = 0;
-        for (hint, update) in &resolved {
-            realtime.sent.record(&Seen::hint(hint));
-            if let Some(update) = update {
-                published += 1;
-                if let (Some(message_id), Some(version)) = (&update.message_id, update.version) {
-                    realtime.sent.record(&Seen::Message {
-                        recipient: &hint.recipient,
-                        thread_id: &hint.thread_id,
-                        message_id,
-                        version,
-                    });
-                }
-            }
-        }
-        let pushed: usize = pushes.iter().sum();
+        let published = if self.part.publishes() {
+            publish(state, &resolved).await?
+        } else {
+            0
+        };
+        let pushed = if self.part.pushes() {
+            push_news(state, &resolved).await?
+        } else {
+            0
+        };
         tracing::info!(
             delivered = hints.len(),
             fresh = resolved.len(),
@@ -213,21 +217,80 @@ impl Endpoint for AcsEvents {
             pushed,
             "events passed on"
         );
+        let shown = resolved.iter().filter(|(_, update)| update.is_some()).count();
         Ok(json!({
             "published": published,
             "pushed": pushed,
             "duplicates": hints.len() - resolved.len(),
-            "refused_by_acs": resolved.len() - published,
+            "refused_by_acs": resolved.len() - shown,
         })
         .into())
     }
 }
 
+/// Publishes what each recipient was shown on their channel, then records every hint and
+/// update as sent (only once all are published: a failed publish leaves them to a retry).
+/// Returns how many updates went out.
+async fn publish(state: &AppState, resolved: &[(Hint, Option<Update>)]) -> Result<usize, ApiError> {
+    let realtime = state.realtime()?;
+    let mut by_person: BTreeMap<String, Vec<&Update>> = BTreeMap::new();
+    let hour = channel::hour(OffsetDateTime::now_utc());
+    for (hint, update) in resolved {
+        if let Some(update) = update {
+            by_person
+                .entry(channel::of(&hint.recipient, hour))
+                .or_default()
+                .push(update);
+        }
+    }
+    for (channel, updates) in &by_person {
+        realtime.publish(channel, updates).await?;
+    }
+    let mut published = 0;
+    for (hint, update) in resolved {
+        realtime.sent.record(&Seen::hint(hint));
+        if let Some(update) = update {
+            published += 1;
+            if let (Some(message_id), Some(version)) = (&update.message_id, update.version) {
+                realtime.sent.record(&Seen::Message {
+                    recipient: &hint.recipient,
+                    thread_id: &hint.thread_id,
+                    message_id,
+                    version,
+                });
+            }
+        }
+    }
+    Ok(published)
+}
+
+/// Pushes each new message to its recipients but its sender; returns how many devices took
+/// one.
+async fn push_news(state: &AppState, resolved: &[(Hint, Option<Update>)]) -> Result<usize, ApiError> {
+    let news: Vec<_> = resolved
+        .iter()
+        .filter_map(|(hint, update)| {
+            let update = update.as_ref()?;
+            let news = update.kind == UpdateKind::Message
+                && update.sender.as_deref() != Some(hint.recipient.as_str());
+            news.then(|| (hint.recipient.clone(), update.clone()))
+        })
+        .collect();
+    let pushed = fan_out(FAN_OUT, news, |(recipient, update)| async move {
+        push_message(state, &recipient, &update).await
+    })
+    .await
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()?;
+    Ok(pushed.iter().sum())
+}
+
 /// Pushes a new message to `recipient`'s devices, unless they muted its thread or it went
-/// before (claimed in the table, so once whichever container Event Grid delivers to);
-/// forgets the subscriptions a push service says are gone. A push service that keeps failing
-/// loses this push and nothing else; only the table or the VAPID key failing fails the
-/// delivery, for Event Grid to try again. Returns how many devices took it.
+/// before (claimed in the table, so once whichever container Event Grid delivers to). Every
+/// device at once, each within the sender's deadline; a device the push service calls gone is
+/// forgotten at once, one that keeps going unanswered or failing is forgotten too
+/// (`People::push_failed`). A lost push fails nothing; only the table or the VAPID key failing
+/// fails the delivery, for Event Grid to try again. Returns how many devices took it.
 async fn push_message(
     state: &AppState,
     recipient: &UserId,
@@ -249,7 +312,7 @@ async fn push_message(
         .filter_map(|kept| {
             Subscription::parse(&kept.endpoint, &kept.p256dh, &kept.auth, &settings.services)
                 .ok()
-                .map(|subscription| (kept.key, subscription))
+                .map(|subscription| (kept, subscription))
         })
         .collect();
     // Signed before the claim, so that a key that cannot sign leaves the push to a retry.
@@ -264,24 +327,40 @@ async fn push_message(
     }
     let payload = push::sender::payload(update, settings.content);
     let topic = topic_of(update.thread_id.as_str());
-    let outcomes = fan_out(FAN_OUT, subscriptions, |(key, subscription)| {
+    let outcomes = fan_out(MAX_PER_PERSON, subscriptions, |(kept, subscription)| {
         let (payload, topic) = (&payload, &topic);
         async move {
             let outcome = pusher.send(&subscription, payload, topic).await?;
-            Ok::<_, ApiError>((key, outcome))
+            Ok::<_, ApiError>((kept, outcome))
         }
     })
     .await;
+    let now = OffsetDateTime::now_utc();
     let mut delivered = 0;
     for outcome in outcomes {
-        match outcome? {
-            (_, Outcome::Delivered) => delivered += 1,
-            (key, Outcome::Gone) => {
-                people.unsubscribe(recipient, &key).await?;
-                tracing::info!("a push service said a subscription is gone: forgotten");
+        let (kept, outcome) = outcome?;
+        let kept = &kept;
+        let failure = match &outcome {
+            Outcome::Delivered => {
+                delivered += 1;
+                people.push_delivered(recipient, kept).await?;
+                continue;
             }
-            (_, Outcome::Failed(why)) => tracing::warn!(%why, "a push was lost"),
-        }
+            Outcome::Gone => {
+                people.unsubscribe(recipient, &kept.key).await?;
+                tracing::info!("a push service said a subscription is gone: forgotten");
+                continue;
+            }
+            Outcome::Failed(why) => {
+                tracing::warn!(%why, "a push was refused and lost");
+                continue;
+            }
+            Outcome::Unanswered(why) => (Failure::Unanswered, why),
+            Outcome::Failing(why) => (Failure::Failing, why),
+        };
+        let (failure, why) = failure;
+        let forgotten = people.push_failed(recipient, kept, failure, now).await?;
+        tracing::warn!(%why, forgotten, "a push was lost");
     }
     Ok(delivered)
 }

@@ -17,7 +17,7 @@ use crate::api::caller::{Caller, Who, prove_unless_minted};
 use crate::api::input::JsonBody;
 use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::push::subscription::{MAX_PER_PERSON, Subscription};
+use crate::push::subscription::Subscription;
 
 /// A `push_subscribe` request, its subscription not yet checked against the deployment's
 /// push services.
@@ -81,19 +81,13 @@ impl Endpoint for PushSubscribe {
             people.threads(&self.user_id)
         );
         proved?;
-        let kept = kept?;
-        let replaced = people
-            .subscribe(&self.user_id, &kept, &subscription, OffsetDateTime::now_utc())
+        let subscribed = people
+            .subscribe(&self.user_id, kept?, &subscription, OffsetDateTime::now_utc())
             .await?;
-        let others = kept
-            .subscriptions
-            .iter()
-            .filter(|k| k.key != subscription.key())
-            .count();
         Ok(json!({
             "subscribed": true,
-            "subscriptions": (others + 1).min(MAX_PER_PERSON),
-            "replaced": replaced,
+            "subscriptions": subscribed.kept,
+            "replaced": subscribed.replaced,
         })
         .into())
     }

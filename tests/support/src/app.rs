@@ -59,7 +59,7 @@ pub struct Setup {
 #[derive(Debug, Clone)]
 pub struct PushSetup {
     pub vapid_secret_id: String,
-    /// The stand-in push service's host, the one `PUSH_SERVICES` names.
+    /// The stand-in push service's host and port, as `PUSH_SERVICES` names it.
     pub service_host: String,
     /// Its certificate, which the functions' client trusts.
     pub certificate_pem: String,
@@ -102,7 +102,8 @@ impl Setup {
             "IDP_AUDIENCE" => from_sign_in(|s| s.audience),
             "IDP_JWKS_URL" => from_sign_in(|s| s.jwks_url),
             "PEOPLE_TABLE" => from_sign_in(|s| s.people_table),
-            "ISSUER_MODE" => from_sign_in(|s| s.issuer_mode.to_owned()),
+            // The original app's open issuer, unless a sign-in test says otherwise.
+            "ISSUER_MODE" => from_sign_in(|s| s.issuer_mode.to_owned()).or(Some("open".into())),
             "FILES_BUCKET" => self.files_bucket.clone(),
             "FILES_MAX_BYTES" => Some("1048576".into()),
             "AWS_ENDPOINT_URL_S3" => Some(self.secrets_endpoint.clone()),
@@ -345,7 +346,7 @@ impl TestApp {
             moto::store_secret(&self.secrets, "acs-chat-api-vapid", &secret).await;
         self.setup.push = Some(PushSetup {
             vapid_secret_id,
-            service_host: service.host(),
+            service_host: service.service(),
             certificate_pem: service.certificate_pem(),
             content,
         });

@@ -17,6 +17,38 @@ pub struct PushService {
     client: reqwest::Client,
 }
 
+/// A push service that never answers: it takes each connection and holds it, saying nothing,
+/// as a host that has gone quiet does.
+pub struct BlackHole {
+    pub addr: std::net::SocketAddr,
+}
+
+impl BlackHole {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                held.push(stream);
+            }
+        });
+        Self { addr }
+    }
+
+    /// Its host and port, as `PUSH_SERVICES` names it.
+    pub fn service(&self) -> String {
+        self.addr.to_string()
+    }
+
+    /// `device`'s subscription moved to an endpoint here (its keys still good).
+    pub fn subscription(&self, device: &Device, n: usize) -> Value {
+        let mut subscription = device.subscription.clone();
+        subscription["endpoint"] = json!(format!("https://{}/push/{}/{n}", self.addr, device.id));
+        subscription
+    }
+}
+
 /// A browser's subscription at the stand-in.
 #[derive(Debug, Clone)]
 pub struct Device {
@@ -49,6 +81,12 @@ impl PushService {
     /// Its host, as `PUSH_SERVICES` names it.
     pub fn host(&self) -> String {
         self.emulator.endpoint().host_str().unwrap().to_owned()
+    }
+
+    /// Its host and port, as `PUSH_SERVICES` names it (it is not at the push services' 443).
+    pub fn service(&self) -> String {
+        let endpoint = self.emulator.endpoint();
+        format!("{}:{}", self.host(), endpoint.port_or_known_default().unwrap())
     }
 
     /// Its origin: the VAPID JWT's audience.

@@ -28,6 +28,21 @@ pub async fn subscribed_webhook(app: &TestApp, channels: &Channels) -> (Stub, Re
     (server, keys)
 }
 
+/// [`webhook`], subscribed twice as a deployment subscribes it: once for real time
+/// (`part=realtime`), once for Web Push (`part=push`), each delivered on its own.
+pub async fn subscribed_in_parts(app: &TestApp, channels: &Channels) -> (Stub, RealtimeKeys) {
+    let (server, keys) = webhook(app, channels).await;
+    for part in ["realtime", "push"] {
+        let url = format!(
+            "{}/acs_events?code={}&part={part}",
+            server.url(),
+            keys.webhook_secret
+        );
+        assert_eq!(subscribe(app, &url).await.status(), 201, "the handshake");
+    }
+    (server, keys)
+}
+
 /// A POST to one of the emulator's `/_emulator` controls.
 pub async fn control(app: &TestApp, path: &str, body: Value) -> reqwest::Response {
     let mut url = app.emulator.endpoint();
