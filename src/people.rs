@@ -610,9 +610,8 @@ impl People {
                 kept.subscriptions.iter().filter(|k| k.key != key).collect();
             others.sort_by_key(|k| (k.created, k.key.clone()));
             let excess = (others.len() + 1).saturating_sub(MAX_PER_PERSON);
-            let built = |e: aws_sdk_dynamodb::error::BuildError| {
-                PeopleError::Unavailable(e.to_string())
-            };
+            let built =
+                |e: aws_sdk_dynamodb::error::BuildError| PeopleError::Unavailable(e.to_string());
             let put = Put::builder()
                 .table_name(&self.table)
                 .item("pk", s(user_key(user_id)))

@@ -133,7 +133,11 @@ impl EventGrid {
             return Err(SubscribeError::WrongCode);
         }
         let (queue, deliveries) = mpsc::unbounded_channel();
-        tokio::spawn(deliver(webhook.to_owned(), self.switches.clone(), deliveries));
+        tokio::spawn(deliver(
+            webhook.to_owned(),
+            self.switches.clone(),
+            deliveries,
+        ));
         lock(&self.webhooks).push(Webhook { event_types, queue });
         Ok(())
     }

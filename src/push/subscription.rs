@@ -49,7 +49,10 @@ impl Services {
     /// port is not a number.
     pub fn parse(list: &str) -> Option<Self> {
         let mut services = Vec::new();
-        for entry in list.split(',').map(|entry| entry.trim().to_ascii_lowercase()) {
+        for entry in list
+            .split(',')
+            .map(|entry| entry.trim().to_ascii_lowercase())
+        {
             if entry.is_empty() {
                 continue;
             }

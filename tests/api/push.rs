@@ -113,7 +113,10 @@ impl Pushing {
             .iter()
             .any(|event| event["text"] == text)
         {
-            assert!(start.elapsed() < Duration::from_secs(60), "{text:?} never came");
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "{text:?} never came"
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         start.elapsed()
@@ -225,9 +228,14 @@ async fn ten_devices_that_never_answer_hold_up_no_one_s_real_time_and_are_soon_f
     let hole = BlackHole::start().await;
     let p = pushing_also_to("full", &[hole.service()]).await;
     let ((alice, carol), (dave, bob)) = (p.app.users().await, p.app.users().await);
-    let (carols, bobs) = (p.app.thread(&alice, &carol).await, p.app.thread(&dave, &bob).await);
+    let (carols, bobs) = (
+        p.app.thread(&alice, &carol).await,
+        p.app.thread(&dave, &bob).await,
+    );
     let before = p.time_to_channel(&bobs, &dave, &bob, "warming up").await;
-    let baseline = p.time_to_channel(&bobs, &dave, &bob, "no black holes yet").await;
+    let baseline = p
+        .time_to_channel(&bobs, &dave, &bob, "no black holes yet")
+        .await;
     for n in 0..MAX_PER_PERSON {
         let device = p.service.subscribe().await;
         let answer = p
@@ -244,7 +252,9 @@ async fn ten_devices_that_never_answer_hold_up_no_one_s_real_time_and_are_soon_f
     // Carol's push goes nowhere for as long as the sender waits; Bob's real time goes on.
     p.app.send(&carols, &alice, "into the void").await;
     let stalled = p.time_to_channel(&bobs, &dave, &bob, "meanwhile").await;
-    println!("Bob's message on his channel: {before:?} cold, {baseline:?}, {stalled:?} beside ten black holes");
+    println!(
+        "Bob's message on his channel: {before:?} cold, {baseline:?}, {stalled:?} beside ten black holes"
+    );
     assert!(
         stalled < Duration::from_secs(1),
         "a bystander waited {stalled:?} (without the black holes: {baseline:?})"
@@ -256,7 +266,10 @@ async fn ten_devices_that_never_answer_hold_up_no_one_s_real_time_and_are_soon_f
     }
     let start = Instant::now();
     while p.kept_subscriptions().await > 0 {
-        assert!(start.elapsed() < Duration::from_secs(30), "the black holes are still kept");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the black holes are still kept"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -273,7 +286,10 @@ async fn a_subscription_at_another_port_of_a_push_service_is_refused() {
     elsewhere["endpoint"] = json!(url.as_str());
     let answer = p
         .app
-        .call(Function::PushSubscribe, subscribe_request(&alice, &elsewhere))
+        .call(
+            Function::PushSubscribe,
+            subscribe_request(&alice, &elsewhere),
+        )
         .await;
     assert_error(&answer, 400, "invalid_subscription");
     assert_eq!(p.kept_subscriptions().await, 0);

@@ -240,7 +240,9 @@ async fn the_issuer_switch_decides_who_may_create_users_and_refresh() {
             .await;
         assert_error(&renewed, 403, "issuer_closed");
         assert_eq!(
-            sign_in(&signed_in, &idp.id_token("hal"), json!({})).await.status,
+            sign_in(&signed_in, &idp.id_token("hal"), json!({}))
+                .await
+                .status,
             200,
             "{mode}: sign_in stays"
         );

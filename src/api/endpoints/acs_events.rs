@@ -21,22 +21,22 @@ use std::collections::BTreeMap;
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::json;
 
+use crate::acs::AcsError;
+use crate::acs::UserId;
+use crate::acs::http::{FAN_OUT, fan_out};
+use crate::api::caller;
 use crate::api::caller::Credential;
 use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::acs::AcsError;
-use crate::acs::http::{fan_out, FAN_OUT};
-use crate::api::caller;
+use crate::people::Failure;
+use crate::push;
+use crate::push::sender::Outcome;
+use crate::push::subscription::{MAX_PER_PERSON, Subscription, topic_of};
 use crate::realtime::eventgrid::{self, About, Delivery, Hint};
 use crate::realtime::publish::Seen;
-use crate::push::sender::Outcome;
-use crate::people::Failure;
-use crate::push::subscription::{MAX_PER_PERSON, Subscription, topic_of};
-use crate::push;
 use crate::realtime::update::{self, Update, UpdateKind};
-use crate::acs::UserId;
-use time::OffsetDateTime;
 use crate::realtime::{channel, same_secret};
+use time::OffsetDateTime;
 
 /// The webhook's body limit: Event Grid sends at most 1 MB a delivery.
 const MAX_BODY: usize = 1024 * 1024;
@@ -93,7 +93,9 @@ impl Credential for EventGrid {
             .realtime()?
             .webhook_secret
             .as_ref()
-            .ok_or(ApiError::Misconfigured("REALTIME_WEBHOOK_SECRET_ID is not set"))?
+            .ok_or(ApiError::Misconfigured(
+                "REALTIME_WEBHOOK_SECRET_ID is not set",
+            ))?
             .get()
             .await?;
         if !same_secret(presented.code, secret.expose()) {
@@ -217,7 +219,10 @@ impl Endpoint for AcsEvents {
             pushed,
             "events passed on"
         );
-        let shown = resolved.iter().filter(|(_, update)| update.is_some()).count();
+        let shown = resolved
+            .iter()
+            .filter(|(_, update)| update.is_some())
+            .count();
         Ok(json!({
             "published": published,
             "pushed": pushed,
@@ -266,7 +271,10 @@ async fn publish(state: &AppState, resolved: &[(Hint, Option<Update>)]) -> Resul
 
 /// Pushes each new message to its recipients but its sender; returns how many devices took
 /// one.
-async fn push_news(state: &AppState, resolved: &[(Hint, Option<Update>)]) -> Result<usize, ApiError> {
+async fn push_news(
+    state: &AppState,
+    resolved: &[(Hint, Option<Update>)],
+) -> Result<usize, ApiError> {
     let news: Vec<_> = resolved
         .iter()
         .filter_map(|(hint, update)| {
@@ -320,7 +328,12 @@ async fn push_message(
         pusher.authorization(&subscription.audience()).await?;
     }
     let claimed = people
-        .claim_push(recipient, &update.thread_id, message_id, OffsetDateTime::now_utc())
+        .claim_push(
+            recipient,
+            &update.thread_id,
+            message_id,
+            OffsetDateTime::now_utc(),
+        )
         .await?;
     if !claimed {
         return Ok(0);

@@ -4,12 +4,12 @@
 use lambda_http::Request;
 use serde_json::json;
 
+use crate::acs::chat::ChatParticipant;
+use crate::acs::{ThreadId, UserId};
 use crate::api::caller::{Caller, Who};
 use crate::api::input::JsonBody;
 use crate::api::spec::{Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::acs::chat::ChatParticipant;
-use crate::acs::{ThreadId, UserId};
 use crate::chat::text::DisplayName;
 
 /// A valid `add_user` request.

@@ -12,8 +12,8 @@ use sha2::{Digest, Sha256};
 use crate::acs::UserId;
 use crate::acs::chat::{ChatParticipant, ThreadProperties};
 use crate::api::caller::{Auth, Caller, Who};
-use crate::api::spec::{Spec, spec};
 use crate::api::input::{JsonBody, idempotency_key};
+use crate::api::spec::{Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::chat::send::ClientKey;
 use crate::chat::text::{DisplayName, Topic};
@@ -151,7 +151,11 @@ mod tests {
         let alice = UserId::parse(USER).unwrap();
         let bob = UserId::parse("8:acs:res_bob").unwrap();
         let id = repeatability_id(&alice, &key);
-        assert_eq!(id, repeatability_id(&alice, &key), "a retry is the same request");
+        assert_eq!(
+            id,
+            repeatability_id(&alice, &key),
+            "a retry is the same request"
+        );
         assert_ne!(id, repeatability_id(&bob, &key));
         assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
     }

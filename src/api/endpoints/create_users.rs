@@ -7,8 +7,8 @@ use lambda_http::Request;
 use serde::Serialize;
 
 use crate::acs::Scope;
-use crate::acs::identity::UserWithToken;
 use crate::acs::UserId;
+use crate::acs::identity::UserWithToken;
 use crate::api::caller::Issuance;
 use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
@@ -103,7 +103,11 @@ mod tests {
     #[test]
     fn parse_reads_nothing_whatever_the_body() {
         for body in ["", "null", "{}", "{"] {
-            assert_eq!(code(CreateUsers::parse(&raw_post(body))), "accepted", "{body}");
+            assert_eq!(
+                code(CreateUsers::parse(&raw_post(body))),
+                "accepted",
+                "{body}"
+            );
         }
     }
 

@@ -10,8 +10,8 @@ use serde_json::json;
 use crate::api::caller::{Caller, Who};
 use crate::api::input::{JsonBody, OwnMessage};
 use crate::api::spec::{Needs, Spec, spec};
-use crate::files::Attachment;
 use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::files::Attachment;
 
 /// A valid `delete_message` request.
 #[derive(Debug)]

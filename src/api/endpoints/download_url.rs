@@ -3,12 +3,12 @@
 //! shown in the page; anything else is served as a download (`Content-Disposition:
 //! attachment`), so no HTML or SVG ever runs from the bucket's origin.
 
-use lambda_http::Request;
 use crate::api::caller::{Caller, Who};
 use crate::api::input::{InThread, Query};
 use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::files::{AttachmentId, FileError};
+use lambda_http::Request;
 
 /// A valid `download_url` request.
 #[derive(Debug)]
@@ -49,9 +49,8 @@ impl Endpoint for DownloadUrl {
             files.download(thread, &self.attachment_id),
         );
         member?;
-        let download = download?.ok_or_else(|| {
-            FileError::NotFound(self.attachment_id.as_str().to_owned())
-        })?;
+        let download =
+            download?.ok_or_else(|| FileError::NotFound(self.attachment_id.as_str().to_owned()))?;
         Answer::json(&download)
     }
 }
@@ -71,7 +70,11 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(parsed.attachment_id.as_str(), id);
-        for bad in ["../../etc/passwd", "threads/x", "0123456789ABCDEF0123456789ABCDEF"] {
+        for bad in [
+            "../../etc/passwd",
+            "threads/x",
+            "0123456789ABCDEF0123456789ABCDEF",
+        ] {
             assert_eq!(
                 code(DownloadUrl::parse(&get(&[
                     ("thread_id", THREAD),
@@ -83,7 +86,10 @@ mod tests {
             );
         }
         assert_eq!(
-            code(DownloadUrl::parse(&get(&[("thread_id", THREAD), ("user_id", USER)]))),
+            code(DownloadUrl::parse(&get(&[
+                ("thread_id", THREAD),
+                ("user_id", USER)
+            ]))),
             "400 missing_field"
         );
     }

@@ -12,10 +12,10 @@ use serde::Serialize;
 use crate::acs::PageCursor;
 use crate::api::caller::{Caller, Who};
 use crate::api::input::{InThread, Query, encode_page};
-use crate::chat::history::{history, history_page};
-use crate::chat::view::MessageView;
 use crate::api::spec::{Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::chat::history::{history, history_page};
+use crate::chat::view::MessageView;
 
 /// A valid `get_all_messages` request.
 #[derive(Debug)]
@@ -71,8 +71,15 @@ impl Endpoint for GetAllMessages {
                 next_page: None,
             });
         };
-        let (messages, next) =
-            history_page(chat, token, &self.at.thread_id, me, page_size, page.as_ref()).await?;
+        let (messages, next) = history_page(
+            chat,
+            token,
+            &self.at.thread_id,
+            me,
+            page_size,
+            page.as_ref(),
+        )
+        .await?;
         Answer::json(&History {
             messages,
             next_page: next.as_ref().map(encode_page),

@@ -13,9 +13,9 @@ use lambda_http::Request;
 
 use crate::api::caller::{Caller, Who};
 use crate::api::input::{InThread, Query};
-use crate::chat::sync::{NewMessages, new_by_position, new_by_receipt, new_since};
 use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::chat::sync::{NewMessages, new_by_position, new_by_receipt, new_since};
 
 /// A valid `get_messages` request.
 #[derive(Debug)]
@@ -62,7 +62,15 @@ impl Endpoint for GetMessages {
         let (token, me) = (&caller.token, &caller.user_id);
         let new = match self.since {
             Some(since) => {
-                new_since(chat, token, &self.at.thread_id, me, since, self.changes_since).await?
+                new_since(
+                    chat,
+                    token,
+                    &self.at.thread_id,
+                    me,
+                    since,
+                    self.changes_since,
+                )
+                .await?
             }
             None => match state.people_if_kept() {
                 // Boxed: kept off the stack, as the walk's future is large.
@@ -84,12 +92,7 @@ async fn by_position(
 ) -> Result<NewMessages, ApiError> {
     let chat = state.chat()?;
     let (token, me, thread) = (&caller.token, &caller.user_id, &at.thread_id);
-    let position = async {
-        people
-            .read_up_to(me, thread)
-            .await
-            .map_err(ApiError::from)
-    };
+    let position = async { people.read_up_to(me, thread).await.map_err(ApiError::from) };
     let (new, position) = new_by_position(chat, token, thread, me, position).await?;
     if let Some(newest) = new.messages.iter().max_by_key(|m| m.sequence_id)
         && newest.sequence_id > position

@@ -13,14 +13,14 @@
 use lambda_http::Request;
 use serde::Serialize;
 
-use crate::api::caller::{Caller, Who};
 use crate::acs::PageCursor;
-use crate::api::input::{Query, encode_page};
-use crate::api::spec::{Needs, Spec, spec};
-use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::acs::chat::{ChatMessage, ChatThreadItem};
 use crate::acs::http::fan_out;
 use crate::acs::{AcsError, ThreadId, UserId};
+use crate::api::caller::{Caller, Who};
+use crate::api::input::{Query, encode_page};
+use crate::api::spec::{Needs, Spec, spec};
+use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::people::Kept;
 use crate::timestamp::Timestamp;
 
@@ -111,7 +111,12 @@ fn summarise(
     let last = chat().max_by_key(|m| m.sequence_id).map(|m| LastMessage {
         sender: m.sender_id().map(str::to_owned),
         sender_display_name: m.sender_display_name.clone(),
-        preview: m.text().unwrap_or_default().chars().take(PREVIEW_CHARS).collect(),
+        preview: m
+            .text()
+            .unwrap_or_default()
+            .chars()
+            .take(PREVIEW_CHARS)
+            .collect(),
         created_on: Timestamp::from(m.created_on),
         sequence_id: m.sequence_id,
     });
@@ -231,7 +236,10 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(
-            (parsed.max_page_size, parsed.page.as_ref().map(PageCursor::as_str)),
+            (
+                parsed.max_page_size,
+                parsed.page.as_ref().map(PageCursor::as_str)
+            ),
             (5, Some("skip=20"))
         );
         for (what, size, page, expected) in [

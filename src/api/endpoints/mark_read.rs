@@ -95,12 +95,32 @@ mod tests {
         assert!(back.unread);
         for (what, extra, expected) in [
             ("no sequence id", json!({}), "400 missing_field"),
-            ("sequence id 0", json!({"sequence_id": 0}), "400 invalid_field"),
-            ("a negative one", json!({"sequence_id": -3}), "400 invalid_field"),
-            ("a fraction", json!({"sequence_id": 1.5}), "400 invalid_field"),
+            (
+                "sequence id 0",
+                json!({"sequence_id": 0}),
+                "400 invalid_field",
+            ),
+            (
+                "a negative one",
+                json!({"sequence_id": -3}),
+                "400 invalid_field",
+            ),
+            (
+                "a fraction",
+                json!({"sequence_id": 1.5}),
+                "400 invalid_field",
+            ),
             ("a string", json!({"sequence_id": "7"}), "400 invalid_field"),
-            ("past 2^53", json!({"sequence_id": 1u64 << 60}), "400 invalid_field"),
-            ("unread not a boolean", json!({"sequence_id": 7, "unread": "yes"}), "400 invalid_field"),
+            (
+                "past 2^53",
+                json!({"sequence_id": 1u64 << 60}),
+                "400 invalid_field",
+            ),
+            (
+                "unread not a boolean",
+                json!({"sequence_id": 7, "unread": "yes"}),
+                "400 invalid_field",
+            ),
         ] {
             assert_eq!(code(MarkRead::parse(&with(extra))), expected, "{what}");
         }

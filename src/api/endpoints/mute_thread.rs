@@ -62,8 +62,14 @@ mod tests {
         };
         assert!(MuteThread::parse(&with(json!(true))).unwrap().muted);
         assert!(!MuteThread::parse(&with(json!(false))).unwrap().muted);
-        assert_eq!(code(MuteThread::parse(&with(json!(null)))), "400 missing_field");
-        assert_eq!(code(MuteThread::parse(&with(json!(1)))), "400 invalid_field");
+        assert_eq!(
+            code(MuteThread::parse(&with(json!(null)))),
+            "400 missing_field"
+        );
+        assert_eq!(
+            code(MuteThread::parse(&with(json!(1)))),
+            "400 invalid_field"
+        );
         let without = post(json!({"thread_id": THREAD, "user_id": USER}));
         assert_eq!(code(MuteThread::parse(&without)), "400 missing_field");
     }

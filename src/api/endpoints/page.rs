@@ -329,10 +329,19 @@ mod tests {
         let origin = "https://chat-files.s3.eu-west-1.amazonaws.com";
         assert_eq!(settings.files.as_ref().unwrap().origin, origin);
         let html = page_with(&settings);
-        assert!(html.contains(r#"<meta name="files" content="{&quot;origin&quot;"#), "{html}");
+        assert!(
+            html.contains(r#"<meta name="files" content="{&quot;origin&quot;"#),
+            "{html}"
+        );
         let policy = content_security_policy_with(&html, &settings);
-        assert!(policy.contains(&format!("connect-src 'self' {origin};")), "{policy}");
-        assert!(policy.contains(&format!("img-src 'self' data: {origin};")), "{policy}");
+        assert!(
+            policy.contains(&format!("connect-src 'self' {origin};")),
+            "{policy}"
+        );
+        assert!(
+            policy.contains(&format!("img-src 'self' data: {origin};")),
+            "{policy}"
+        );
         assert!(!policy.contains("script-src 'self'"), "{policy}");
     }
 
@@ -345,14 +354,25 @@ mod tests {
             ..PageSettings::default()
         };
         let html = page_with(&settings);
-        assert!(html.contains(r#"<meta name="push" content="{&quot;public_key&quot;:&quot;BP4z9KsN&quot;}">"#), "{html}");
+        assert!(
+            html.contains(
+                r#"<meta name="push" content="{&quot;public_key&quot;:&quot;BP4z9KsN&quot;}">"#
+            ),
+            "{html}"
+        );
         let policy = content_security_policy_with(&html, &settings);
         assert!(policy.contains("; worker-src 'self'; "), "{policy}");
         let without = content_security_policy_with(HTML, &PageSettings::default());
         assert!(!without.contains("worker-src"), "{without}");
         let worker = service_worker();
-        assert_eq!(worker.headers()[header::CONTENT_TYPE], "text/javascript; charset=utf-8");
-        assert_eq!(worker.headers()[header::CONTENT_SECURITY_POLICY], "default-src 'none'");
+        assert_eq!(
+            worker.headers()[header::CONTENT_TYPE],
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(
+            worker.headers()[header::CONTENT_SECURITY_POLICY],
+            "default-src 'none'"
+        );
     }
 
     #[test]

@@ -63,7 +63,11 @@ impl Endpoint for PushSubscribe {
         Ok(Self {
             user_id: body.id("user_id")?,
             endpoint: text(subscription, &["endpoint"], "subscription.endpoint")?,
-            p256dh: text(subscription, &["keys", "p256dh"], "subscription.keys.p256dh")?,
+            p256dh: text(
+                subscription,
+                &["keys", "p256dh"],
+                "subscription.keys.p256dh",
+            )?,
             auth: text(subscription, &["keys", "auth"], "subscription.keys.auth")?,
         })
     }
@@ -82,7 +86,12 @@ impl Endpoint for PushSubscribe {
         );
         proved?;
         let subscribed = people
-            .subscribe(&self.user_id, kept?, &subscription, OffsetDateTime::now_utc())
+            .subscribe(
+                &self.user_id,
+                kept?,
+                &subscription,
+                OffsetDateTime::now_utc(),
+            )
             .await?;
         Ok(json!({
             "subscribed": true,
@@ -102,24 +111,43 @@ mod tests {
 
     #[test]
     fn parse_needs_the_subscription_as_a_browser_writes_it() {
-        let with = |subscription: Value| post(json!({"user_id": USER, "subscription": subscription}));
+        let with =
+            |subscription: Value| post(json!({"user_id": USER, "subscription": subscription}));
         let whole = json!({"endpoint": "https://fcm.googleapis.com/x", "expirationTime": null,
                            "keys": {"p256dh": "BCVx", "auth": "BTBZ"}});
         let parsed = PushSubscribe::parse(&with(whole)).unwrap();
         assert_eq!(parsed.endpoint, "https://fcm.googleapis.com/x");
-        assert_eq!((parsed.p256dh.as_str(), parsed.auth.as_str()), ("BCVx", "BTBZ"));
+        assert_eq!(
+            (parsed.p256dh.as_str(), parsed.auth.as_str()),
+            ("BCVx", "BTBZ")
+        );
         let cases = [
             (json!(null), "400 missing_field"),
             (json!("https://fcm.googleapis.com/x"), "400 invalid_field"),
-            (json!({"keys": {"p256dh": "a", "auth": "b"}}), "400 missing_field"),
-            (json!({"endpoint": "https://x", "keys": {"auth": "b"}}), "400 missing_field"),
-            (json!({"endpoint": "https://x", "keys": {"p256dh": 1, "auth": "b"}}), "400 invalid_field"),
+            (
+                json!({"keys": {"p256dh": "a", "auth": "b"}}),
+                "400 missing_field",
+            ),
+            (
+                json!({"endpoint": "https://x", "keys": {"auth": "b"}}),
+                "400 missing_field",
+            ),
+            (
+                json!({"endpoint": "https://x", "keys": {"p256dh": 1, "auth": "b"}}),
+                "400 invalid_field",
+            ),
             (json!({"endpoint": "https://x"}), "400 missing_field"),
         ];
         for (subscription, expected) in cases {
-            assert_eq!(code(PushSubscribe::parse(&with(subscription.clone()))), expected, "{subscription}");
+            assert_eq!(
+                code(PushSubscribe::parse(&with(subscription.clone()))),
+                expected,
+                "{subscription}"
+            );
         }
-        let nobody = post(json!({"subscription": {"endpoint": "https://x", "keys": {"p256dh": "a", "auth": "b"}}}));
+        let nobody = post(
+            json!({"subscription": {"endpoint": "https://x", "keys": {"p256dh": "a", "auth": "b"}}}),
+        );
         assert_eq!(code(PushSubscribe::parse(&nobody)), "400 missing_field");
     }
 }

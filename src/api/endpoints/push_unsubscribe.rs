@@ -63,11 +63,26 @@ mod tests {
 
     #[test]
     fn parse_needs_an_endpoint_no_longer_than_a_subscription_s() {
-        let with = |endpoint: serde_json::Value| post(json!({"user_id": USER, "endpoint": endpoint}));
-        assert_eq!(PushUnsubscribe::parse(&with(json!("https://x/y"))).unwrap().endpoint, "https://x/y");
-        assert_eq!(code(PushUnsubscribe::parse(&with(json!(null)))), "400 missing_field");
-        assert_eq!(code(PushUnsubscribe::parse(&with(json!(7)))), "400 invalid_field");
+        let with =
+            |endpoint: serde_json::Value| post(json!({"user_id": USER, "endpoint": endpoint}));
+        assert_eq!(
+            PushUnsubscribe::parse(&with(json!("https://x/y")))
+                .unwrap()
+                .endpoint,
+            "https://x/y"
+        );
+        assert_eq!(
+            code(PushUnsubscribe::parse(&with(json!(null)))),
+            "400 missing_field"
+        );
+        assert_eq!(
+            code(PushUnsubscribe::parse(&with(json!(7)))),
+            "400 invalid_field"
+        );
         let long = "x".repeat(MAX_ENDPOINT_BYTES + 1);
-        assert_eq!(code(PushUnsubscribe::parse(&with(json!(long)))), "400 invalid_field");
+        assert_eq!(
+            code(PushUnsubscribe::parse(&with(json!(long)))),
+            "400 invalid_field"
+        );
     }
 }

@@ -23,7 +23,9 @@ pub const SPEC: Spec = Spec {
 /// unexpected is a refusal.
 pub async fn authorize(state: &AppState, request: AuthorizerRequest) -> AuthorizerResponse {
     let (Ok(realtime), Ok(chat)) = (state.realtime(), state.chat()) else {
-        return AuthorizerResponse::deny("REALTIME_PUBLISH_KEY_SECRET_ID or ACS_ENDPOINT is not set");
+        return AuthorizerResponse::deny(
+            "REALTIME_PUBLISH_KEY_SECRET_ID or ACS_ENDPOINT is not set",
+        );
     };
     match realtime.publish_key.get().await {
         Ok(key) => decide(&key, chat, request, time::OffsetDateTime::now_utc()).await,

@@ -14,8 +14,8 @@ use crate::acs::{Scope, UserId};
 use crate::api::caller::{self, Caller, Who};
 use crate::api::input::{JsonBody, OwnIdentity};
 use crate::api::spec::{Needs, Spec, spec};
-use crate::config::IssuerMode;
 use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::config::IssuerMode;
 use crate::session::SessionError;
 use crate::timestamp::Timestamp;
 
@@ -106,7 +106,10 @@ mod tests {
     fn parse_takes_the_user_and_the_session() {
         let parsed =
             RefreshToken::parse(&post(json!({"user_id": USER, "session": "s.m"}))).unwrap();
-        assert_eq!((parsed.me.user_id, parsed.session.as_str()), (USER.parse().unwrap(), "s.m"));
+        assert_eq!(
+            (parsed.me.user_id, parsed.session.as_str()),
+            (USER.parse().unwrap(), "s.m")
+        );
         for (what, body, expected) in [
             ("no user_id", json!({"session": "s"}), "400 missing_field"),
             ("no session", json!({"user_id": USER}), "400 missing_field"),
@@ -115,7 +118,11 @@ mod tests {
                 json!({"user_id": THREAD, "session": "s"}),
                 "400 invalid_field",
             ),
-            ("a number", json!({"user_id": 1, "session": "s"}), "400 invalid_field"),
+            (
+                "a number",
+                json!({"user_id": 1, "session": "s"}),
+                "400 invalid_field",
+            ),
         ] {
             assert_eq!(code(RefreshToken::parse(&post(body))), expected, "{what}");
         }

@@ -5,11 +5,11 @@
 use lambda_http::Request;
 use serde_json::json;
 
+use crate::acs::UserId;
 use crate::api::caller::{Caller, Who};
 use crate::api::input::{InThread, JsonBody};
 use crate::api::spec::{Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::acs::UserId;
 
 /// A valid `remove_user` request.
 #[derive(Debug)]

@@ -110,8 +110,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::chat::text::MAX_MESSAGE_BYTES;
     use crate::api::input::test_requests::{THREAD, USER, code, post};
+    use crate::chat::text::MAX_MESSAGE_BYTES;
 
     #[test]
     fn parse_keeps_the_message_as_written_up_to_28_kb() {
@@ -121,7 +121,10 @@ mod tests {
             &"x".repeat(MAX_MESSAGE_BYTES),
         ] {
             let body = json!({"thread_id": THREAD, "user_id": USER, "message": text});
-            assert_eq!(SendMessage::parse(&post(body)).unwrap().message.unwrap(), text);
+            assert_eq!(
+                SendMessage::parse(&post(body)).unwrap().message.unwrap(),
+                text
+            );
         }
     }
 

@@ -18,13 +18,13 @@ use std::time::Duration;
 use lambda_http::Request;
 use serde_json::json;
 
+use crate::acs::http::{FAN_OUT, fan_out};
+use crate::acs::{AcsError, UserId};
 use crate::api::caller::{Caller, Who};
 use crate::api::input::{InThread, JsonBody};
 use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::acs::{AcsError, UserId};
 use crate::chat::text::DisplayName;
-use crate::acs::http::{fan_out, FAN_OUT};
 use crate::realtime::channel;
 use crate::realtime::update::Update;
 
@@ -119,7 +119,10 @@ impl SendTyping {
             .collect();
         let typing = &typing;
         let failed = fan_out(FAN_OUT, others, |other| async move {
-            realtime.publish(&channel::of(&other, hour), &[typing]).await.err()
+            realtime
+                .publish(&channel::of(&other, hour), &[typing])
+                .await
+                .err()
         })
         .await
         .into_iter()

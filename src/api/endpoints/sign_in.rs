@@ -65,7 +65,9 @@ impl Endpoint for SignIn {
             let user_id = &person.user_id;
             let (token, seen) = tokio::join!(
                 state.with_identity(|identity| async move {
-                    identity.issue_token(user_id, &[Scope::Chat], Some(minutes)).await
+                    identity
+                        .issue_token(user_id, &[Scope::Chat], Some(minutes))
+                        .await
                 }),
                 people.seen(issuer, subject, name, now),
             );
@@ -79,7 +81,9 @@ impl Endpoint for SignIn {
         }
         let made: UserWithToken = state
             .with_identity(|identity| async move {
-                identity.create_user_with_token(&[Scope::Chat], Some(minutes)).await
+                identity
+                    .create_user_with_token(&[Scope::Chat], Some(minutes))
+                    .await
             })
             .await?;
         let person = Person {
@@ -114,7 +118,9 @@ impl Endpoint for SignIn {
                 let user_id = &winner.user_id;
                 let token = state
                     .with_identity(|identity| async move {
-                        identity.issue_token(user_id, &[Scope::Chat], Some(minutes)).await
+                        identity
+                            .issue_token(user_id, &[Scope::Chat], Some(minutes))
+                            .await
                     })
                     .await?;
                 let shown = winner.display_name.as_deref().or(name);
@@ -153,7 +159,9 @@ mod tests {
         let named = SignIn::parse(&post(json!({"display_name": "Alice"}))).unwrap();
         assert_eq!(named.display_name.unwrap().as_str(), "Alice");
         assert_eq!(
-            code(SignIn::parse(&post(json!({"display_name": "Al\u{202e}ice"})))),
+            code(SignIn::parse(&post(
+                json!({"display_name": "Al\u{202e}ice"})
+            ))),
             "400 invalid_field"
         );
         assert_eq!(code(SignIn::parse(&raw_post("[1]"))), "400 invalid_json");

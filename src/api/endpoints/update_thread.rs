@@ -114,10 +114,26 @@ mod tests {
         assert_eq!(kept.retention_days, Some(Some(45)));
         for (what, extra, expected) in [
             ("nothing to change", json!({}), "400 missing_field"),
-            ("29 days", json!({"retention_days": 29}), "400 invalid_field"),
-            ("91 days", json!({"retention_days": 91}), "400 invalid_field"),
-            ("days as text", json!({"retention_days": "45"}), "400 invalid_field"),
-            ("metadata not an object", json!({"metadata": "x"}), "400 invalid_field"),
+            (
+                "29 days",
+                json!({"retention_days": 29}),
+                "400 invalid_field",
+            ),
+            (
+                "91 days",
+                json!({"retention_days": 91}),
+                "400 invalid_field",
+            ),
+            (
+                "days as text",
+                json!({"retention_days": "45"}),
+                "400 invalid_field",
+            ),
+            (
+                "metadata not an object",
+                json!({"metadata": "x"}),
+                "400 invalid_field",
+            ),
         ] {
             assert_eq!(code(UpdateThread::parse(&with(extra))), expected, "{what}");
         }

@@ -77,7 +77,11 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(
-            (parsed.name.as_str(), parsed.content_type.as_str(), parsed.size),
+            (
+                parsed.name.as_str(),
+                parsed.content_type.as_str(),
+                parsed.size
+            ),
             ("a.png", "image/png", 5)
         );
     }
@@ -85,9 +89,15 @@ mod tests {
     #[test]
     fn parse_refuses_a_file_described_wrongly() {
         let cases = [
-            (json!({"content_type": "image/png", "size": 5}), "400 missing_field"),
+            (
+                json!({"content_type": "image/png", "size": 5}),
+                "400 missing_field",
+            ),
             (json!({"name": "a.png", "size": 5}), "400 missing_field"),
-            (json!({"name": "a.png", "content_type": "image/png"}), "400 missing_field"),
+            (
+                json!({"name": "a.png", "content_type": "image/png"}),
+                "400 missing_field",
+            ),
             (
                 json!({"name": "a.png", "content_type": "image/png", "size": -1}),
                 "400 invalid_field",
@@ -102,7 +112,11 @@ mod tests {
             ),
         ];
         for (fields, expected) in cases {
-            assert_eq!(code(UploadUrl::parse(&post_in_thread(fields.clone()))), expected, "{fields}");
+            assert_eq!(
+                code(UploadUrl::parse(&post_in_thread(fields.clone()))),
+                expected,
+                "{fields}"
+            );
         }
     }
 }

@@ -86,7 +86,11 @@ impl PushService {
     /// Its host and port, as `PUSH_SERVICES` names it (it is not at the push services' 443).
     pub fn service(&self) -> String {
         let endpoint = self.emulator.endpoint();
-        format!("{}:{}", self.host(), endpoint.port_or_known_default().unwrap())
+        format!(
+            "{}:{}",
+            self.host(),
+            endpoint.port_or_known_default().unwrap()
+        )
     }
 
     /// Its origin: the VAPID JWT's audience.
