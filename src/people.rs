@@ -22,6 +22,8 @@
 //! people signing in at once for the first time, one wins and the others read the winner's.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher, RandomState};
+use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
@@ -40,6 +42,9 @@ pub enum PeopleError {
     Unavailable(String),
     #[error("the people table holds an item it cannot read: {0}")]
     Corrupt(&'static str),
+    /// Others kept writing the same items: the request may go again in a moment.
+    #[error("{0} kept changing while this request wrote them")]
+    Contended(&'static str),
 }
 
 fn unavailable<E, R>(error: SdkError<E, R>) -> PeopleError
@@ -119,8 +124,8 @@ pub struct Subscribed {
     pub replaced: usize,
 }
 
-/// How often a `subscribe` that met another person's write tries again.
-const SUBSCRIBE_ATTEMPTS: usize = 5;
+/// How often a `subscribe` that met another device's write tries again.
+const SUBSCRIBE_ATTEMPTS: u32 = 8;
 
 /// How long a message's push is remembered: past Event Grid's last redelivery (24 hours).
 const PUSHED_FOR: time::Duration = time::Duration::days(2);
@@ -665,14 +670,15 @@ impl People {
                     });
                 }
                 Err(error) if conditional(&error) => {
+                    // Spread apart, so that of those who met one of them goes next.
+                    let random = RandomState::new().build_hasher().finish();
+                    tokio::time::sleep(Duration::from_millis(5 + random % 40)).await;
                     kept = self.partition(user_id, true).await?;
                 }
                 Err(error) => return Err(unavailable(error)),
             }
         }
-        Err(PeopleError::Unavailable(
-            "subscriptions kept changing while this one was written".into(),
-        ))
+        Err(PeopleError::Contended("the person's push subscriptions"))
     }
 
     /// Notes that a push to `device` failed; forgets the device once its pushes have gone

@@ -229,6 +229,10 @@ impl ApiError {
                 "people_unavailable",
                 "the service's records of people are unavailable; try again later",
             ),
+            Self::People(PeopleError::Contended(_)) => Answer {
+                retry_after: Some(Duration::from_secs(1)),
+                ..explained(S::TOO_MANY_REQUESTS, "throttled")
+            },
             Self::People(PeopleError::Corrupt(_)) => summarised(
                 S::INTERNAL_SERVER_ERROR,
                 "internal_error",

@@ -527,6 +527,33 @@ async fn a_person_keeps_a_bounded_number_of_subscriptions_the_newest_replacing_t
 }
 
 #[tokio::test]
+async fn twenty_devices_subscribing_at_once_leave_no_more_than_the_cap() {
+    let p = pushing("full").await;
+    let (alice, _) = p.app.users().await;
+    let mut devices = Vec::new();
+    for _ in 0..2 * MAX_PER_PERSON {
+        devices.push(p.service.subscribe().await);
+    }
+    let answers = futures_util::future::join_all(devices.iter().map(|device| {
+        p.app.call(
+            Function::PushSubscribe,
+            subscribe_request(&alice, &device.subscription),
+        )
+    }))
+    .await;
+    for answer in &answers {
+        match answer.status {
+            200 => assert!(answer.body["subscriptions"].as_u64().unwrap() <= MAX_PER_PERSON as u64),
+            _ => assert_error(answer, 429, "throttled"),
+        }
+    }
+    let taken = answers.iter().filter(|answer| answer.status == 200).count();
+    println!("{taken} of {} taken at once, the rest told to try again", answers.len());
+    assert!(taken >= MAX_PER_PERSON, "only {taken} taken");
+    assert_eq!(p.kept_subscriptions().await, MAX_PER_PERSON);
+}
+
+#[tokio::test]
 async fn a_removed_member_s_devices_get_nothing_more_of_the_thread() {
     let p = pushing("full").await;
     let (alice, bob) = p.app.users().await;
