@@ -328,6 +328,65 @@ impl People {
         }
     }
 
+    /// Gives `subject` of `issuer`, whose identity `gone` ACS no longer knows, `person`'s new
+    /// identity: the person stays, with their first sign-in, and only the identity changes.
+    /// Conditional on the person still having `gone`, so of sign-ins doing this at once one
+    /// wins; the way back from `gone` goes with it, and what was kept for it after.
+    pub async fn rebind(
+        &self,
+        issuer: &str,
+        subject: &str,
+        gone: &UserId,
+        person: &Person,
+    ) -> Result<Claim, PeopleError> {
+        let built = |e: aws_sdk_dynamodb::error::BuildError| PeopleError::Unavailable(e.to_string());
+        let identity = aws_sdk_dynamodb::types::Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(person_key(issuer, subject)))
+            .key("sk", s("identity"))
+            .update_expression("SET user_id = :new")
+            .condition_expression("user_id = :gone")
+            .expression_attribute_values(":new", s(person.user_id.as_str()))
+            .expression_attribute_values(":gone", s(gone.as_str()))
+            .build()
+            .map_err(built)?;
+        let back = Put::builder()
+            .table_name(&self.table)
+            .item("pk", s(user_key(&person.user_id)))
+            .item("sk", s("person"))
+            .item("issuer", s(issuer))
+            .item("subject", s(subject))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(built)?;
+        let old_back = Delete::builder()
+            .table_name(&self.table)
+            .key("pk", s(user_key(gone)))
+            .key("sk", s("person"))
+            .build()
+            .map_err(built)?;
+        let written = count_upstream(
+            self.client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().update(identity).build())
+                .transact_items(TransactWriteItem::builder().put(back).build())
+                .transact_items(TransactWriteItem::builder().delete(old_back).build())
+                .send(),
+        )
+        .await;
+        match written {
+            Ok(_) => {
+                // Positions and devices of an identity nobody has: a leftover, not a failure.
+                if let Err(error) = self.forget_threads(gone).await {
+                    tracing::warn!(%error, "could not forget what was kept for a vanished identity");
+                }
+                Ok(Claim::Won)
+            }
+            Err(error) if conditional(&error) => Ok(Claim::Lost),
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
     /// Notes that `subject` of `issuer` signed in `now`, under `display_name` if given.
     pub async fn seen(
         &self,

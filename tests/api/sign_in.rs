@@ -291,3 +291,50 @@ async fn a_deleted_identity_is_forgotten_and_the_next_sign_in_starts_a_fresh_one
     assert_eq!(again.body["created"], true);
     assert_ne!(again.body["user_id"], user_id);
 }
+
+#[tokio::test]
+async fn a_person_whose_identity_vanished_from_acs_gets_a_new_one_and_stays_themselves() {
+    let (app, idp) = signing_in("open").await;
+    let first = sign_in(&app, &idp.id_token("jo"), json!({"display_name": "Jo"})).await;
+    let vanished = support::User {
+        id: first.body["user_id"].as_str().unwrap().to_owned(),
+        token: first.body["token"].as_str().unwrap().to_owned(),
+        session: String::new(),
+    };
+    let about = json!({"thread_id": "19:gone@thread.v2", "user_id": vanished.id, "sequence_id": 1, "muted": true});
+    app.call(Function::MuteThread, post(about, Some(&vanished.token)))
+        .await;
+    // Deleted outside delete_user (the portal, or a delete_user that stopped half way).
+    app.delete_identity(&vanished).await;
+
+    let tokens: Vec<String> = (0..4).map(|_| idp.id_token("jo")).collect();
+    let together = join_all(tokens.iter().map(|token| sign_in(&app, token, json!({})))).await;
+    let ids: std::collections::HashSet<_> = together
+        .iter()
+        .map(|answer| {
+            assert_eq!(answer.status, 200, "{:?}", answer.body);
+            answer.body["user_id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "four sign-ins at once agree on one new identity");
+    let new_id = ids.into_iter().next().unwrap();
+    assert_ne!(new_id, vanished.id);
+    assert_eq!(together.iter().filter(|a| a.body["created"] == true).count(), 1);
+    assert!(together.iter().all(|a| a.body["display_name"] == "Jo"), "the name kept");
+
+    let again = sign_in(&app, &idp.id_token("jo"), json!({})).await;
+    assert_eq!(again.body["user_id"], new_id.as_str());
+    assert_eq!(again.body["created"], false);
+    assert_eq!(
+        table_items(&app).await,
+        2,
+        "the person and the way back from the new identity; the vanished one's mute is gone"
+    );
+    let made = app
+        .call(
+            Function::CreateThread,
+            post(json!({"user1_id": new_id}), again.body["token"].as_str()),
+        )
+        .await;
+    assert_eq!(made.status, 200, "the new identity chats: {:?}", made.body);
+}

@@ -8,14 +8,17 @@
 //! table: the table read, then the token (two sequential round trips; the last-seen time is
 //! written beside the token). A new person: the identity with its token in one ACS call, then
 //! the claim, a conditional write that only the first of several simultaneous first sign-ins
-//! wins; the others delete the identity they made and take the winner's.
+//! wins; the others delete the identity they made and take the winner's. A known person whose
+//! identity ACS no longer has (deleted outside `delete_user`, or `delete_user` stopped after
+//! deleting it) gets a new one the same way, claimed in place of the vanished one: nobody is
+//! locked out for good.
 
 use lambda_http::Request;
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::acs::identity::UserWithToken;
-use crate::acs::{Scope, UserId};
+use crate::acs::{AcsError, Scope, UserId};
 use crate::api::caller::SignedIn;
 use crate::api::input::JsonBody;
 use crate::api::spec::{Needs, Spec, spec};
@@ -61,13 +64,12 @@ impl Endpoint for SignIn {
         let name = self.display_name.as_ref().map(DisplayName::as_str);
         let now = OffsetDateTime::now_utc();
         let minutes = state.config.token_lifetime_minutes;
-        if let Some(person) = people.find(issuer, subject).await? {
+        let known = people.find(issuer, subject).await?;
+        if let Some(person) = &known {
             let user_id = &person.user_id;
             let (token, seen) = tokio::join!(
                 state.with_identity(|identity| async move {
-                    identity
-                        .issue_token(user_id, &[Scope::Chat], Some(minutes))
-                        .await
+                    identity.issue_token(user_id, &[Scope::Chat], Some(minutes)).await
                 }),
                 people.seen(issuer, subject, name, now),
             );
@@ -75,25 +77,39 @@ impl Endpoint for SignIn {
                 // The token is good without it; the time is only a record.
                 tracing::warn!(%error, "could not record the sign-in time");
             }
-            let token = token?;
-            let shown = name.or(person.display_name.as_deref());
-            return answer(user_id, &token.token, token.expires_on, shown, false);
+            match token {
+                Ok(token) => {
+                    let shown = name.or(person.display_name.as_deref());
+                    return answer(user_id, &token.token, token.expires_on, shown, false);
+                }
+                Err(ApiError::AdminAcs(AcsError::NotFound(_))) => {
+                    tracing::warn!("a person's identity is gone from ACS: making them a new one");
+                }
+                Err(error) => return Err(error),
+            }
         }
         let made: UserWithToken = state
             .with_identity(|identity| async move {
-                identity
-                    .create_user_with_token(&[Scope::Chat], Some(minutes))
-                    .await
+                identity.create_user_with_token(&[Scope::Chat], Some(minutes)).await
             })
             .await?;
         let person = Person {
             user_id: made.user_id.clone(),
-            display_name: name.map(str::to_owned),
-            first_seen: now,
+            display_name: name
+                .map(str::to_owned)
+                .or_else(|| known.as_ref().and_then(|p| p.display_name.clone())),
+            first_seen: known.as_ref().map_or(now, |p| p.first_seen),
         };
-        let claimed = people.claim(issuer, subject, &person).await;
+        let claimed = match &known {
+            Some(vanished) => {
+                people
+                    .rebind(issuer, subject, &vanished.user_id, &person)
+                    .await
+            }
+            None => people.claim(issuer, subject, &person).await,
+        };
         if claimed != Ok(Claim::Won) {
-            // Someone else's first sign-in won, or nobody's did: ours is nobody's identity.
+            // Someone else's sign-in won, or nobody's did: ours is nobody's identity.
             let orphan = &made.user_id;
             if let Err(error) = state
                 .with_identity(|identity| async move { identity.delete_user(orphan).await })
@@ -107,7 +123,7 @@ impl Endpoint for SignIn {
                 &made.user_id,
                 &made.token.token,
                 made.token.expires_on,
-                name,
+                person.display_name.as_deref(),
                 true,
             ),
             Claim::Lost => {
@@ -118,9 +134,7 @@ impl Endpoint for SignIn {
                 let user_id = &winner.user_id;
                 let token = state
                     .with_identity(|identity| async move {
-                        identity
-                            .issue_token(user_id, &[Scope::Chat], Some(minutes))
-                            .await
+                        identity.issue_token(user_id, &[Scope::Chat], Some(minutes)).await
                     })
                     .await?;
                 let shown = winner.display_name.as_deref().or(name);
