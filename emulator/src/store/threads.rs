@@ -13,6 +13,11 @@ use super::receipts::Receipt;
 use super::{Listing, MAX_BATCH, MAX_PARTICIPANTS, Store, epoch, page, whole_seconds};
 use crate::failure::Failure;
 
+/// Most keys a thread's merged metadata holds here.
+pub const MAX_METADATA_KEYS: usize = 16;
+/// Most bytes of a thread's merged metadata keys and values together here.
+pub const MAX_METADATA_BYTES: usize = 8 * 1024;
+
 /// A chat thread and everything in it.
 #[derive(Debug)]
 pub struct Thread {
@@ -296,13 +301,23 @@ impl Store {
         }
         let thread = self.thread_mut(caller, thread_id)?;
         if let Some(metadata) = update.metadata {
+            let mut merged = thread.metadata.clone();
             for (key, value) in metadata {
                 if value.is_empty() {
-                    thread.metadata.remove(&key);
+                    merged.remove(&key);
                 } else {
-                    thread.metadata.insert(key, value);
+                    merged.insert(key, value);
                 }
             }
+            let bytes: usize = merged.iter().map(|(k, v)| k.len() + v.len()).sum();
+            // ACS documents no bound on the merged metadata; these stand for one, so that a
+            // client that skips the API's check still meets a wall.
+            if merged.len() > MAX_METADATA_KEYS || bytes > MAX_METADATA_BYTES {
+                return Err(Failure::BadRequest(
+                    "Metadata exceeds the maximum allowed size.".into(),
+                ));
+            }
+            thread.metadata = merged;
         }
         if let Some(retention) = update.retention_days {
             thread.retention_days = retention;

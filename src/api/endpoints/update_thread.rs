@@ -1,6 +1,8 @@
 //! `POST /update_thread` `{"thread_id", "user_id", "topic"?, "metadata"?, "retention_days"?}`:
 //! renames the thread, changes its metadata (merged: an empty value removes a key) or its
-//! retention (`null`: kept until deleted). At least one of the three.
+//! retention (`null`: kept until deleted). At least one of the three. A change that sets a
+//! metadata key reads the thread's first (a second round trip), as ACS would merge it into
+//! metadata of any size (`chat::thread`).
 
 use lambda_http::Request;
 use serde_json::json;
@@ -55,14 +57,22 @@ impl Endpoint for UpdateThread {
     }
 
     async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
+        let chat = state.chat()?;
+        if let Some(metadata) = self.metadata.as_ref().filter(|m| m.adds()) {
+            let thread = chat.get_thread(&caller.token, &self.at.thread_id).await?;
+            metadata
+                .fits_into(&thread.metadata)
+                .map_err(|reason| ApiError::InvalidField {
+                    field: "metadata",
+                    reason,
+                })?;
+        }
         let properties = ThreadProperties {
             metadata: self.metadata.map(Metadata::into_map),
             retention_policy: self.retention_days.map(retention),
         };
         let topic = self.topic.as_ref().map(Topic::as_str);
-        state
-            .chat()?
-            .update_thread(&caller.token, &self.at.thread_id, topic, &properties)
+        chat.update_thread(&caller.token, &self.at.thread_id, topic, &properties)
             .await?;
         let mut answer = json!({"message": "Thread updated successfully"});
         if let Some(topic) = &self.topic {

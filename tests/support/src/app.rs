@@ -253,7 +253,9 @@ impl TestApp {
         (setup, keys)
     }
 
-    fn clients(&self) -> (IdentityClient, ChatClient) {
+    /// The core's identity and chat clients on the emulator, outside the API: what a client
+    /// holding only a token or the connection string can do straight at ACS.
+    pub fn clients(&self) -> (IdentityClient, ChatClient) {
         let http = AcsHttp::new(fast_retry()).unwrap();
         (
             IdentityClient::new(http.clone(), &self.emulator.connection_string()),
