@@ -849,25 +849,18 @@ impl ChatClient {
         Ok(all)
     }
 
-    /// A `nextLink` is followed as given (ACS may name a regional host), but the caller's token
-    /// only goes to our own endpoint's origin or to an HTTPS Azure host.
+    /// A `nextLink` is followed at our own endpoint's origin only: the caller's token goes
+    /// nowhere else. ACS has named another of its hosts in one (a regional front end of the
+    /// same resource); its path and query are taken onto our endpoint instead, as a host
+    /// anyone may own a name under (`*.azure.com`) would otherwise receive the token.
     fn checked_next_link(&self, next_link: &str) -> Result<Url, AcsError> {
-        let mut url = self
+        let link = self
             .endpoint
             .join(next_link)
             .map_err(|_| AcsError::InvalidResponse("unreadable nextLink".into()))?;
-        let same_origin = url.origin() == self.endpoint.origin();
-        let azure_host = url.scheme() == "https"
-            && url.host_str().is_some_and(|host| {
-                [".azure.com", ".azure.net", ".azure.us", ".azure.cn"]
-                    .iter()
-                    .any(|suffix| host.ends_with(suffix))
-            });
-        if !same_origin && !azure_host {
-            return Err(AcsError::InvalidResponse(
-                "nextLink points outside ACS".into(),
-            ));
-        }
+        let mut url = self.endpoint.clone();
+        url.set_path(link.path());
+        url.set_query(link.query());
         if !url.query_pairs().any(|(k, _)| k == "api-version") {
             url.query_pairs_mut()
                 .append_pair("api-version", API_VERSION);
@@ -889,7 +882,7 @@ mod tests {
     }
 
     #[test]
-    fn follows_next_links_to_its_own_origin_and_to_azure_hosts_only() {
+    fn follows_next_links_to_its_own_endpoint_s_origin_only() {
         let chat = client("http://127.0.0.1:8080/");
         let own = chat
             .checked_next_link(
@@ -902,15 +895,23 @@ mod tests {
                 .count(),
             1
         );
-        assert!(
-            chat.checked_next_link("https://acs.unitedstates.communication.azure.com/x")
-                .is_ok()
-        );
-        assert!(chat.checked_next_link("https://evil.example/x").is_err());
-        assert!(
-            chat.checked_next_link("http://x.communication.azure.com/x")
-                .is_err()
-        );
+        let acs = client("https://x.communication.azure.com/");
+        for elsewhere in [
+            "https://evil.example/chat/threads?syncState=1",
+            "https://acs.unitedstates.communication.azure.com/chat/threads?syncState=1",
+            "https://attacker.azurewebsites.azure.com/chat/threads?syncState=1",
+            "http://x.communication.azure.com/chat/threads?syncState=1",
+            "https://x.communication.azure.com:8443/chat/threads?syncState=1",
+        ] {
+            let followed = acs.checked_next_link(elsewhere).unwrap();
+            assert_eq!(
+                followed.origin(),
+                acs.endpoint.origin(),
+                "{elsewhere} is followed at our endpoint"
+            );
+            assert_eq!(followed.path(), "/chat/threads");
+            assert!(followed.query().unwrap().starts_with("syncState=1"));
+        }
         let relative = chat
             .checked_next_link("/chat/threads/t/messages?api-version=v")
             .unwrap();

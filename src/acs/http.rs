@@ -463,4 +463,36 @@ mod tests {
             );
         }
     }
+
+    #[tokio::test]
+    async fn a_redirect_is_answered_as_it_came_and_never_followed() {
+        use std::io::{Read, Write};
+        let elsewhere = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        elsewhere.set_nonblocking(true).unwrap();
+        let redirecting = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let (port, target) = (
+            redirecting.local_addr().unwrap().port(),
+            elsewhere.local_addr().unwrap(),
+        );
+        std::thread::spawn(move || {
+            let (mut stream, _) = redirecting.accept().unwrap();
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let answer = format!(
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://{target}/keys\r\n\
+                 Content-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            stream.write_all(answer.as_bytes()).unwrap();
+        });
+        let http = AcsHttp::new(RetryPolicy::default()).unwrap();
+        let answer = http
+            .client()
+            .post(format!("http://127.0.0.1:{port}/push"))
+            .body("sealed")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::TEMPORARY_REDIRECT);
+        assert!(elsewhere.accept().is_err(), "the redirect's target was reached");
+    }
 }

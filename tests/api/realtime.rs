@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use acs_chat_api::acs::UserId;
 use acs_chat_api::api::endpoints::realtime_auth::authorize;
+use acs_chat_api::api::endpoints::send_typing::MAX_TYPING_PARTICIPANTS;
 use acs_chat_api::api::{AppState, Function};
 use acs_chat_api::realtime::authorizer::{AuthorizerRequest, AuthorizerResponse};
 use acs_chat_api::realtime::channel;
@@ -471,6 +472,20 @@ async fn a_typing_notice_acs_took_is_pushed_to_each_other_participant_as_the_cal
             .iter()
             .all(|(key, _)| *key == keys.publish_key)
     );
+}
+
+#[tokio::test]
+async fn a_typing_notice_in_a_thread_past_acs_s_20_participants_tells_no_one_and_says_so() {
+    let (app, channels, _keys) = spawn_app().await.with_realtime().await;
+    let (thread, members) = app.group(MAX_TYPING_PARTICIPANTS + 1).await;
+    let body = json!({"thread_id": thread, "user_id": members[0].id});
+    let answer = app
+        .call(Function::SendTyping, post(body, Some(&members[0].token)))
+        .await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    assert_eq!(answer.body["sent"], false);
+    assert!(answer.body["message"].as_str().unwrap().contains("20 participants"));
+    assert!(channels.publishes().is_empty(), "no fan-out of 20 and more publishes");
 }
 
 #[tokio::test]

@@ -200,3 +200,30 @@ def test_the_push_services_default_is_the_same_in_the_template_and_the_code():
     code = (ROOT / "src" / "push" / "subscription.rs").read_text()
     constant = re.search(r'pub const DEFAULT_SERVICES: &str = "((?:[^"\\]|\\\n\s*)+)";', code).group(1)
     assert re.sub(r"\\\n\s*", "", constant) == default
+
+
+def test_the_routes_that_make_things_have_limits_of_their_own_below_the_stage_s():
+    """A flood of identities, uploads or devices spends its own budget, not everyone's."""
+    parameters = template()["Parameters"]
+    api = template()["Resources"]["ChatApi"]["Properties"]
+    for route in ["POST /create_users", "POST /sign_in", "POST /upload_url", "POST /push_subscribe"]:
+        assert api["RouteSettings"][route] == {
+            "ThrottlingRateLimit": {"Ref": "CreatingThrottlingRateLimit"},
+            "ThrottlingBurstLimit": {"Ref": "CreatingThrottlingBurstLimit"},
+        }, route
+    for kind in ["Rate", "Burst"]:
+        creating = parameters[f"CreatingThrottling{kind}Limit"]["Default"]
+        assert creating < parameters[f"Throttling{kind}Limit"]["Default"], kind
+
+
+def test_no_other_site_s_script_may_call_the_api_unless_the_deployment_says_so():
+    """CORS defaults to the page's own origin: `*` would let any page call with its
+    visitors' tokens."""
+    parameters = template()["Parameters"]
+    assert parameters["CorsAllowOrigin"]["Default"] == ""
+    cors = template()["Resources"]["ChatApi"]["Properties"]["CorsConfiguration"]["Fn::If"]
+    assert cors[0] == "AllowsCrossOrigin"
+    assert cors[1]["AllowOrigins"] == [
+        {"Fn::If": ["HasCorsOrigin", {"Ref": "CorsAllowOrigin"}, {"Ref": "PageOrigin"}]}
+    ]
+    assert cors[2] == {"Ref": "AWS::NoValue"}

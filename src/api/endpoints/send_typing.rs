@@ -11,7 +11,10 @@
 //!
 //! A notice ACS took is also pushed, where there is a real-time channel, to each of the
 //! thread's participants but the caller (ACS sends Event Grid no typing events): the
-//! participants as ACS lists them to the caller then, a few publishes at a time.
+//! participants as ACS lists them to the caller then (read beside the notice, so no round trip
+//! more), a few publishes at a time. ACS supports typing notices in threads of at most
+//! [`MAX_TYPING_PARTICIPANTS`]; in a larger one nobody is told (no publish at all, where there
+//! would be up to 249) and the answer says `"sent":false` and why.
 
 use std::time::Duration;
 
@@ -19,6 +22,7 @@ use lambda_http::Request;
 use serde_json::json;
 
 use crate::acs::http::{FAN_OUT, fan_out};
+use crate::acs::chat::ChatParticipant;
 use crate::acs::{AcsError, UserId};
 use crate::api::caller::{Caller, Who};
 use crate::api::input::{InThread, JsonBody};
@@ -31,6 +35,9 @@ use crate::realtime::update::Update;
 /// The shortest time between two typing notifications a container forwards for one user in
 /// one thread.
 pub const TYPING_INTERVAL: Duration = Duration::from_secs(2);
+
+/// The most participants a thread may have for typing notices, as in ACS.
+pub const MAX_TYPING_PARTICIPANTS: usize = 20;
 
 /// A valid `send_typing` request.
 #[derive(Debug)]
@@ -62,49 +69,55 @@ impl Endpoint for SendTyping {
                 json!({"message": "Typing notification not needed yet", "sent": false}).into(),
             );
         }
-        let sent = state
-            .chat()?
-            .send_typing(
-                &caller.token,
-                &self.at.thread_id,
-                self.display_name.as_ref().map(DisplayName::as_str),
-            )
-            .await;
+        let chat = state.chat()?;
+        let name = self.display_name.as_ref().map(DisplayName::as_str);
+        let (sent, participants) = tokio::join!(
+            chat.send_typing(&caller.token, &self.at.thread_id, name),
+            async {
+                match &state.realtime {
+                    Some(_) => Some(chat.list_participants(&caller.token, &self.at.thread_id).await),
+                    None => None,
+                }
+            }
+        );
         match sent {
-            Ok(()) => {
-                state.typing_sent(&self.at.user_id, &self.at.thread_id);
-                self.push(state, &caller).await;
-                Ok(json!({"message": "Typing notification sent", "sent": true}).into())
-            }
+            Ok(()) => state.typing_sent(&self.at.user_id, &self.at.thread_id),
             Err(AcsError::Throttled { .. }) => {
-                Ok(json!({"message": "Typing notification not needed yet", "sent": false}).into())
+                return Ok(
+                    json!({"message": "Typing notification not needed yet", "sent": false}).into(),
+                );
             }
-            Err(error) => Err(error.into()),
+            Err(error) => return Err(error.into()),
         }
+        let participants = match participants.transpose() {
+            Ok(participants) => participants,
+            Err(error) => {
+                // The notice reached ACS; a missed push is no failure.
+                tracing::warn!(%error, "typing notice not pushed: no participants");
+                None
+            }
+        };
+        if participants.as_ref().is_some_and(|p| p.len() > MAX_TYPING_PARTICIPANTS) {
+            return Ok(json!({
+                "message": "Typing notifications are for threads of at most 20 participants",
+                "sent": false,
+            })
+            .into());
+        }
+        if let Some(participants) = participants {
+            self.push(state, &caller, &participants).await;
+        }
+        Ok(json!({"message": "Typing notification sent", "sent": true}).into())
     }
 }
 
 impl SendTyping {
-    /// Passes the notice on to each other participant's channel, where there is a real-time
-    /// channel, as the identity ACS accepted it from. Best effort: the notice has reached ACS
-    /// already, and a missed one is no failure.
-    async fn push(&self, state: &AppState, caller: &Caller) {
+    /// Passes the notice on to each other participant's channel, as the identity ACS accepted
+    /// it from. Best effort: the notice has reached ACS already, and a missed one is no
+    /// failure.
+    async fn push(&self, state: &AppState, caller: &Caller, participants: &[ChatParticipant]) {
         let Some(realtime) = &state.realtime else {
             return;
-        };
-        let participants = match state
-            .chat()
-            .map(|chat| chat.list_participants(&caller.token, &self.at.thread_id))
-        {
-            Ok(listing) => listing.await,
-            Err(_) => return,
-        };
-        let participants = match participants {
-            Ok(participants) => participants,
-            Err(error) => {
-                tracing::warn!(%error, "typing notice not pushed: no participants");
-                return;
-            }
         };
         let typing = Update::typing(
             self.at.thread_id.clone(),
