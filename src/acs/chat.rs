@@ -692,6 +692,18 @@ impl ChatClient {
             .await
     }
 
+    /// The first page of the thread's participants, as large as ACS makes one (200): all of
+    /// them but in the largest threads, in one call.
+    pub async fn first_participants(
+        &self,
+        token: &BearerToken,
+        thread_id: &ThreadId,
+    ) -> Result<Vec<ChatParticipant>, AcsError> {
+        let mut url = self.thread_url(thread_id, "/participants")?;
+        url.query_pairs_mut().append_pair("maxPageSize", "200");
+        Ok(self.get_page(token, url).await?.value)
+    }
+
     /// Reads one participant of the thread: succeeds exactly when the caller may read the
     /// thread (ACS answers 403 to someone who has left it, 404 once it is deleted).
     pub async fn probe_participants(

@@ -64,6 +64,26 @@ fn label(raw: &str, max: usize) -> Result<String, TextError> {
     Ok(text.to_owned())
 }
 
+/// A name or topic as the API shows it, from wherever it came (ACS takes any text straight
+/// from a client): by the same rule as one it takes, with what hides or reorders text left
+/// out instead of refused, trimmed, and cut at `max` characters. `None` when nothing is left.
+pub fn shown_label(raw: &str, max: usize) -> Option<String> {
+    let kept: String = raw.chars().filter(|c| !is_hidden(*c)).collect();
+    let shown: String = kept.trim().chars().take(max).collect();
+    let shown = shown.trim_end();
+    (!shown.is_empty()).then(|| shown.to_owned())
+}
+
+/// A display name as shown: see [`shown_label`].
+pub fn shown_name(raw: &str) -> Option<String> {
+    shown_label(raw, MAX_DISPLAY_NAME_CHARS)
+}
+
+/// A topic as shown (empty when nothing of it is left): see [`shown_label`].
+pub fn shown_topic(raw: &str) -> String {
+    shown_label(raw, MAX_TOPIC_CHARS).unwrap_or_default()
+}
+
 macro_rules! text_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -172,6 +192,20 @@ mod tests {
             "right-to-left scripts are fine"
         );
         assert!(DisplayName::parse("李小龍 🐉").is_ok());
+    }
+
+    #[test]
+    fn names_and_topics_from_elsewhere_are_shown_without_what_hides_or_reorders_text() {
+        assert_eq!(shown_name("Bob\u{202e}ecilA").as_deref(), Some("BobecilA"));
+        assert_eq!(shown_name(" Al\u{200b}ice\u{2066} ").as_deref(), Some("Alice"));
+        assert_eq!(shown_name("\u{200b}\u{202e} "), None);
+        assert_eq!(shown_name(&"n".repeat(300)).unwrap().chars().count(), 256);
+        assert_eq!(shown_topic("Lunch\u{0007}"), "Lunch");
+        assert_eq!(shown_topic("\u{feff}"), "");
+        for clean in ["Alice", "Zoë", "محمد", "李雷"] {
+            assert_eq!(shown_name(clean).as_deref(), Some(clean));
+            assert_eq!(DisplayName::parse(clean).unwrap().as_str(), clean);
+        }
     }
 
     #[test]

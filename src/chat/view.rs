@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::acs::chat::{ChatMessage, ChatParticipant};
 use crate::acs::{MessageId, UserId};
+use crate::chat::text::shown_name;
 use crate::files::Attachment;
 use crate::timestamp::{self, Timestamp};
 
@@ -30,31 +31,50 @@ pub struct MessageView {
     pub attachments: Vec<Attachment>,
 }
 
-/// Who reads a thread, and the names its participants have in it, as ACS lists them.
+/// The names a thread's participants have in it, as ACS lists them, each as shown
+/// ([`shown_name`]): the only names the API answers or pushes for a sender, never the one a
+/// message claims for itself.
+#[derive(Debug, Clone, Default)]
+pub struct Names(HashMap<String, String>);
+
+impl Names {
+    pub fn of_participants(participants: &[ChatParticipant]) -> Self {
+        Self(
+            participants
+                .iter()
+                .filter_map(|p| {
+                    let id = p.communication_identifier.id()?.to_owned();
+                    Some((id, shown_name(p.display_name.as_deref()?)?))
+                })
+                .collect(),
+        )
+    }
+
+    /// The name of the participant `id`, if they are in the thread and have one.
+    pub fn of(&self, id: &str) -> Option<String> {
+        self.0.get(id).cloned()
+    }
+}
+
+/// Who reads a thread, and the names its participants have in it.
 #[derive(Debug, Clone)]
 pub struct Reader<'a> {
     pub caller: &'a UserId,
-    names: HashMap<String, String>,
+    names: Names,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(caller: &'a UserId, participants: &[ChatParticipant]) -> Self {
-        let names = participants
-            .iter()
-            .filter_map(|p| {
-                let id = p.communication_identifier.id()?.to_owned();
-                Some((id, p.display_name.clone().filter(|n| !n.is_empty())?))
-            })
-            .collect();
-        Self { caller, names }
+        Self {
+            caller,
+            names: Names::of_participants(participants),
+        }
     }
 
     /// The view of a live user message; `None` for system events and deleted messages. Takes
     /// the message so that its strings move into the view instead of being copied.
     pub fn view(&self, message: ChatMessage) -> Option<MessageView> {
-        view(message, self.caller, |sender| {
-            self.names.get(sender).cloned()
-        })
+        view(message, self.caller, |sender| self.names.of(sender))
     }
 }
 

@@ -8,8 +8,9 @@
 use serde::Serialize;
 
 use super::eventgrid::{About, Hint};
+use crate::chat::text::shown_topic;
+use crate::chat::view::Names;
 use crate::acs::{AcsError, BearerToken, ChatClient, MessageId, ThreadId, UserId};
-use crate::chat::text::DisplayName;
 use crate::files::Attachment;
 use crate::timestamp::Timestamp;
 
@@ -51,7 +52,8 @@ pub struct Update {
     pub sequence_id: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sender: Option<String>,
-    /// The name the typist gave, or the one a message was sent with, where there is one.
+    /// The sender's or typist's name in the thread's participant list, where they have one:
+    /// never the name a message or notice claims for itself.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sender_display_name: Option<String>,
     /// The text now: of a sent or edited message; the new topic.
@@ -81,10 +83,10 @@ impl Update {
     }
 
     /// Someone typing in a thread, as the identity ACS accepted the notice from.
-    pub fn typing(thread_id: ThreadId, sender: &UserId, name: Option<&DisplayName>) -> Self {
+    pub fn typing(thread_id: ThreadId, sender: &UserId, name: Option<String>) -> Self {
         Self {
             sender: Some(sender.to_string()),
-            sender_display_name: name.map(|n| n.as_str().to_owned()),
+            sender_display_name: name,
             ..Self::about(UpdateKind::Typing, thread_id)
         }
     }
@@ -115,9 +117,19 @@ pub async fn resolve(
     let thread_id = hint.thread_id.clone();
     match &hint.about {
         About::Message { id, .. } => {
-            let message = match chat.get_message(token, &thread_id, id).await {
+            // The sender is named as the thread names them, read beside the message.
+            let (message, participants) = tokio::join!(
+                chat.get_message(token, &thread_id, id),
+                chat.first_participants(token, &thread_id),
+            );
+            let message = match message {
                 Ok(message) if message.kind.is_chat() => message,
                 Ok(_) => return Ok(None),
+                Err(error) if refused(&error) => return Ok(None),
+                Err(error) => return Err(error),
+            };
+            let names = match participants {
+                Ok(participants) => Names::of_participants(&participants),
                 Err(error) if refused(&error) => return Ok(None),
                 Err(error) => return Err(error),
             };
@@ -139,7 +151,7 @@ pub async fn resolve(
                 sequence_id: Some(message.sequence_id),
                 sender: message.sender_id().map(str::to_owned),
                 sender_display_name: (kind != UpdateKind::Deleted)
-                    .then(|| message.sender_display_name.clone())
+                    .then(|| names.of(message.sender_id()?))
                     .flatten(),
                 text: (kind != UpdateKind::Deleted)
                     .then(|| {
@@ -178,7 +190,7 @@ pub async fn resolve(
                 _ => UpdateKind::Topic,
             };
             Ok(Some(Update {
-                text: Some(thread.topic),
+                text: Some(shown_topic(&thread.topic)),
                 ..Update::about(kind, thread_id)
             }))
         }

@@ -3,6 +3,8 @@
 //! 4xx JSON error that names the problem, cost no ACS call where the input alone was wrong,
 //! and change nothing.
 
+use acs_chat_api::acs::chat::ChatParticipant;
+use acs_chat_api::acs::{BearerToken, ThreadId, UserId};
 use acs_chat_api::api::Function;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -572,4 +574,63 @@ fn clone_request(request: &Request) -> Request {
         .body(body)
         .unwrap()
         .with_query_string_parameters(request.query_string_parameters())
+}
+
+#[tokio::test]
+async fn names_and_topics_written_straight_to_acs_come_out_of_the_api_without_hidden_characters() {
+    let (app, alice, bob, thread) = spawn_conversation().await;
+    let mallory = app.outsider().await;
+    let (_, chat) = app.clients();
+    let (token, thread_id) = (
+        BearerToken::new(alice.token.clone()),
+        ThreadId::parse(&thread).unwrap(),
+    );
+    // What the API would refuse, written by a member who holds an ACS token.
+    let hidden_name = "Mallory\u{202e}knaB ruoY\u{200b}";
+    let added = ChatParticipant::user(&UserId::parse(&mallory.id).unwrap(), Some(hidden_name));
+    chat.add_participants(&token, &thread_id, &[added])
+        .await
+        .unwrap();
+    let topic = "\u{2066}Payroll\u{2069}\u{feff} update";
+    chat.update_thread(&token, &thread_id, Some(topic), &Default::default())
+        .await
+        .unwrap();
+    app.send(&thread, &mallory, "hello").await;
+
+    let read = |function, extra: Vec<(&'static str, String)>| {
+        let mut query = vec![("user_id", bob.id.clone())];
+        query.extend(extra);
+        let token = bob.token.clone();
+        let app = &app;
+        async move {
+            let pairs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let answer = app.call(function, get(&pairs, Some(&token))).await;
+            assert_eq!(answer.status, 200, "{:?}", answer.body);
+            answer.body
+        }
+    };
+    let in_thread = || vec![("thread_id", thread.clone())];
+    let shown = "MalloryknaB ruoY";
+    let participants = read(Function::GetParticipants, in_thread()).await;
+    let names: Vec<&str> = participants["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["display_name"].as_str())
+        .collect();
+    assert!(names.contains(&shown), "{names:?}");
+    let got = read(Function::GetThread, in_thread()).await;
+    assert_eq!(got["topic"], "Payroll update");
+    let inbox = read(Function::ListThreads, vec![]).await;
+    assert_eq!(inbox["threads"][0]["topic"], "Payroll update");
+    assert_eq!(inbox["threads"][0]["last_message"]["sender_display_name"], shown);
+    let history = read(Function::GetAllMessages, in_thread()).await;
+    let last = history["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["sender_display_name"], shown);
+    for answer in [participants, got, inbox, history] {
+        let text = answer.to_string();
+        for c in ['\u{202e}', '\u{200b}', '\u{2066}', '\u{2069}', '\u{feff}'] {
+            assert!(!text.contains(c), "{c:?} in {text}");
+        }
+    }
 }

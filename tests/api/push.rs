@@ -7,6 +7,9 @@ use acs_chat_api::api::Function;
 use acs_chat_api::push::subscription::{MAX_ENDPOINT_BYTES, MAX_PER_PERSON, topic_of};
 use std::time::{Duration, Instant};
 
+use acs_chat_api::acs::chat::{MessageKind, SendMessage};
+use acs_chat_api::acs::{BearerToken, ThreadId};
+
 use serde_json::{Value, json};
 
 use support::channels::Channels;
@@ -272,6 +275,43 @@ async fn ten_devices_that_never_answer_hold_up_no_one_s_real_time_and_are_soon_f
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+#[tokio::test]
+async fn a_push_and_the_inbox_name_the_sender_as_the_thread_does_never_as_the_message_claims() {
+    let p = pushing("full").await;
+    let (alice, bob) = p.app.users().await;
+    let thread = p.app.named_thread(&alice, "Alice", &bob, "Bob").await;
+    let phone = p.device(&bob).await;
+    // Straight at ACS with her own token, under a name of her choosing.
+    let (_, chat) = p.app.clients();
+    let claimed = SendMessage {
+        content: "Your account is locked: sign in here",
+        sender_display_name: Some("Your Bank"),
+        kind: MessageKind::Text,
+        metadata: Default::default(),
+    };
+    chat.send_message(
+        &BearerToken::new(alice.token.clone()),
+        &ThreadId::parse(&thread).unwrap(),
+        &claimed,
+    )
+    .await
+    .unwrap();
+    let received = p.service.await_received(&phone, 1).await;
+    assert_eq!(received[0]["payload"]["sender_display_name"], "Alice");
+    let inbox = p
+        .app
+        .call(
+            Function::ListThreads,
+            support::get(&[("user_id", bob.id.as_str())], Some(&bob.token)),
+        )
+        .await;
+    assert_eq!(
+        inbox.body["threads"][0]["last_message"]["sender_display_name"], "Alice",
+        "{:?}",
+        inbox.body
+    );
 }
 
 #[tokio::test]

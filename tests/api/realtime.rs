@@ -176,13 +176,13 @@ async fn pushed_to(
 }
 
 #[tokio::test]
-async fn a_pushed_message_carries_the_name_it_was_sent_with() {
+async fn a_pushed_message_carries_its_sender_s_name_in_the_thread_never_the_one_it_claims() {
     let app = spawn_app().await;
     let channels = Channels::start().await;
     let (_server, _keys) = subscribed_webhook(&app, &channels).await;
     let (alice, bob) = app.users().await;
-    let thread = app.thread(&alice, &bob).await;
-    let send = json!({"thread_id": thread, "message": "named", "display_name": "Alice"});
+    let thread = app.named_thread(&alice, "Alice", &bob, "Bob").await;
+    let send = json!({"thread_id": thread, "message": "named", "display_name": "Your Bank"});
     let (message, events) = pushed_to(&app, &channels, &alice, &bob, send).await;
     assert_eq!(
         (&message["text"], &message["sender_display_name"]),

@@ -1,6 +1,7 @@
 //! `GET /get_participants?thread_id&user_id`: who is in the thread, with their display names.
 
 use lambda_http::Request;
+use crate::chat::text::shown_name;
 use serde_json::{Value, json};
 
 use crate::api::caller::{Caller, Who};
@@ -40,7 +41,7 @@ impl Endpoint for GetParticipants {
             .filter_map(|p| {
                 Some(json!({
                     "user_id": p.communication_identifier.id()?,
-                    "display_name": p.display_name,
+                    "display_name": p.display_name.as_deref().and_then(shown_name),
                 }))
             })
             .collect();

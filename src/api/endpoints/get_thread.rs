@@ -2,6 +2,7 @@
 //! its retention (and so when ACS will delete it), as the caller, a participant, may see them.
 
 use lambda_http::Request;
+use crate::chat::text::shown_topic;
 use serde_json::json;
 
 use crate::api::caller::{Caller, Who};
@@ -42,7 +43,7 @@ impl Endpoint for GetThread {
             .map(|days| Timestamp::from(thread.created_on + time::Duration::days(days.into())));
         Ok(json!({
             "thread_id": thread.id,
-            "topic": thread.topic,
+            "topic": shown_topic(&thread.topic),
             "created_on": Timestamp::from(thread.created_on),
             "metadata": thread.metadata,
             "retention_days": retention_days,

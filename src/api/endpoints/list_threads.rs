@@ -21,6 +21,8 @@ use crate::api::caller::{Caller, Who};
 use crate::api::input::{Query, encode_page};
 use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::chat::text::shown_topic;
+use crate::chat::view::Names;
 use crate::people::Kept;
 use crate::timestamp::Timestamp;
 
@@ -40,7 +42,7 @@ pub const PREVIEW_CHARS: usize = 120;
 #[derive(Serialize)]
 struct Listed<'a> {
     thread_id: &'a ThreadId,
-    topic: &'a str,
+    topic: String,
     last_message_received_on: Option<Timestamp>,
     unread_count: Unread,
     last_message: Option<LastMessage>,
@@ -96,6 +98,7 @@ struct Inbox<'a> {
 /// how many others sent after it, and the newest message.
 fn summarise(
     messages: &[ChatMessage],
+    names: &Names,
     reader: &UserId,
     read_up_to: u64,
 ) -> (Unread, Option<LastMessage>) {
@@ -110,7 +113,7 @@ fn summarise(
     };
     let last = chat().max_by_key(|m| m.sequence_id).map(|m| LastMessage {
         sender: m.sender_id().map(str::to_owned),
-        sender_display_name: m.sender_display_name.clone(),
+        sender_display_name: m.sender_id().and_then(|sender| names.of(sender)),
         preview: m
             .text()
             .unwrap_or_default()
@@ -178,12 +181,17 @@ impl Endpoint for ListThreads {
         // All of a page's threads at once, so that the page costs one round trip after the list.
         // Where the server speaks HTTP/2 (the emulator does) they share one connection; over
         // HTTP/1.1 each opens its own, a TLS handshake apiece in a cold container.
+        // Each thread's participants beside its messages: the last message is shown with its
+        // sender's name in the thread, not the one it claims.
         let newest = fan_out(ids.len(), ids, |thread| async move {
-            match chat
-                .messages_page(token, &thread, MESSAGES_PER_THREAD, None)
-                .await
-            {
-                Ok((messages, _)) => Ok(Some(messages)),
+            let (messages, participants) = tokio::join!(
+                chat.messages_page(token, &thread, MESSAGES_PER_THREAD, None),
+                chat.first_participants(token, &thread),
+            );
+            match messages.and_then(|(messages, _)| Ok((messages, participants?))) {
+                Ok((messages, participants)) => {
+                    Ok(Some((messages, Names::of_participants(&participants))))
+                }
                 Err(AcsError::Forbidden(_) | AcsError::NotFound(_)) => Ok(None),
                 Err(error) => Err(error),
             }
@@ -192,16 +200,18 @@ impl Endpoint for ListThreads {
         let mut threads = Vec::new();
         let mut unread_total = 0;
         for (thread, newest) in live.iter().zip(newest) {
-            let Some(messages) = newest? else { continue };
+            let Some((messages, names)) = newest? else {
+                continue;
+            };
             let (unread, last_message) =
-                summarise(&messages, &self.user_id, said.read_up_to(&thread.id));
+                summarise(&messages, &names, &self.user_id, said.read_up_to(&thread.id));
             let muted = said.is_muted(&thread.id);
             if !muted {
                 unread_total += unread.counted();
             }
             threads.push(Listed {
                 thread_id: &thread.id,
-                topic: &thread.topic,
+                topic: shown_topic(&thread.topic),
                 last_message_received_on: thread.last_message_received_on.map(Timestamp::from),
                 unread_count: unread,
                 last_message,

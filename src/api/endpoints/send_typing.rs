@@ -29,6 +29,7 @@ use crate::api::input::{InThread, JsonBody};
 use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::chat::text::DisplayName;
+use crate::chat::view::Names;
 use crate::realtime::channel;
 use crate::realtime::update::Update;
 
@@ -122,7 +123,7 @@ impl SendTyping {
         let typing = Update::typing(
             self.at.thread_id.clone(),
             &caller.user_id,
-            self.display_name.as_ref(),
+            Names::of_participants(participants).of(caller.user_id.as_str()),
         );
         let hour = channel::hour(time::OffsetDateTime::now_utc());
         let others: Vec<UserId> = participants

@@ -474,6 +474,28 @@ impl TestApp {
         (thread, members)
     }
 
+    /// A thread made by user1 with user2 added, through the API, each under a name.
+    pub async fn named_thread(
+        &self,
+        user1: &User,
+        name1: &str,
+        user2: &User,
+        name2: &str,
+    ) -> String {
+        let body = serde_json::json!({"user1_id": user1.id, "display_name": name1});
+        let made = self
+            .call(Function::CreateThread, post(body, Some(&user1.token)))
+            .await;
+        assert_eq!(made.status, 200, "{:?}", made.body);
+        let thread = made.body["thread_id"].as_str().unwrap().to_owned();
+        let add = serde_json::json!({"thread_id": thread, "user2_id": user2.id, "display_name": name2});
+        let added = self
+            .call(Function::AddUser, post(add, Some(&user1.token)))
+            .await;
+        assert_eq!(added.status, 200, "{:?}", added.body);
+        thread
+    }
+
     /// A thread made by user1 with user2 added, through the API.
     pub async fn thread(&self, user1: &User, user2: &User) -> String {
         let created = self
