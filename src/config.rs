@@ -181,6 +181,9 @@ pub struct FilesSettings {
     pub max_bytes: u64,
     /// `FILES_TYPES`: the media types taken, comma-separated (default [`DEFAULT_FILE_TYPES`]).
     pub types: Vec<String>,
+    /// `FILES_DAILY_UPLOADS` and `FILES_DAILY_BYTES`: what one person may sign for upload in a
+    /// UTC day (default 200 files and 500 MiB).
+    pub daily: UploadQuota,
     /// `FILES_URL_SECONDS`: how long a presigned upload or download lasts (1 to 300, default
     /// 300).
     pub url_lifetime: Duration,
@@ -363,6 +366,14 @@ fn aws_settings(get: &impl Fn(&str) -> Option<String>) -> Option<AwsSettings> {
 pub const DEFAULT_FILE_TYPES: &str =
     "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain";
 
+/// What one person may sign for upload in a day: a staged object lives a day whether it is
+/// sent or not, so without it one person could fill the bucket at the speed of their calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadQuota {
+    pub files: u64,
+    pub bytes: u64,
+}
+
 fn files_settings(
     get: &impl Fn(&str) -> Option<String>,
 ) -> Result<Option<FilesSettings>, ConfigError> {
@@ -412,10 +423,23 @@ fn files_settings(
         ));
     }
     let seconds = bounded("FILES_URL_SECONDS", get("FILES_URL_SECONDS"), 1..=300, 300)?;
+    let count = |name: &'static str, default: u64| match get(name) {
+        None => Ok(default),
+        Some(raw) => raw
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| ConfigError::Invalid(name, format!("{raw:?} (a whole number, 1 or more)"))),
+    };
+    let daily = UploadQuota {
+        files: count("FILES_DAILY_UPLOADS", 200)?,
+        bytes: count("FILES_DAILY_BYTES", 500 * 1024 * 1024)?,
+    };
     Ok(Some(FilesSettings {
         bucket,
         max_bytes,
         types,
+        daily,
         url_lifetime: Duration::from_secs(seconds.into()),
     }))
 }

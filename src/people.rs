@@ -12,6 +12,7 @@
 //! | `user#<ACS user id>` | `read#<thread id>` | `sequence_id`: the person's read position in the thread |
 //! | `user#<ACS user id>` | `mute#<thread id>` | present while the person has muted the thread |
 //! | `user#<ACS user id>` | `push#<endpoint hash>` | a push subscription: `endpoint`, `p256dh`, `auth`, `created`; while its pushes fail, `failing_since` and `unanswered` |
+//! | `user#<ACS user id>` | `uploads#<UTC day>` | `files`, `bytes`: what the person signed for upload that day; `expires_at` |
 //! | `user#<ACS user id>` | `pushes` | `version`: bumped by every `subscribe`, whose write holds only if nobody's came between its read and it (so the cap holds under concurrency) |
 //! | `pushed#<ACS user id>#<thread id>#<message id>` | `pushed` | a message pushed to the person; `expires_at` (DynamoDB's TTL) |
 //!
@@ -81,6 +82,16 @@ pub struct Kept {
     pub subscriptions: Vec<KeptSubscription>,
     /// The `pushes` item's version as read; `None` before the person's first subscription.
     pub subscriptions_version: Option<u64>,
+    /// The days of upload counts kept (their sort keys), for forgetting the person.
+    pub upload_days: Vec<String>,
+}
+
+/// Whether an upload fitted in the person's day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counted {
+    Fits,
+    /// Past the day's files or bytes: the next UTC day starts afresh.
+    OverQuota,
 }
 
 /// A push subscription as kept: checked when it was taken, and again before each push.
@@ -476,6 +487,7 @@ impl People {
                     .map(|kept| format!("push#{}", kept.key)),
             )
             .chain(said.subscriptions_version.map(|_| "pushes".to_owned()))
+            .chain(said.upload_days.iter().cloned())
             .collect();
         for batch in keys.chunks(25) {
             let mut requests = Vec::with_capacity(batch.len());
@@ -549,6 +561,8 @@ impl People {
                     kept.muted.insert(thread.to_owned());
                 } else if let Some(key) = sk.strip_prefix("push#") {
                     kept.subscriptions.push(kept_subscription(key, item)?);
+                } else if sk.starts_with("uploads#") {
+                    kept.upload_days.push(sk.to_owned());
                 } else if sk == "pushes" {
                     kept.subscriptions_version = number(item, "version")
                         .and_then(|n| u64::try_from(n).ok())
@@ -738,6 +752,47 @@ impl People {
             }
         }
         Err(PeopleError::Contended("the person's push subscriptions"))
+    }
+
+    /// Counts an upload of `size` bytes against `user_id`'s day (UTC) if it fits within `quota`:
+    /// one conditional write, so uploads signed at once never pass it together.
+    pub async fn count_upload(
+        &self,
+        user_id: &UserId,
+        size: u64,
+        quota: crate::config::UploadQuota,
+        now: OffsetDateTime,
+    ) -> Result<Counted, PeopleError> {
+        if size > quota.bytes {
+            return Ok(Counted::OverQuota);
+        }
+        let day = now.date();
+        let expires = (now + time::Duration::days(2)).unix_timestamp();
+        let written = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(user_key(user_id)))
+            .key("sk", s(format!("uploads#{day}")))
+            .update_expression("ADD files :one, #bytes :size SET expires_at = :expires")
+            .condition_expression(
+                "attribute_not_exists(pk) OR (files < :files AND #bytes <= :room)",
+            )
+            .expression_attribute_names("#bytes", "bytes")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":size", AttributeValue::N(size.to_string()))
+            .expression_attribute_values(":expires", AttributeValue::N(expires.to_string()))
+            .expression_attribute_values(":files", AttributeValue::N(quota.files.to_string()))
+            .expression_attribute_values(
+                ":room",
+                AttributeValue::N((quota.bytes - size).to_string()),
+            )
+            .send();
+        match count_upstream(written).await {
+            Ok(_) => Ok(Counted::Fits),
+            Err(error) if conditional(&error) => Ok(Counted::OverQuota),
+            Err(error) => Err(unavailable(error)),
+        }
     }
 
     /// Notes that a push to `device` failed; forgets the device once its pushes have gone

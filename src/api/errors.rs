@@ -111,6 +111,11 @@ pub enum ApiError {
     /// A file refused, or the bucket failing.
     #[error(transparent)]
     Files(#[from] FileError),
+    /// The person has signed a day's worth of uploads.
+    #[error(
+        "this person has signed a day's worth of uploads (files or bytes); more tomorrow (UTC)"
+    )]
+    UploadQuota { until_tomorrow: Duration },
     /// A push subscription refused.
     #[error("subscription: {0}")]
     Subscription(#[from] SubscriptionError),
@@ -229,6 +234,10 @@ impl ApiError {
                 "people_unavailable",
                 "the service's records of people are unavailable; try again later",
             ),
+            Self::UploadQuota { until_tomorrow } => Answer {
+                retry_after: Some(*until_tomorrow),
+                ..explained(S::TOO_MANY_REQUESTS, "quota_exceeded")
+            },
             Self::People(PeopleError::Contended(_)) => Answer {
                 retry_after: Some(Duration::from_secs(1)),
                 ..explained(S::TOO_MANY_REQUESTS, "throttled")

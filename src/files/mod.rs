@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use self::s3::{Bucket, S3Error};
 use crate::acs::http::{FAN_OUT, fan_out};
 use crate::acs::{ThreadId, UserId};
-use crate::config::FilesSettings;
+use crate::config::{FilesSettings, UploadQuota};
 use crate::timestamp::Timestamp;
 
 /// Attachments one message may carry.
@@ -200,6 +200,7 @@ pub struct Files {
     types: Vec<String>,
     /// How long a presigned upload may be started, or a download lasts.
     url_lifetime: Duration,
+    daily: UploadQuota,
 }
 
 impl Files {
@@ -213,7 +214,13 @@ impl Files {
             max_bytes: settings.max_bytes,
             types: settings.types.clone(),
             url_lifetime: settings.url_lifetime,
+            daily: settings.daily,
         }
+    }
+
+    /// What one person may sign for upload in a day.
+    pub fn daily(&self) -> UploadQuota {
+        self.daily
     }
 
     /// The bucket's origin, for the page's policy.

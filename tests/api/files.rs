@@ -9,7 +9,10 @@ use acs_chat_api::acs::{AcsHttp, BearerToken, ThreadId};
 use acs_chat_api::api::Function;
 use serde_json::{Value, json};
 
-use support::{TestApp, User, assert_error, fast_retry, get, moto, post, spawn_app};
+use support::{
+    DAILY_UPLOAD_BYTES, DAILY_UPLOADS, TestApp, User, assert_error, fast_retry, get, moto, post,
+    spawn_app,
+};
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\nfake";
 
@@ -402,4 +405,37 @@ async fn a_deployment_without_a_bucket_refuses_files_and_deletes_as_before() {
         .call(Function::DeleteMessage, post(body, Some(&alice.token)))
         .await;
     assert_eq!(deleted.status, 200, "{:?}", deleted.body);
+}
+
+#[tokio::test]
+async fn a_person_signs_a_day_s_worth_of_uploads_at_most_even_all_at_once() {
+    let (app, alice, bob, thread) = scene().await;
+    let outsider = app.outsider().await;
+    let mib = 1024 * 1024;
+    let file = |size: u64| json!({"name": "big.png", "content_type": "image/png", "size": size});
+    // Refused by ACS first: counts nothing.
+    for _ in 0..3 {
+        let refused = upload_url(&app, &outsider, &thread, file(mib)).await;
+        assert_error(&refused, 403, "forbidden");
+    }
+    let at_once = futures_util::future::join_all(
+        (0..3 * DAILY_UPLOAD_BYTES / mib).map(|_| upload_url(&app, &alice, &thread, file(mib))),
+    )
+    .await;
+    let signed = at_once.iter().filter(|answer| answer.status == 200).count() as u64;
+    assert_eq!(signed, DAILY_UPLOAD_BYTES / mib, "a day's bytes, and no more");
+    for answer in at_once.iter().filter(|answer| answer.status != 200) {
+        assert_error(answer, 429, "quota_exceeded");
+        let wait: u64 = answer.headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=86_400).contains(&wait), "{wait}");
+    }
+    // Bob's day is his own; and a day's count of files holds as its bytes do.
+    let small = futures_util::future::join_all(
+        (0..DAILY_UPLOADS + 5).map(|_| upload_url(&app, &bob, &thread, file(4))),
+    )
+    .await;
+    assert_eq!(
+        small.iter().filter(|answer| answer.status == 200).count() as u64,
+        DAILY_UPLOADS
+    );
 }

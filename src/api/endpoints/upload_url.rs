@@ -1,13 +1,17 @@
 //! `POST /upload_url {"thread_id", "user_id", "name", "content_type", "size"}`: a presigned
 //! S3 upload of one file into the thread, for a participant: the page sends the bytes straight
-//! to S3 with it, and then names the answer's `attachment_id` in `send_message`.
+//! to S3 with it, and then names the answer's `attachment_id` in `send_message`. Each person may
+//! sign a day's worth (`FILES_DAILY_UPLOADS`, `FILES_DAILY_BYTES`), counted in the people table
+//! once ACS has shown them a member: a second round trip, and a refusal changes no count.
 
 use lambda_http::Request;
+use time::OffsetDateTime;
 
 use crate::api::caller::{Caller, Who};
 use crate::api::input::{InThread, JsonBody};
 use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::people::Counted;
 
 /// A valid `upload_url` request: what the caller says of the file, checked against the
 /// deployment's rules in [`act`](Endpoint::act) before anything is signed.
@@ -20,7 +24,14 @@ pub struct UploadUrl {
 }
 
 impl Endpoint for UploadUrl {
-    const SPEC: Spec = spec!("upload_url", Post, Needs::CHAT_WITH_FILES);
+    const SPEC: Spec = spec!(
+        "upload_url",
+        Post,
+        Needs {
+            people: true,
+            ..Needs::CHAT_WITH_FILES
+        }
+    );
 
     type Caller = Caller;
 
@@ -52,6 +63,16 @@ impl Endpoint for UploadUrl {
             .chat()?
             .probe_participants(&caller.token, &self.at.thread_id)
             .await?;
+        let now = OffsetDateTime::now_utc();
+        let counted = state
+            .people()?
+            .count_upload(&caller.user_id, self.size, files.daily(), now)
+            .await?;
+        if counted == Counted::OverQuota {
+            return Err(ApiError::UploadQuota {
+                until_tomorrow: until_tomorrow(now),
+            });
+        }
         let upload = files.upload(
             &self.at.thread_id,
             &caller.user_id,
@@ -61,6 +82,13 @@ impl Endpoint for UploadUrl {
         )?;
         Answer::json(&upload)
     }
+}
+
+/// How long until the next UTC day, when a person's quota starts afresh.
+fn until_tomorrow(now: OffsetDateTime) -> std::time::Duration {
+    let tomorrow = now.date().next_day().map(|day| day.midnight().assume_utc());
+    let left = tomorrow.map_or(time::Duration::DAY, |tomorrow| tomorrow - now);
+    std::time::Duration::try_from(left).unwrap_or(std::time::Duration::from_secs(86_400))
 }
 
 #[cfg(test)]

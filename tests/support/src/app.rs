@@ -20,6 +20,10 @@ use crate::idp::IdentityProvider;
 use crate::requests::{Answer, fast_retry, get, post, send_request, texts};
 use crate::{moto, record};
 
+/// What one person may sign for upload in a day, in the tests' deployments.
+pub const DAILY_UPLOADS: u64 = 20;
+pub const DAILY_UPLOAD_BYTES: u64 = 4 * 1024 * 1024;
+
 /// Where the real-time path's secrets are, and where it publishes.
 #[derive(Debug, Clone)]
 pub struct RealtimeSetup {
@@ -34,7 +38,6 @@ pub struct SignInSetup {
     pub issuer: String,
     pub audience: String,
     pub jwks_url: String,
-    pub people_table: String,
     /// `open`, `signed-in` or `off`.
     pub issuer_mode: &'static str,
 }
@@ -50,6 +53,8 @@ pub struct Setup {
     /// ACS at another address than the emulator's own (a forwarder in front of it, say).
     pub acs_endpoint: Option<String>,
     pub sign_in: Option<SignInSetup>,
+    /// The people table in moto's DynamoDB, for a state that signs people in or takes files.
+    pub people_table: Option<String>,
     /// The files' bucket in moto's S3, for a state that takes files.
     pub files_bucket: Option<String>,
     pub push: Option<PushSetup>,
@@ -101,11 +106,13 @@ impl Setup {
             "IDP_ISSUER" => from_sign_in(|s| s.issuer),
             "IDP_AUDIENCE" => from_sign_in(|s| s.audience),
             "IDP_JWKS_URL" => from_sign_in(|s| s.jwks_url),
-            "PEOPLE_TABLE" => from_sign_in(|s| s.people_table),
+            "PEOPLE_TABLE" => self.people_table.clone(),
             // The original app's open issuer, unless a sign-in test says otherwise.
             "ISSUER_MODE" => from_sign_in(|s| s.issuer_mode.to_owned()).or(Some("open".into())),
             "FILES_BUCKET" => self.files_bucket.clone(),
             "FILES_MAX_BYTES" => Some("1048576".into()),
+            "FILES_DAILY_UPLOADS" => Some(DAILY_UPLOADS.to_string()),
+            "FILES_DAILY_BYTES" => Some(DAILY_UPLOAD_BYTES.to_string()),
             "AWS_ENDPOINT_URL_S3" => Some(self.secrets_endpoint.clone()),
             "PUSH_PUBLIC_KEY" => from_push(|_| crate::push::VAPID_PUBLIC.to_owned()),
             "PUSH_VAPID_SECRET_ID" => from_push(|p| p.vapid_secret_id),
@@ -170,6 +177,7 @@ pub async fn spawn_app_with(mode: AuthMode, secret: impl FnOnce(&mut Value)) -> 
         realtime: None,
         acs_endpoint: None,
         sign_in: None,
+        people_table: None,
         files_bucket: None,
         push: None,
     };
@@ -310,16 +318,23 @@ impl TestApp {
         )
     }
 
+    /// A fresh people table, unless the state has one.
+    async fn keep_people(&mut self) {
+        if self.setup.people_table.is_none() {
+            let table = moto::create_people_table(&moto::dynamodb_client()).await;
+            self.setup.people_table = Some(table);
+        }
+    }
+
     /// The same app with people signing in through a stand-in identity provider into a fresh
     /// people table, issuing as `issuer_mode` says.
     pub async fn with_sign_in(mut self, issuer_mode: &'static str) -> (Self, IdentityProvider) {
         let idp = IdentityProvider::start().await;
-        let people_table = moto::create_people_table(&moto::dynamodb_client()).await;
+        self.keep_people().await;
         self.setup.sign_in = Some(SignInSetup {
             issuer: idp.issuer(),
             audience: crate::idp::CLIENT_ID.to_owned(),
             jwks_url: idp.jwks_url(),
-            people_table,
             issuer_mode,
         });
         self.state = self.setup.state(&self.emulator);
@@ -328,6 +343,7 @@ impl TestApp {
 
     /// The same app taking files, into a fresh bucket in moto's S3 (at most 1 MiB each).
     pub async fn with_files(mut self) -> Self {
+        self.keep_people().await;
         self.setup.files_bucket = Some(moto::create_bucket().await);
         self.state = self.setup.state(&self.emulator);
         self
@@ -447,7 +463,7 @@ impl TestApp {
     pub async fn people_items(
         &self,
     ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
-        let table = &self.setup.sign_in.as_ref().unwrap().people_table;
+        let table = self.setup.people_table.as_ref().unwrap();
         let scanned = crate::moto::dynamodb_client()
             .scan()
             .table_name(table)

@@ -24,5 +24,8 @@ pub mod requests;
 pub mod stub;
 pub mod webhook;
 
-pub use app::{RealtimeKeys, TestApp, User, spawn_app, spawn_app_with, spawn_conversation};
+pub use app::{
+    DAILY_UPLOAD_BYTES, DAILY_UPLOADS, RealtimeKeys, TestApp, User, spawn_app, spawn_app_with,
+    spawn_conversation,
+};
 pub use requests::{Answer, assert_error, fast_retry, get, post, request, send_request, texts};
