@@ -244,7 +244,7 @@ def main():
     parameters.update({
         "AcsEndpoint": os.environ["ACS_ENDPOINT"], "AuthMode": mode, "Architecture": "x86_64",
         # The demo makes its people with create_users, as the original app does.
-        "IssuerMode": "open", "IdpIssuer": os.environ["IDP_ISSUER"],
+        "IssuerMode": os.environ.get("ISSUER_MODE", "open"), "IdpIssuer": os.environ["IDP_ISSUER"],
         "IdpAudience": os.environ["IDP_AUDIENCE"], "IdpSignInUrl": os.environ["IDP_SIGN_IN_URL"],
         # The page is served through scripts/host_proxy.py, not at the API's own origin.
         "PageOrigin": os.environ["PAGE_ORIGIN"],

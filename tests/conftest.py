@@ -157,15 +157,20 @@ def stack(request, tmp_path_factory):
     """`scripts/local --no-demo` (with `--deployed` for the deployed kind), started as a person
     starts it, stopped with SIGTERM. A test module's `STACK_ENV` adds to its environment."""
     logs = tmp_path_factory.mktemp(f"stack-{request.param}")
-    port = free_port()
     deployed = ["--deployed"] if request.param == "deployed" else []
+    yield from serve(request.param, logs, deployed, getattr(request.module, "STACK_ENV", {}))
+
+
+def serve(kind, logs, options, env):
+    """Runs `scripts/local --no-demo` with `options` until the caller is done with it."""
+    port = free_port()
     process = subprocess.Popen(
         ["bash", str(ROOT / "scripts/local"), "--no-demo", "--port", str(port), "--log-dir", str(logs),
-         *deployed],
+         *options],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
-        env={**os.environ, **getattr(request.module, "STACK_ENV", {})},
+        env={**os.environ, **env},
     )
     deadline = time.monotonic() + 600
     while True:
@@ -176,7 +181,7 @@ def stack(request, tmp_path_factory):
             assert process.poll() is None, "the local stack stopped while starting"
             assert time.monotonic() < deadline, "the local stack did not start"
             time.sleep(0.5)
-    stack = Stack((f"http://127.0.0.1:{port}", logs, request.param))
+    stack = Stack((f"http://127.0.0.1:{port}", logs, kind))
     # Served only once the emulator's Event Grid deliveries are subscribed too: a page whose
     # socket is up polls only now and then, and would miss what was never pushed.
     stack.realtime
