@@ -425,11 +425,9 @@ fn files_settings(
     let seconds = bounded("FILES_URL_SECONDS", get("FILES_URL_SECONDS"), 1..=300, 300)?;
     let count = |name: &'static str, default: u64| match get(name) {
         None => Ok(default),
-        Some(raw) => raw
-            .parse::<u64>()
-            .ok()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| ConfigError::Invalid(name, format!("{raw:?} (a whole number, 1 or more)"))),
+        Some(raw) => raw.parse::<u64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            ConfigError::Invalid(name, format!("{raw:?} (a whole number, 1 or more)"))
+        }),
     };
     let daily = UploadQuota {
         files: count("FILES_DAILY_UPLOADS", 200)?,

@@ -350,7 +350,8 @@ impl People {
         gone: &UserId,
         person: &Person,
     ) -> Result<Claim, PeopleError> {
-        let built = |e: aws_sdk_dynamodb::error::BuildError| PeopleError::Unavailable(e.to_string());
+        let built =
+            |e: aws_sdk_dynamodb::error::BuildError| PeopleError::Unavailable(e.to_string());
         let identity = aws_sdk_dynamodb::types::Update::builder()
             .table_name(&self.table)
             .key("pk", s(person_key(issuer, subject)))

@@ -493,6 +493,9 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(answer.status(), StatusCode::TEMPORARY_REDIRECT);
-        assert!(elsewhere.accept().is_err(), "the redirect's target was reached");
+        assert!(
+            elsewhere.accept().is_err(),
+            "the redirect's target was reached"
+        );
     }
 }

@@ -197,7 +197,10 @@ mod tests {
     #[test]
     fn names_and_topics_from_elsewhere_are_shown_without_what_hides_or_reorders_text() {
         assert_eq!(shown_name("Bob\u{202e}ecilA").as_deref(), Some("BobecilA"));
-        assert_eq!(shown_name(" Al\u{200b}ice\u{2066} ").as_deref(), Some("Alice"));
+        assert_eq!(
+            shown_name(" Al\u{200b}ice\u{2066} ").as_deref(),
+            Some("Alice")
+        );
         assert_eq!(shown_name("\u{200b}\u{202e} "), None);
         assert_eq!(shown_name(&"n".repeat(300)).unwrap().chars().count(), 256);
         assert_eq!(shown_topic("Lunch\u{0007}"), "Lunch");

@@ -138,20 +138,29 @@ mod tests {
                 .collect();
             Metadata::parse(&Value::Object(map), MetadataUse::Change).unwrap()
         };
-        let full: BTreeMap<String, String> = (0..16).map(|n| (format!("k{n}"), "v".into())).collect();
+        let full: BTreeMap<String, String> =
+            (0..16).map(|n| (format!("k{n}"), "v".into())).collect();
         let one_more = change(&[("new", "v".into())]);
         assert!(one_more.adds());
         assert!(one_more.fits_into(&full).is_err(), "a 17th key");
-        assert!(change(&[("k3", "w".into())]).fits_into(&full).is_ok(), "a key replaced");
+        assert!(
+            change(&[("k3", "w".into())]).fits_into(&full).is_ok(),
+            "a key replaced"
+        );
         let swap = change(&[("k3", String::new()), ("new", "v".into())]);
         assert!(swap.fits_into(&full).is_ok(), "one removed, one added");
         let removal = change(&[("k3", String::new())]);
         assert!(!removal.adds());
-        let big: BTreeMap<String, String> =
-            (0..8).map(|n| (format!("k{n}"), "x".repeat(1000))).collect();
-        assert!(change(&[("k9", "x".repeat(300))]).fits_into(&big).is_err(), "past 8 KiB");
-        let too_big: serde_json::Map<_, _> =
-            (0..9).map(|n| (format!("k{n}"), json!("x".repeat(1000)))).collect();
+        let big: BTreeMap<String, String> = (0..8)
+            .map(|n| (format!("k{n}"), "x".repeat(1000)))
+            .collect();
+        assert!(
+            change(&[("k9", "x".repeat(300))]).fits_into(&big).is_err(),
+            "past 8 KiB"
+        );
+        let too_big: serde_json::Map<_, _> = (0..9)
+            .map(|n| (format!("k{n}"), json!("x".repeat(1000))))
+            .collect();
         assert!(Metadata::parse(&Value::Object(too_big), MetadataUse::New).is_err());
     }
 

@@ -8,9 +8,9 @@
 use serde::Serialize;
 
 use super::eventgrid::{About, Hint};
+use crate::acs::{AcsError, BearerToken, ChatClient, MessageId, ThreadId, UserId};
 use crate::chat::text::shown_topic;
 use crate::chat::view::Names;
-use crate::acs::{AcsError, BearerToken, ChatClient, MessageId, ThreadId, UserId};
 use crate::files::Attachment;
 use crate::timestamp::Timestamp;
 

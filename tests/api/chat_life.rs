@@ -640,14 +640,24 @@ async fn a_thread_s_metadata_and_retention_are_kept_shown_to_members_only_and_en
 async fn a_thread_s_metadata_stays_within_16_keys_and_8_kib_however_many_updates_add_to_it() {
     let (app, alice, bob, thread) = spawn_conversation().await;
     let keys = |from: usize| -> serde_json::Map<String, Value> {
-        (from..from + 16).map(|n| (format!("k{n}"), json!("v"))).collect()
+        (from..from + 16)
+            .map(|n| (format!("k{n}"), json!("v")))
+            .collect()
     };
     let first = json!({"thread_id": thread, "metadata": keys(0)});
-    assert_eq!(act(&app, Function::UpdateThread, &bob, first).await.status, 200);
+    assert_eq!(
+        act(&app, Function::UpdateThread, &bob, first).await.status,
+        200
+    );
     let more = json!({"thread_id": thread, "metadata": keys(16)});
     let refused = act(&app, Function::UpdateThread, &bob, more).await;
     assert_error(&refused, 400, "invalid_field");
-    assert!(refused.body["error"]["message"].as_str().unwrap().contains("16 keys"));
+    assert!(
+        refused.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("16 keys")
+    );
     let big = json!({"thread_id": thread, "metadata": {"k0": "x".repeat(1000), "k1": "x".repeat(1000),
         "k2": "x".repeat(1000), "k3": "x".repeat(1000), "k4": "x".repeat(1000), "k5": "x".repeat(1000),
         "k6": "x".repeat(1000), "k7": "x".repeat(1000), "k8": "x".repeat(1000)}});
@@ -657,12 +667,19 @@ async fn a_thread_s_metadata_stays_within_16_keys_and_8_kib_however_many_updates
         "invalid_field",
     );
     let swap = json!({"thread_id": thread, "metadata": {"k0": "", "other": "v"}});
-    assert_eq!(act(&app, Function::UpdateThread, &alice, swap).await.status, 200);
+    assert_eq!(
+        act(&app, Function::UpdateThread, &alice, swap).await.status,
+        200
+    );
 
     // Straight at ACS with Bob's own token: the merged whole is bounded there too.
     let (_, chat) = app.clients();
     let grow = ThreadProperties {
-        metadata: Some((100..116).map(|n| (format!("k{n}"), "v".to_owned())).collect()),
+        metadata: Some(
+            (100..116)
+                .map(|n| (format!("k{n}"), "v".to_owned()))
+                .collect(),
+        ),
         retention_policy: None,
     };
     let direct = chat

@@ -423,10 +423,18 @@ async fn a_person_signs_a_day_s_worth_of_uploads_at_most_even_all_at_once() {
     )
     .await;
     let signed = at_once.iter().filter(|answer| answer.status == 200).count() as u64;
-    assert_eq!(signed, DAILY_UPLOAD_BYTES / mib, "a day's bytes, and no more");
+    assert_eq!(
+        signed,
+        DAILY_UPLOAD_BYTES / mib,
+        "a day's bytes, and no more"
+    );
     for answer in at_once.iter().filter(|answer| answer.status != 200) {
         assert_error(answer, 429, "quota_exceeded");
-        let wait: u64 = answer.headers["retry-after"].to_str().unwrap().parse().unwrap();
+        let wait: u64 = answer.headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert!((1..=86_400).contains(&wait), "{wait}");
     }
     // Bob's day is his own; and a day's count of files holds as its bytes do.

@@ -623,9 +623,17 @@ async fn names_and_topics_written_straight_to_acs_come_out_of_the_api_without_hi
     assert_eq!(got["topic"], "Payroll update");
     let inbox = read(Function::ListThreads, vec![]).await;
     assert_eq!(inbox["threads"][0]["topic"], "Payroll update");
-    assert_eq!(inbox["threads"][0]["last_message"]["sender_display_name"], shown);
+    assert_eq!(
+        inbox["threads"][0]["last_message"]["sender_display_name"],
+        shown
+    );
     let history = read(Function::GetAllMessages, in_thread()).await;
-    let last = history["messages"].as_array().unwrap().last().unwrap().clone();
+    let last = history["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
     assert_eq!(last["sender_display_name"], shown);
     for answer in [participants, got, inbox, history] {
         let text = answer.to_string();

@@ -588,7 +588,10 @@ async fn twenty_devices_subscribing_at_once_leave_no_more_than_the_cap() {
         }
     }
     let taken = answers.iter().filter(|answer| answer.status == 200).count();
-    println!("{taken} of {} taken at once, the rest told to try again", answers.len());
+    println!(
+        "{taken} of {} taken at once, the rest told to try again",
+        answers.len()
+    );
     assert!(taken >= MAX_PER_PERSON, "only {taken} taken");
     assert_eq!(p.kept_subscriptions().await, MAX_PER_PERSON);
 }

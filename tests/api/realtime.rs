@@ -484,8 +484,16 @@ async fn a_typing_notice_in_a_thread_past_acs_s_20_participants_tells_no_one_and
         .await;
     assert_eq!(answer.status, 200, "{:?}", answer.body);
     assert_eq!(answer.body["sent"], false);
-    assert!(answer.body["message"].as_str().unwrap().contains("20 participants"));
-    assert!(channels.publishes().is_empty(), "no fan-out of 20 and more publishes");
+    assert!(
+        answer.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("20 participants")
+    );
+    assert!(
+        channels.publishes().is_empty(),
+        "no fan-out of 20 and more publishes"
+    );
 }
 
 #[tokio::test]

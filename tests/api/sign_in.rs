@@ -316,11 +316,24 @@ async fn a_person_whose_identity_vanished_from_acs_gets_a_new_one_and_stays_them
             answer.body["user_id"].as_str().unwrap().to_owned()
         })
         .collect();
-    assert_eq!(ids.len(), 1, "four sign-ins at once agree on one new identity");
+    assert_eq!(
+        ids.len(),
+        1,
+        "four sign-ins at once agree on one new identity"
+    );
     let new_id = ids.into_iter().next().unwrap();
     assert_ne!(new_id, vanished.id);
-    assert_eq!(together.iter().filter(|a| a.body["created"] == true).count(), 1);
-    assert!(together.iter().all(|a| a.body["display_name"] == "Jo"), "the name kept");
+    assert_eq!(
+        together
+            .iter()
+            .filter(|a| a.body["created"] == true)
+            .count(),
+        1
+    );
+    assert!(
+        together.iter().all(|a| a.body["display_name"] == "Jo"),
+        "the name kept"
+    );
 
     let again = sign_in(&app, &idp.id_token("jo"), json!({})).await;
     assert_eq!(again.body["user_id"], new_id.as_str());

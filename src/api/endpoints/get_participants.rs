@@ -1,7 +1,7 @@
 //! `GET /get_participants?thread_id&user_id`: who is in the thread, with their display names.
 
-use lambda_http::Request;
 use crate::chat::text::shown_name;
+use lambda_http::Request;
 use serde_json::{Value, json};
 
 use crate::api::caller::{Caller, Who};

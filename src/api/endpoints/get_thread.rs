@@ -1,8 +1,8 @@
 //! `GET /get_thread?thread_id&user_id`: the thread's topic, when it was made, its metadata and
 //! its retention (and so when ACS will delete it), as the caller, a participant, may see them.
 
-use lambda_http::Request;
 use crate::chat::text::shown_topic;
+use lambda_http::Request;
 use serde_json::json;
 
 use crate::api::caller::{Caller, Who};

@@ -203,8 +203,12 @@ impl Endpoint for ListThreads {
             let Some((messages, names)) = newest? else {
                 continue;
             };
-            let (unread, last_message) =
-                summarise(&messages, &names, &self.user_id, said.read_up_to(&thread.id));
+            let (unread, last_message) = summarise(
+                &messages,
+                &names,
+                &self.user_id,
+                said.read_up_to(&thread.id),
+            );
             let muted = said.is_muted(&thread.id);
             if !muted {
                 unread_total += unread.counted();

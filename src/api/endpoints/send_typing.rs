@@ -21,8 +21,8 @@ use std::time::Duration;
 use lambda_http::Request;
 use serde_json::json;
 
-use crate::acs::http::{FAN_OUT, fan_out};
 use crate::acs::chat::ChatParticipant;
+use crate::acs::http::{FAN_OUT, fan_out};
 use crate::acs::{AcsError, UserId};
 use crate::api::caller::{Caller, Who};
 use crate::api::input::{InThread, JsonBody};
@@ -76,7 +76,10 @@ impl Endpoint for SendTyping {
             chat.send_typing(&caller.token, &self.at.thread_id, name),
             async {
                 match &state.realtime {
-                    Some(_) => Some(chat.list_participants(&caller.token, &self.at.thread_id).await),
+                    Some(_) => Some(
+                        chat.list_participants(&caller.token, &self.at.thread_id)
+                            .await,
+                    ),
                     None => None,
                 }
             }
@@ -98,7 +101,10 @@ impl Endpoint for SendTyping {
                 None
             }
         };
-        if participants.as_ref().is_some_and(|p| p.len() > MAX_TYPING_PARTICIPANTS) {
+        if participants
+            .as_ref()
+            .is_some_and(|p| p.len() > MAX_TYPING_PARTICIPANTS)
+        {
             return Ok(json!({
                 "message": "Typing notifications are for threads of at most 20 participants",
                 "sent": false,

@@ -69,7 +69,9 @@ impl Endpoint for SignIn {
             let user_id = &person.user_id;
             let (token, seen) = tokio::join!(
                 state.with_identity(|identity| async move {
-                    identity.issue_token(user_id, &[Scope::Chat], Some(minutes)).await
+                    identity
+                        .issue_token(user_id, &[Scope::Chat], Some(minutes))
+                        .await
                 }),
                 people.seen(issuer, subject, name, now),
             );
@@ -90,7 +92,9 @@ impl Endpoint for SignIn {
         }
         let made: UserWithToken = state
             .with_identity(|identity| async move {
-                identity.create_user_with_token(&[Scope::Chat], Some(minutes)).await
+                identity
+                    .create_user_with_token(&[Scope::Chat], Some(minutes))
+                    .await
             })
             .await?;
         let person = Person {
@@ -134,7 +138,9 @@ impl Endpoint for SignIn {
                 let user_id = &winner.user_id;
                 let token = state
                     .with_identity(|identity| async move {
-                        identity.issue_token(user_id, &[Scope::Chat], Some(minutes)).await
+                        identity
+                            .issue_token(user_id, &[Scope::Chat], Some(minutes))
+                            .await
                     })
                     .await?;
                 let shown = winner.display_name.as_deref().or(name);

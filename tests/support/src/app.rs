@@ -504,7 +504,8 @@ impl TestApp {
             .await;
         assert_eq!(made.status, 200, "{:?}", made.body);
         let thread = made.body["thread_id"].as_str().unwrap().to_owned();
-        let add = serde_json::json!({"thread_id": thread, "user2_id": user2.id, "display_name": name2});
+        let add =
+            serde_json::json!({"thread_id": thread, "user2_id": user2.id, "display_name": name2});
         let added = self
             .call(Function::AddUser, post(add, Some(&user1.token)))
             .await;
