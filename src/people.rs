@@ -214,6 +214,21 @@ fn millis(at: OffsetDateTime) -> i64 {
     i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
+/// Sends a conditional write: `true` when it was made, `false` when a condition did not hold.
+async fn conditionally<T, E, R>(
+    write: impl std::future::Future<Output = Result<T, SdkError<E, R>>>,
+) -> Result<bool, PeopleError>
+where
+    E: std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
+{
+    match count_upstream(write).await {
+        Ok(_) => Ok(true),
+        Err(error) if conditional(&error) => Ok(false),
+        Err(error) => Err(unavailable(error)),
+    }
+}
+
 /// Whether a write failed only on one of its conditions.
 fn conditional<E, R>(error: &SdkError<E, R>) -> bool
 where
@@ -377,7 +392,7 @@ impl People {
             .key("sk", s("person"))
             .build()
             .map_err(built)?;
-        let written = count_upstream(
+        let written = conditionally(
             self.client
                 .transact_write_items()
                 .transact_items(TransactWriteItem::builder().update(identity).build())
@@ -385,18 +400,15 @@ impl People {
                 .transact_items(TransactWriteItem::builder().delete(old_back).build())
                 .send(),
         )
-        .await;
-        match written {
-            Ok(_) => {
-                // Positions and devices of an identity nobody has: a leftover, not a failure.
-                if let Err(error) = self.forget_threads(gone).await {
-                    tracing::warn!(%error, "could not forget what was kept for a vanished identity");
-                }
-                Ok(Claim::Won)
-            }
-            Err(error) if conditional(&error) => Ok(Claim::Lost),
-            Err(error) => Err(unavailable(error)),
+        .await?;
+        if !written {
+            return Ok(Claim::Lost);
         }
+        // Positions and devices of an identity nobody has: a leftover, not a failure.
+        if let Err(error) = self.forget_threads(gone).await {
+            tracing::warn!(%error, "could not forget what was kept for a vanished identity");
+        }
+        Ok(Claim::Won)
     }
 
     /// Notes that `subject` of `issuer` signed in `now`, under `display_name` if given.
@@ -622,17 +634,10 @@ impl People {
             update = update
                 .condition_expression("attribute_not_exists(sequence_id) OR sequence_id < :s");
         }
-        match count_upstream(update.send()).await {
-            Ok(_) => Ok(Moved::To(sequence_id)),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(Moved::Already)
-            }
-            Err(error) => Err(unavailable(error)),
-        }
+        Ok(match conditionally(update.send()).await? {
+            true => Moved::To(sequence_id),
+            false => Moved::Already,
+        })
     }
 
     /// Mutes or unmutes `thread` for `user_id`.
@@ -789,11 +794,10 @@ impl People {
                 AttributeValue::N((quota.bytes - size).to_string()),
             )
             .send();
-        match count_upstream(written).await {
-            Ok(_) => Ok(Counted::Fits),
-            Err(error) if conditional(&error) => Ok(Counted::OverQuota),
-            Err(error) => Err(unavailable(error)),
-        }
+        Ok(match conditionally(written).await? {
+            true => Counted::Fits,
+            false => Counted::OverQuota,
+        })
     }
 
     /// Notes that a push to `device` failed; forgets the device once its pushes have gone
@@ -826,11 +830,7 @@ impl People {
             // A device unsubscribed meanwhile stays gone.
             .condition_expression("attribute_exists(pk)")
             .send();
-        match count_upstream(noted).await {
-            Ok(_) => Ok(false),
-            Err(error) if conditional(&error) => Ok(true),
-            Err(error) => Err(unavailable(error)),
-        }
+        conditionally(noted).await.map(|noted| !noted)
     }
 
     /// Notes that `device` took a push: its failures so far are forgiven. No write for a
@@ -852,11 +852,7 @@ impl People {
             .update_expression("REMOVE failing_since, unanswered")
             .condition_expression("attribute_exists(pk)")
             .send();
-        match count_upstream(cleared).await {
-            Ok(_) => Ok(()),
-            Err(error) if conditional(&error) => Ok(()),
-            Err(error) => Err(unavailable(error)),
-        }
+        conditionally(cleared).await.map(drop)
     }
 
     /// Forgets `user_id`'s subscription kept as `key`; `false` if there was none.
@@ -885,7 +881,7 @@ impl People {
         message: &MessageId,
         now: OffsetDateTime,
     ) -> Result<bool, PeopleError> {
-        let written = count_upstream(
+        conditionally(
             self.client
                 .put_item()
                 .table_name(&self.table)
@@ -898,17 +894,6 @@ impl People {
                 .condition_expression("attribute_not_exists(pk)")
                 .send(),
         )
-        .await;
-        match written {
-            Ok(_) => Ok(true),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(unavailable(error)),
-        }
+        .await
     }
 }

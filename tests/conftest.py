@@ -10,6 +10,7 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -88,6 +89,23 @@ class Stack(tuple):
         with urllib.request.urlopen(request, timeout=60) as answer:
             return json.load(answer)
 
+    def answer(self, method, function, token, body=None, query=None):
+        """Status and JSON of one API call, refusals included; no `Authorization` without a
+        token."""
+        url = f"{self[0]}/{function}"
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(url, data=data, method=method)
+        request.add_header("content-type", "application/json")
+        if token:
+            request.add_header("authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, json.load(response)
+        except urllib.error.HTTPError as error:
+            return error.code, json.load(error)
+
     def call_get(self, function, token, query):
         """GETs one of the API's functions with `query` and `token`."""
         request = urllib.request.Request(f"{self[0]}/{function}?{urllib.parse.urlencode(query)}")
@@ -159,6 +177,19 @@ def stack(request, tmp_path_factory):
     logs = tmp_path_factory.mktemp(f"stack-{request.param}")
     deployed = ["--deployed"] if request.param == "deployed" else []
     yield from serve(request.param, logs, deployed, getattr(request.module, "STACK_ENV", {}))
+
+
+@pytest.fixture(scope="module")
+def racing_stack(tmp_path_factory):
+    """`scripts/local --no-demo --issuer-mode signed-in --concurrency 4`: a deployment's issuer,
+    and four instances of each function under `cargo lambda watch`, so that requests sent at
+    once are served at once, as on AWS."""
+    logs = tmp_path_factory.mktemp("stack-racing")
+    options = ["--issuer-mode", "signed-in", "--concurrency", str(RACING_CONCURRENCY)]
+    yield from serve("watch", logs, options, {})
+
+
+RACING_CONCURRENCY = 4
 
 
 def serve(kind, logs, options, env):

@@ -9,7 +9,6 @@ URLs here last `FILES_URL_SECONDS` (8 s), so that expiry is seen within a test.
 import json
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -21,22 +20,6 @@ from demo import put_file, tiny_png
 STACK_ENV = {"FILES_URL_SECONDS": "8"}
 LIFETIME = 8
 deployed = pytest.mark.parametrize("stack", ["deployed"], indirect=True)
-
-
-def answer(stack, method, function, token, body=None, query=None):
-    """Status and JSON of one API call, refusals included."""
-    url = f"{stack[0]}/{function}"
-    if query:
-        url += "?" + urllib.parse.urlencode(query)
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method)
-    request.add_header("content-type", "application/json")
-    request.add_header("authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as error:
-        return error.code, json.load(error)
 
 
 def s3_status(url, method="GET", data=None, headers=()):
@@ -61,7 +44,7 @@ def conversation(stack):
 
 
 def sign_upload(stack, who, thread, name, content_type, data):
-    status, signed = answer(stack, "POST", "upload_url", who[1], {
+    status, signed = stack.answer("POST", "upload_url", who[1], {
         "thread_id": thread, "user_id": who[0], "name": name, "content_type": content_type, "size": len(data)})
     assert status == 200, signed
     return signed
@@ -154,13 +137,13 @@ def test_an_outsider_gets_no_url_and_bob_cannot_send_alice_s_upload(stack):
     upload, = uploaded(stack, alice, thread, "a.png")
     outsider = stack.create_users()
     stranger = (outsider["user1_id"], outsider["user1_token"])
-    status, body = answer(stack, "POST", "upload_url", stranger[1], {
+    status, body = stack.answer("POST", "upload_url", stranger[1], {
         "thread_id": thread, "user_id": stranger[0], "name": "x.png", "content_type": "image/png", "size": 4})
     assert (status, body["error"]["code"]) == (403, "forbidden") and "url" not in body
-    status, body = answer(stack, "GET", "download_url", stranger[1], query={
+    status, body = stack.answer("GET", "download_url", stranger[1], query={
         "thread_id": thread, "user_id": stranger[0], "attachment_id": upload["attachment_id"]})
     assert (status, body["error"]["code"]) == (403, "forbidden") and "url" not in body
-    status, body = answer(stack, "POST", "send_message", bob[1], {
+    status, body = stack.answer("POST", "send_message", bob[1], {
         "thread_id": thread, "user_id": bob[0], "message": "mine", "attachments": [upload["attachment_id"]]})
     assert (status, body["error"]["code"]) == (403, "attachment_not_yours")
 

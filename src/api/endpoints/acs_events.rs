@@ -28,7 +28,7 @@ use crate::api::caller;
 use crate::api::caller::Credential;
 use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::people::Failure;
+use crate::people::{Failure, KeptSubscription, People};
 use crate::push;
 use crate::push::sender::Outcome;
 use crate::push::subscription::{MAX_PER_PERSON, Subscription, topic_of};
@@ -349,33 +349,46 @@ async fn push_message(
     })
     .await;
     let now = OffsetDateTime::now_utc();
-    let mut delivered = 0;
-    for outcome in outcomes {
-        let (kept, outcome) = outcome?;
-        let kept = &kept;
-        let failure = match &outcome {
-            Outcome::Delivered => {
-                delivered += 1;
-                people.push_delivered(recipient, kept).await?;
-                continue;
-            }
-            Outcome::Gone => {
-                people.unsubscribe(recipient, &kept.key).await?;
-                tracing::info!("a push service said a subscription is gone: forgotten");
-                continue;
-            }
-            Outcome::Failed(why) => {
-                tracing::warn!(%why, "a push was refused and lost");
-                continue;
-            }
-            Outcome::Unanswered(why) => (Failure::Unanswered, why),
-            Outcome::Failing(why) => (Failure::Failing, why),
-        };
-        let (failure, why) = failure;
-        let forgotten = people.push_failed(recipient, kept, failure, now).await?;
-        tracing::warn!(%why, forgotten, "a push was lost");
-    }
-    Ok(delivered)
+    let noted = fan_out(MAX_PER_PERSON, outcomes, |outcome| async move {
+        let (device, outcome) = outcome?;
+        note(people, recipient, &device, outcome, now).await
+    })
+    .await
+    .into_iter()
+    .collect::<Result<Vec<bool>, _>>()?;
+    Ok(noted.into_iter().filter(|delivered| *delivered).count())
+}
+
+/// Keeps the table true to what a push to `device` met: a device that took it is forgiven its
+/// failures, a gone one forgotten, a failing one noted (and forgotten once it keeps failing).
+/// Returns whether the push was delivered.
+async fn note(
+    people: &People,
+    recipient: &UserId,
+    device: &KeptSubscription,
+    outcome: Outcome,
+    now: OffsetDateTime,
+) -> Result<bool, ApiError> {
+    let (failure, why) = match outcome {
+        Outcome::Delivered => {
+            people.push_delivered(recipient, device).await?;
+            return Ok(true);
+        }
+        Outcome::Gone => {
+            people.unsubscribe(recipient, &device.key).await?;
+            tracing::info!("a push service said a subscription is gone: forgotten");
+            return Ok(false);
+        }
+        Outcome::Failed(why) => {
+            tracing::warn!(%why, "a push was refused and lost");
+            return Ok(false);
+        }
+        Outcome::Unanswered(why) => (Failure::Unanswered, why),
+        Outcome::Failing(why) => (Failure::Failing, why),
+    };
+    let forgotten = people.push_failed(recipient, device, failure, now).await?;
+    tracing::warn!(%why, forgotten, "a push was lost");
+    Ok(false)
 }
 
 /// What ACS shows `hint`'s recipient of it, read with a token of theirs; nothing for an
