@@ -119,7 +119,9 @@ def make_secrets(secretsmanager, mode):
 
 def deploy(cloudformation, template, parameters):
     cloudformation.create_stack(
-        StackName=STACK, TemplateBody=json.dumps(template),
+        # Compact: CloudFormation takes a template body of at most 51,200 bytes (sam deploy
+        # uploads larger ones to S3 instead).
+        StackName=STACK, TemplateBody=json.dumps(template, separators=(",", ":")),
         Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
     deadline = time.monotonic() + 300

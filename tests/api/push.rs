@@ -4,7 +4,8 @@
 //! tried again, and what a subscription must be and who may make one.
 
 use acs_chat_api::api::Function;
-use acs_chat_api::push::subscription::{MAX_ENDPOINT_BYTES, MAX_PER_PERSON, topic_of};
+use acs_chat_api::push::subscription::{MAX_ENDPOINT_BYTES, MAX_PER_PERSON, key_of, topic_of};
+use aws_sdk_dynamodb::types::AttributeValue;
 use std::time::{Duration, Instant};
 
 use acs_chat_api::acs::chat::{MessageKind, SendMessage};
@@ -312,6 +313,63 @@ async fn a_push_and_the_inbox_name_the_sender_as_the_thread_does_never_as_the_me
         "{:?}",
         inbox.body
     );
+}
+
+#[tokio::test]
+async fn a_device_whose_push_service_fails_is_kept_a_day_then_forgotten() {
+    let p = pushing("full").await;
+    let (alice, bob) = p.app.users().await;
+    let thread = p.app.thread(&alice, &bob).await;
+    let (failing, long_failing) = (p.device(&bob).await, p.device(&bob).await);
+    for device in [&failing, &long_failing] {
+        p.service.answer(device, &[503; 12], false).await;
+    }
+    // The second has been failing since the day before yesterday.
+    let table = p.app.setup.people_table.clone().unwrap();
+    let two_days_ago =
+        (time::OffsetDateTime::now_utc() - time::Duration::days(2)).unix_timestamp() * 1000;
+    let long_failing_key = format!(
+        "push#{}",
+        key_of(long_failing.subscription["endpoint"].as_str().unwrap())
+    );
+    support::moto::dynamodb_client()
+        .update_item()
+        .table_name(table)
+        .key("pk", AttributeValue::S(format!("user#{}", bob.id)))
+        .key("sk", AttributeValue::S(long_failing_key.clone()))
+        .update_expression("SET failing_since = :since")
+        .expression_attribute_values(":since", AttributeValue::N(two_days_ago.to_string()))
+        .send()
+        .await
+        .unwrap();
+    p.app.send(&thread, &alice, "anyone?").await;
+    let start = Instant::now();
+    while p.kept_subscriptions().await > 1 {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the day-long failure is kept"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let kept: Vec<String> = p
+        .app
+        .people_items()
+        .await
+        .iter()
+        .filter_map(|item| {
+            item["sk"]
+                .as_s()
+                .ok()
+                .filter(|sk| sk.starts_with("push#"))
+                .cloned()
+        })
+        .collect();
+    assert_eq!(kept.len(), 1);
+    assert_ne!(
+        kept[0], long_failing_key,
+        "a day of failures is forgotten, an hour's is not"
+    );
+    assert!(p.service.received(&failing).await.is_empty());
 }
 
 #[tokio::test]

@@ -411,7 +411,9 @@ def test_bob_asks_for_notifications_closes_the_page_and_alice_s_message_reaches_
     page.close()
 
     # Every page of the chat closed: Alice writes to Bob.
-    thread = stack.call_api("create_thread", alice["token"], {"user1_id": alice["user_id"], "topic": "Tonight"})["thread_id"]
+    # Named in the thread as the page names its maker: a push names the sender as the thread does.
+    thread = stack.call_api("create_thread", alice["token"], {"user1_id": alice["user_id"], "topic": "Tonight",
+                                                              "display_name": "Alice"})["thread_id"]
     stack.call_api("add_user", alice["token"], {"thread_id": thread, "user2_id": bob_id})
     stack.call_api("send_message", alice["token"], {"thread_id": thread, "user_id": alice["user_id"],
                                                      "message": "Dinner at eight?", "display_name": "Alice"})

@@ -227,3 +227,14 @@ def test_no_other_site_s_script_may_call_the_api_unless_the_deployment_says_so()
         {"Fn::If": ["HasCorsOrigin", {"Ref": "CorsAllowOrigin"}, {"Ref": "PageOrigin"}]}
     ]
     assert cors[2] == {"Ref": "AWS::NoValue"}
+
+
+def test_the_template_fits_in_a_create_stack_body_as_the_local_deploy_sends_it():
+    """CloudFormation (and ministack's) take at most 51,200 bytes of TemplateBody; the local
+    deploy sends the template compact, each function's code at an S3 key."""
+    deployed = template()
+    for resource in deployed["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = "s3://acs-chat-api-local-functions/push_unsubscribe.zip"
+    size = len(json.dumps(deployed, separators=(",", ":")))
+    assert size <= 51_200, size
