@@ -347,12 +347,13 @@ async fn main() {
         .await,
     );
 
-    // Files: signing an upload asks ACS only; a download asks ACS and S3 at once.
-    let app = app.with_files().await;
+    // Files: signing an upload asks ACS, then counts it in the day's quota; a download asks ACS
+    // and S3 at once.
+    let app = app.with_files().await.with_daily_uploads(2 * RUNS as u64);
     let files_body = json!({"thread_id": thread, "user_id": alice.id, "name": "a.png",
                             "content_type": "image/png", "size": 4});
     rows.push(
-        measure(&app, "upload_url", "1", Function::UploadUrl, async || {
+        measure(&app, "upload_url", "2", Function::UploadUrl, async || {
             post(files_body.clone(), alice_token)
         })
         .await,

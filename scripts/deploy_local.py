@@ -77,7 +77,8 @@ def _tagged(loader, suffix, node):
         value = loader.construct_sequence(node, deep=True)
     else:
         value = loader.construct_mapping(node, deep=True)
-    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
+    # !Ref and !Condition are not functions: their JSON forms have no Fn:: prefix.
+    return {suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}": value}
 
 
 CloudFormation.add_multi_constructor("!", _tagged)

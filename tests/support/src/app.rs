@@ -57,6 +57,8 @@ pub struct Setup {
     pub people_table: Option<String>,
     /// The files' bucket in moto's S3, for a state that takes files.
     pub files_bucket: Option<String>,
+    /// What one person may sign for upload a day: files, bytes.
+    pub upload_quota: (u64, u64),
     pub push: Option<PushSetup>,
 }
 
@@ -111,8 +113,8 @@ impl Setup {
             "ISSUER_MODE" => from_sign_in(|s| s.issuer_mode.to_owned()).or(Some("open".into())),
             "FILES_BUCKET" => self.files_bucket.clone(),
             "FILES_MAX_BYTES" => Some("1048576".into()),
-            "FILES_DAILY_UPLOADS" => Some(DAILY_UPLOADS.to_string()),
-            "FILES_DAILY_BYTES" => Some(DAILY_UPLOAD_BYTES.to_string()),
+            "FILES_DAILY_UPLOADS" => Some(self.upload_quota.0.to_string()),
+            "FILES_DAILY_BYTES" => Some(self.upload_quota.1.to_string()),
             "AWS_ENDPOINT_URL_S3" => Some(self.secrets_endpoint.clone()),
             "PUSH_PUBLIC_KEY" => from_push(|_| crate::push::VAPID_PUBLIC.to_owned()),
             "PUSH_VAPID_SECRET_ID" => from_push(|p| p.vapid_secret_id),
@@ -178,6 +180,7 @@ pub async fn spawn_app_with(mode: AuthMode, secret: impl FnOnce(&mut Value)) -> 
         acs_endpoint: None,
         sign_in: None,
         people_table: None,
+        upload_quota: (DAILY_UPLOADS, DAILY_UPLOAD_BYTES),
         files_bucket: None,
         push: None,
     };
@@ -316,6 +319,13 @@ impl TestApp {
                 session: field("user2_session"),
             },
         )
+    }
+
+    /// The same app letting each person sign `files` uploads a day (and the usual bytes).
+    pub fn with_daily_uploads(mut self, files: u64) -> Self {
+        self.setup.upload_quota.0 = files;
+        self.state = self.setup.state(&self.emulator);
+        self
     }
 
     /// A fresh people table, unless the state has one.
