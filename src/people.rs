@@ -819,16 +819,10 @@ impl People {
             return self.unsubscribe(user_id, &device.key).await.map(|_| true);
         }
         let noted = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(user_key(user_id)))
-            .key("sk", s(format!("push#{}", device.key)))
+            .device_update(user_id, device)
             .update_expression("SET failing_since = :since, unanswered = :unanswered")
             .expression_attribute_values(":since", AttributeValue::N(since.to_string()))
             .expression_attribute_values(":unanswered", AttributeValue::N(unanswered.to_string()))
-            // A device unsubscribed meanwhile stays gone.
-            .condition_expression("attribute_exists(pk)")
             .send();
         conditionally(noted).await.map(|noted| !noted)
     }
@@ -844,15 +838,25 @@ impl People {
             return Ok(());
         }
         let cleared = self
-            .client
+            .device_update(user_id, device)
+            .update_expression("REMOVE failing_since, unanswered")
+            .send();
+        conditionally(cleared).await.map(drop)
+    }
+
+    /// An update of `device`'s item that holds only while it is kept: a device unsubscribed
+    /// meanwhile stays gone.
+    fn device_update(
+        &self,
+        user_id: &UserId,
+        device: &KeptSubscription,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
             .update_item()
             .table_name(&self.table)
             .key("pk", s(user_key(user_id)))
             .key("sk", s(format!("push#{}", device.key)))
-            .update_expression("REMOVE failing_since, unanswered")
             .condition_expression("attribute_exists(pk)")
-            .send();
-        conditionally(cleared).await.map(drop)
     }
 
     /// Forgets `user_id`'s subscription kept as `key`; `false` if there was none.
