@@ -316,13 +316,7 @@ impl People {
         if let Some(name) = &person.display_name {
             identity = identity.item("display_name", s(name));
         }
-        let back = Put::builder()
-            .table_name(&self.table)
-            .item("pk", s(user_key(&person.user_id)))
-            .item("sk", s("person"))
-            .item("issuer", s(issuer))
-            .item("subject", s(subject))
-            .condition_expression("attribute_not_exists(pk)");
+        let back = self.way_back(issuer, subject, &person.user_id);
         let put = |put: aws_sdk_dynamodb::types::builders::PutBuilder| {
             put.build()
                 .map(|put| TransactWriteItem::builder().put(put).build())
@@ -354,6 +348,22 @@ impl People {
         }
     }
 
+    /// The way back from `user_id` to its person, written only where none is.
+    fn way_back(
+        &self,
+        issuer: &str,
+        subject: &str,
+        user_id: &UserId,
+    ) -> aws_sdk_dynamodb::types::builders::PutBuilder {
+        Put::builder()
+            .table_name(&self.table)
+            .item("pk", s(user_key(user_id)))
+            .item("sk", s("person"))
+            .item("issuer", s(issuer))
+            .item("subject", s(subject))
+            .condition_expression("attribute_not_exists(pk)")
+    }
+
     /// Gives `subject` of `issuer`, whose identity `gone` ACS no longer knows, `person`'s new
     /// identity: the person stays, with their first sign-in, and only the identity changes.
     /// Conditional on the person still having `gone`, so of sign-ins doing this at once one
@@ -377,13 +387,8 @@ impl People {
             .expression_attribute_values(":gone", s(gone.as_str()))
             .build()
             .map_err(built)?;
-        let back = Put::builder()
-            .table_name(&self.table)
-            .item("pk", s(user_key(&person.user_id)))
-            .item("sk", s("person"))
-            .item("issuer", s(issuer))
-            .item("subject", s(subject))
-            .condition_expression("attribute_not_exists(pk)")
+        let back = self
+            .way_back(issuer, subject, &person.user_id)
             .build()
             .map_err(built)?;
         let old_back = Delete::builder()
