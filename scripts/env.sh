@@ -122,12 +122,13 @@ wait_for_port() {
   done
 }
 
-# A local Secrets Manager (moto) on loopback; sets the AWS variables the SDK reads.
+# A local Secrets Manager, DynamoDB and S3 (moto, one request at a time: see
+# scripts/moto_serial.py) on loopback; sets the AWS variables the SDK reads.
 start_secrets_manager() {
   local port
   port="$(free_port)"
-  spawn moto_server -H 127.0.0.1 -p "$port" >"${MOTO_LOG:-/dev/null}" 2>&1
-  wait_for_port "$port" "moto_server"
+  spawn python "$ROOT/scripts/moto_serial.py" "$port" >"${MOTO_LOG:-/dev/null}" 2>&1
+  wait_for_port "$port" "moto"
   export AWS_ENDPOINT_URL_SECRETS_MANAGER="http://127.0.0.1:$port"
   export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
   unset AWS_PROFILE AWS_SESSION_TOKEN

@@ -56,7 +56,7 @@ def test_the_local_stack_holds_the_demo_conversation(mode):
 def stack_processes():
     """Processes of the kinds the stack starts (the test run may have its own beforehand)."""
     listed = subprocess.run(
-        ["pgrep", "-af", "acs-emulator --listen|moto_server -H 127.0.0.1|cargo-lambda lambda watch"
+        ["pgrep", "-af", "acs-emulator --listen|moto_serial.py|cargo-lambda lambda watch"
                          "|ministack|host_proxy.py|ministack-provided-code"],
         capture_output=True,
         text=True,
