@@ -52,7 +52,8 @@ import zipfile
 from pathlib import Path
 
 import boto3
-import yaml
+
+from template_yaml import load_template
 
 ROOT = Path(__file__).resolve().parents[1]
 STACK = "acs-chat-api-local"
@@ -62,26 +63,6 @@ BUCKET = "acs-chat-api-local-code"
 def client(service, endpoint):
     return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
                         aws_access_key_id="test", aws_secret_access_key="test")
-
-
-class CloudFormation(yaml.SafeLoader):
-    """YAML with CloudFormation's short tags, read into their JSON forms."""
-
-
-def _tagged(loader, suffix, node):
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    # !Ref and !Condition are not functions: their JSON forms have no Fn:: prefix.
-    return {suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}": value}
-
-
-CloudFormation.add_multi_constructor("!", _tagged)
 
 
 def package(s3, binaries, template):
@@ -240,7 +221,7 @@ def main():
     ministack, run_dir, binaries = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
     ministack_port = ministack.rsplit(":", 1)[1]
     mode = os.environ.get("AUTH_MODE", "token")
-    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=CloudFormation)
+    template = load_template()
     package(client("s3", ministack), binaries, template)
     made = make_secrets(client("secretsmanager", ministack), mode)
     parameters = {name: arn for name, (arn, _) in made.items()}

@@ -12,14 +12,11 @@ Usage: python scripts/local_files.py MINISTACK_URL PAGE_ORIGIN
 
 import shlex
 import sys
-from pathlib import Path
 
 import boto3
-import yaml
 
-from deploy_local import CloudFormation
+from template_yaml import load_template
 
-ROOT = Path(__file__).resolve().parents[1]
 BUCKET = "acs-chat-api-local-files"
 
 
@@ -47,7 +44,7 @@ def apply_lifecycle_and_encryption(s3, name, properties):
 
 def main():
     endpoint, page_origin = sys.argv[1], sys.argv[2]
-    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=CloudFormation)
+    template = load_template()
     bucket = template["Resources"]["FilesBucket"]["Properties"]
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
                       aws_access_key_id="test", aws_secret_access_key="test")

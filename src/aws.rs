@@ -22,7 +22,56 @@ use aws_smithy_types::body::SdkBody;
 use aws_types::SdkConfig;
 use aws_types::region::Region;
 
-use crate::config::AwsSettings;
+use crate::settings::Lookup;
+
+/// Where and as whom the AWS SDKs call: what Lambda puts in every function's environment.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AwsSettings {
+    /// `AWS_REGION`, else `AWS_DEFAULT_REGION`.
+    pub region: String,
+    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`: the execution
+    /// role's credentials.
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+    /// `AWS_ENDPOINT_URL_SECRETS_MANAGER`, else `AWS_ENDPOINT_URL`: another Secrets Manager
+    /// (moto, ministack), as every AWS SDK allows.
+    pub secrets_manager_endpoint: Option<String>,
+    /// `AWS_ENDPOINT_URL_DYNAMODB`, else `AWS_ENDPOINT_URL`: another DynamoDB.
+    pub dynamodb_endpoint: Option<String>,
+    /// `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`: another S3, which serves buckets by path.
+    pub s3_endpoint: Option<String>,
+}
+
+impl std::fmt::Debug for AwsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsSettings")
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"REDACTED")
+            .field("secrets_manager_endpoint", &self.secrets_manager_endpoint)
+            .field("dynamodb_endpoint", &self.dynamodb_endpoint)
+            .field("s3_endpoint", &self.s3_endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AwsSettings {
+    /// Reads the region and credentials; `None` when one of them is not set.
+    pub fn read(settings: &Lookup) -> Option<Self> {
+        let get = |name| settings.get(name);
+        Some(Self {
+            region: get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION"))?,
+            access_key_id: get("AWS_ACCESS_KEY_ID")?,
+            secret_access_key: get("AWS_SECRET_ACCESS_KEY")?,
+            session_token: get("AWS_SESSION_TOKEN"),
+            secrets_manager_endpoint: get("AWS_ENDPOINT_URL_SECRETS_MANAGER")
+                .or_else(|| get("AWS_ENDPOINT_URL")),
+            dynamodb_endpoint: get("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| get("AWS_ENDPOINT_URL")),
+            s3_endpoint: get("AWS_ENDPOINT_URL_S3").or_else(|| get("AWS_ENDPOINT_URL")),
+        })
+    }
+}
 
 /// How long an AWS call may take when the SDK sets no read timeout of its own.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);

@@ -1,18 +1,22 @@
 //! Everything a function reads from its environment, read once per container at init, in one
-//! place: no other module reads the process environment.
+//! place: no other module reads the process environment. Each feature owns and parses its own
+//! settings ([`FilesSettings`], [`PushSettings`], [`RealtimeSettings`], [`AwsSettings`]) and
+//! `Config` composes them: features never import this module.
 //!
 //! A missing or malformed setting fails the init (Lambda reports it and retries a cold start)
 //! rather than every request. A setting a function has no use for is not required of it:
 //! [`AppState::init`](crate::api::AppState::init) asks for what its endpoint needs.
 
-use std::fmt;
-use std::net::SocketAddr;
-use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use crate::acs::connection_string::parse_endpoint;
 use crate::acs::{RetryPolicy, Url};
-use crate::push::subscription::{DEFAULT_SERVICES, Services};
+pub use crate::aws::AwsSettings;
+pub use crate::files::FilesSettings;
+pub use crate::push::PushSettings;
+pub use crate::realtime::RealtimeSettings;
+pub use crate::settings::ConfigError;
+use crate::settings::{Lookup, origin_of};
 
 /// Who may call the chat endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,15 +28,6 @@ pub enum AuthMode {
     Trusted,
 }
 
-/// Why the configuration was refused.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ConfigError {
-    #[error("{0} must be set")]
-    Missing(&'static str),
-    #[error("{0} is invalid: {1}")]
-    Invalid(&'static str, String),
-}
-
 /// How the functions log (Lambda's advanced logging controls set these).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogSettings {
@@ -40,83 +35,6 @@ pub struct LogSettings {
     pub level: tracing::Level,
     /// `AWS_LAMBDA_LOG_FORMAT=Text`: plain lines instead of JSON.
     pub text: bool,
-}
-
-/// Where and as whom the AWS SDKs call: what Lambda puts in every function's environment.
-#[derive(Clone, PartialEq, Eq)]
-pub struct AwsSettings {
-    /// `AWS_REGION`, else `AWS_DEFAULT_REGION`.
-    pub region: String,
-    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`: the execution
-    /// role's credentials.
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    pub session_token: Option<String>,
-    /// `AWS_ENDPOINT_URL_SECRETS_MANAGER`, else `AWS_ENDPOINT_URL`: another Secrets Manager
-    /// (moto, ministack), as every AWS SDK allows.
-    pub secrets_manager_endpoint: Option<String>,
-    /// `AWS_ENDPOINT_URL_DYNAMODB`, else `AWS_ENDPOINT_URL`: another DynamoDB.
-    pub dynamodb_endpoint: Option<String>,
-    /// `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`: another S3, which serves buckets by path.
-    pub s3_endpoint: Option<String>,
-}
-
-impl fmt::Debug for AwsSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AwsSettings")
-            .field("region", &self.region)
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &"REDACTED")
-            .field("secrets_manager_endpoint", &self.secrets_manager_endpoint)
-            .field("dynamodb_endpoint", &self.dynamodb_endpoint)
-            .field("s3_endpoint", &self.s3_endpoint)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The real-time channel's settings.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RealtimeSettings {
-    /// `REALTIME_PUBLISH_KEY_SECRET_ID`: the secret holding the key our functions publish with
-    /// (read by every publisher, and by the authorizer).
-    pub publish_key_secret_id: Option<String>,
-    /// `REALTIME_WEBHOOK_SECRET_ID`: the secret holding the `code` Event Grid's deliveries
-    /// carry (read by `acs_events` alone).
-    pub webhook_secret_id: Option<String>,
-    /// `REALTIME_PUBLISH_URL`: AppSync Events' HTTP endpoint,
-    /// `https://{id}.appsync-api.{region}.amazonaws.com/event`.
-    pub publish_url: Option<Url>,
-    /// `REALTIME_CONNECT_ADDR`, the local stack only: the address its host name is reached at,
-    /// as a local AppSync Events serves every API on one port and tells them apart by host.
-    pub connect_addr: Option<SocketAddr>,
-    /// `REALTIME_ENTRA_TENANT_ID` with `REALTIME_ENTRA_AUDIENCE` (and `REALTIME_ENTRA_KEYS_URL`
-    /// where the keys are not at the public cloud's address): deliveries must also carry an
-    /// Entra ID token.
-    pub entra: Option<EntraSettings>,
-    /// `REALTIME_WS_URL` with `REALTIME_HTTP_HOST`: where the page subscribes.
-    pub page: Option<RealtimeAddress>,
-}
-
-/// Which Entra ID tokens a delivery may carry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EntraSettings {
-    pub tenant: String,
-    pub audience: String,
-    pub keys_url: Url,
-}
-
-/// Where the page subscribes: the WebSocket URL and the host named in its authorization.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct RealtimeAddress {
-    pub ws_url: String,
-    pub http_host: String,
-}
-
-impl RealtimeAddress {
-    /// The URL's scheme, host and port, for the page's policy.
-    pub fn origin(&self) -> Option<String> {
-        origin_of(&self.ws_url, &["ws", "wss"])
-    }
 }
 
 /// Where the page signs people in: Cognito's `InitiateAuth` endpoint and the app client.
@@ -131,18 +49,6 @@ impl SignInAddress {
     pub fn origin(&self) -> Option<String> {
         origin_of(&self.url, &["http", "https"])
     }
-}
-
-/// The scheme, host and port of `raw`, if it is a URL of one of `schemes`: what a page's
-/// policy names.
-pub fn origin_of(raw: &str, schemes: &[&str]) -> Option<String> {
-    let url = Url::parse(raw).ok()?;
-    schemes.contains(&url.scheme()).then_some(())?;
-    let host = url.host_str()?;
-    Some(match url.port() {
-        Some(port) => format!("{}://{host}:{port}", url.scheme()),
-        None => format!("{}://{host}", url.scheme()),
-    })
 }
 
 /// Who may have identities issued without signing in (`create_users`) and refresh a token
@@ -170,23 +76,6 @@ pub struct IdentityProviderSettings {
     /// `IDP_SIGN_IN_URL`: where the page posts Cognito's `InitiateAuth`; `None` for a provider
     /// the page has no form for.
     pub sign_in: Option<SignInAddress>,
-}
-
-/// Where files go and what may go there.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FilesSettings {
-    /// `FILES_BUCKET`: the S3 bucket of attachments.
-    pub bucket: String,
-    /// `FILES_MAX_BYTES`: the largest file (default 25 MiB, at most 100 MiB).
-    pub max_bytes: u64,
-    /// `FILES_TYPES`: the media types taken, comma-separated (default [`DEFAULT_FILE_TYPES`]).
-    pub types: Vec<String>,
-    /// `FILES_DAILY_UPLOADS` and `FILES_DAILY_BYTES`: what one person may sign for upload in a
-    /// UTC day (default 200 files and 500 MiB).
-    pub daily: UploadQuota,
-    /// `FILES_URL_SECONDS`: how long a presigned upload or download lasts (1 to 300, default
-    /// 300).
-    pub url_lifetime: Duration,
 }
 
 /// Everything a function reads from its environment.
@@ -234,27 +123,6 @@ pub struct Config {
     pub extra_roots_pem: Option<String>,
 }
 
-/// Web Push: which services subscriptions may name, and how the sender signs and fills pushes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PushSettings {
-    /// `PUSH_PUBLIC_KEY`: the VAPID public key, base64url, the page subscribes with.
-    pub public_key: String,
-    /// `PUSH_SERVICES`: the push services' hosts an endpoint may name (default
-    /// [`DEFAULT_SERVICES`](crate::push::subscription::DEFAULT_SERVICES)).
-    pub services: Services,
-    /// `PUSH_VAPID_SECRET_ID`: the secret of the VAPID key pair, in the sender.
-    pub vapid_secret_id: Option<String>,
-    /// `PUSH_CONTACT`: the `mailto:` or `https:` contact the push services are given; set with
-    /// the secret.
-    pub contact: Option<String>,
-    /// `PUSH_CONTENT`: `full` (default: the sender's name and the first 100 characters) or
-    /// `none` (only that a message came, and where).
-    pub content: bool,
-    /// `PUSH_TTL_SECONDS`: how long a push service keeps a push for an offline device (0 to
-    /// 28 days, default a day).
-    pub ttl_seconds: u32,
-}
-
 /// Minutes of the tokens trusted mode mints per request: short, as they are never shown.
 pub const TRUSTED_TOKEN_MINUTES: u32 = 60;
 
@@ -266,11 +134,8 @@ impl Config {
 
     /// Reads settings through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+        let settings = Lookup::new(&lookup);
+        let get = |name: &str| settings.get(name);
         let acs_endpoint = get("ACS_ENDPOINT")
             .map(|raw| {
                 parse_endpoint(&raw)
@@ -287,7 +152,7 @@ impl Config {
                 ));
             }
         };
-        let number = |name, range, default| bounded(name, get(name), range, default);
+        let number = |name, range, default| settings.bounded(name, range, default);
         let token_lifetime_minutes = number("ACS_TOKEN_LIFETIME_MINUTES", 60..=1440, 1440)?;
         let session_hours = number("ACS_SESSION_HOURS", 1..=2160, 168)?;
         let retry = RetryPolicy {
@@ -305,9 +170,9 @@ impl Config {
             retry,
             request_budget,
             metrics_namespace: get("METRICS_NAMESPACE").unwrap_or_else(|| "acs-chat-api".into()),
-            log: log_settings(&get),
-            aws: aws_settings(&get),
-            realtime: realtime_settings(&get)?,
+            log: log_settings(&settings),
+            aws: AwsSettings::read(&settings),
+            realtime: RealtimeSettings::read(&settings)?,
             issuer_mode: match get("ISSUER_MODE").as_deref() {
                 // The safe value is the default: an unset mode issues nothing anonymous.
                 None | Some("signed-in" | "off") => IssuerMode::SignedIn,
@@ -319,10 +184,10 @@ impl Config {
                     ));
                 }
             },
-            identity_provider: identity_provider(&get)?,
+            identity_provider: identity_provider(&settings)?,
             people_table: get("PEOPLE_TABLE"),
-            files: files_settings(&get)?,
-            push: push_settings(&get)?,
+            files: FilesSettings::read(&settings)?,
+            push: PushSettings::read(&settings)?,
             extra_roots_pem: None,
         })
     }
@@ -335,7 +200,8 @@ impl Config {
     }
 }
 
-fn log_settings(get: &impl Fn(&str) -> Option<String>) -> LogSettings {
+fn log_settings(settings: &Lookup) -> LogSettings {
+    let get = |name| settings.get(name);
     let level = [get("AWS_LAMBDA_LOG_LEVEL"), get("RUST_LOG")]
         .into_iter()
         .flatten()
@@ -348,103 +214,8 @@ fn log_settings(get: &impl Fn(&str) -> Option<String>) -> LogSettings {
     LogSettings { level, text }
 }
 
-fn aws_settings(get: &impl Fn(&str) -> Option<String>) -> Option<AwsSettings> {
-    Some(AwsSettings {
-        region: get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION"))?,
-        access_key_id: get("AWS_ACCESS_KEY_ID")?,
-        secret_access_key: get("AWS_SECRET_ACCESS_KEY")?,
-        session_token: get("AWS_SESSION_TOKEN"),
-        secrets_manager_endpoint: get("AWS_ENDPOINT_URL_SECRETS_MANAGER")
-            .or_else(|| get("AWS_ENDPOINT_URL")),
-        dynamodb_endpoint: get("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| get("AWS_ENDPOINT_URL")),
-        s3_endpoint: get("AWS_ENDPOINT_URL_S3").or_else(|| get("AWS_ENDPOINT_URL")),
-    })
-}
-
-/// The types a deployment takes when `FILES_TYPES` is unset: images a browser shows, PDFs and
-/// plain text.
-pub const DEFAULT_FILE_TYPES: &str =
-    "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain";
-
-/// What one person may sign for upload in a day: a staged object lives a day whether it is
-/// sent or not, so without it one person could fill the bucket at the speed of their calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UploadQuota {
-    pub files: u64,
-    pub bytes: u64,
-}
-
-fn files_settings(
-    get: &impl Fn(&str) -> Option<String>,
-) -> Result<Option<FilesSettings>, ConfigError> {
-    let Some(bucket) = get("FILES_BUCKET") else {
-        return Ok(None);
-    };
-    let valid_bucket = (3..=63).contains(&bucket.len())
-        && bucket
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
-    if !valid_bucket {
-        return Err(ConfigError::Invalid(
-            "FILES_BUCKET",
-            "an S3 bucket name".into(),
-        ));
-    }
-    let max_bytes = match get("FILES_MAX_BYTES") {
-        None => 25 * 1024 * 1024,
-        Some(raw) => raw
-            .parse::<u64>()
-            .ok()
-            .filter(|n| (1..=crate::files::MAX_UPLOAD_BYTES).contains(n))
-            .ok_or_else(|| {
-                ConfigError::Invalid("FILES_MAX_BYTES", format!("{raw:?} (1 to 104857600)"))
-            })?,
-    };
-    let raw_types = get("FILES_TYPES").unwrap_or_else(|| DEFAULT_FILE_TYPES.into());
-    let types: Vec<String> = raw_types
-        .split(',')
-        .map(|t| t.trim().to_ascii_lowercase())
-        .filter(|t| !t.is_empty())
-        .collect();
-    let media_type = |t: &String| {
-        t.split_once('/').is_some_and(|(kind, sub)| {
-            let token = |s: &str| {
-                !s.is_empty()
-                    && s.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
-            };
-            token(kind) && token(sub)
-        })
-    };
-    if types.is_empty() || !types.iter().all(media_type) {
-        return Err(ConfigError::Invalid(
-            "FILES_TYPES",
-            "a comma-separated list of media types".into(),
-        ));
-    }
-    let seconds = bounded("FILES_URL_SECONDS", get("FILES_URL_SECONDS"), 1..=300, 300)?;
-    let count = |name: &'static str, default: u64| match get(name) {
-        None => Ok(default),
-        Some(raw) => raw.parse::<u64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-            ConfigError::Invalid(name, format!("{raw:?} (a whole number, 1 or more)"))
-        }),
-    };
-    let daily = UploadQuota {
-        files: count("FILES_DAILY_UPLOADS", 200)?,
-        bytes: count("FILES_DAILY_BYTES", 500 * 1024 * 1024)?,
-    };
-    Ok(Some(FilesSettings {
-        bucket,
-        max_bytes,
-        types,
-        daily,
-        url_lifetime: Duration::from_secs(seconds.into()),
-    }))
-}
-
-fn identity_provider(
-    get: &impl Fn(&str) -> Option<String>,
-) -> Result<Option<IdentityProviderSettings>, ConfigError> {
+fn identity_provider(settings: &Lookup) -> Result<Option<IdentityProviderSettings>, ConfigError> {
+    let get = |name| settings.get(name);
     let (issuer, audience) = match (get("IDP_ISSUER"), get("IDP_AUDIENCE")) {
         (Some(issuer), Some(audience)) => (issuer, audience),
         (None, None) => return Ok(None),
@@ -452,9 +223,10 @@ fn identity_provider(
         (Some(_), None) => return Err(ConfigError::Missing("IDP_AUDIENCE")),
     };
     let default = format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/'));
-    let jwks_url = url("IDP_JWKS_URL", Some(get("IDP_JWKS_URL").unwrap_or(default)))?
-        .ok_or(ConfigError::Missing("IDP_JWKS_URL"))?;
-    let sign_in = url("IDP_SIGN_IN_URL", get("IDP_SIGN_IN_URL"))?.map(|url| SignInAddress {
+    let jwks_url =
+        crate::settings::url("IDP_JWKS_URL", Some(get("IDP_JWKS_URL").unwrap_or(default)))?
+            .ok_or(ConfigError::Missing("IDP_JWKS_URL"))?;
+    let sign_in = settings.url("IDP_SIGN_IN_URL")?.map(|url| SignInAddress {
         url: url.into(),
         client_id: audience.clone(),
     });
@@ -464,155 +236,6 @@ fn identity_provider(
         jwks_url,
         sign_in,
     }))
-}
-
-fn url(name: &'static str, raw: Option<String>) -> Result<Option<Url>, ConfigError> {
-    raw.map(|raw| Url::parse(&raw).map_err(|e| ConfigError::Invalid(name, e.to_string())))
-        .transpose()
-}
-
-fn realtime_settings(
-    get: &impl Fn(&str) -> Option<String>,
-) -> Result<RealtimeSettings, ConfigError> {
-    let connect_addr = get("REALTIME_CONNECT_ADDR")
-        .map(|addr| {
-            addr.parse()
-                .map_err(|_| ConfigError::Invalid("REALTIME_CONNECT_ADDR", addr.clone()))
-        })
-        .transpose()?;
-    let entra = match (
-        get("REALTIME_ENTRA_TENANT_ID"),
-        get("REALTIME_ENTRA_AUDIENCE"),
-    ) {
-        (None, None) => None,
-        (Some(tenant), Some(audience)) => {
-            if !tenant
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-            {
-                return Err(ConfigError::Invalid(
-                    "REALTIME_ENTRA_TENANT_ID",
-                    "a tenant id or domain".into(),
-                ));
-            }
-            let keys_url = get("REALTIME_ENTRA_KEYS_URL").unwrap_or_else(|| {
-                format!("https://login.microsoftonline.com/{tenant}/discovery/v2.0/keys")
-            });
-            let keys_url = url("REALTIME_ENTRA_KEYS_URL", Some(keys_url))?
-                .ok_or(ConfigError::Missing("REALTIME_ENTRA_KEYS_URL"))?;
-            Some(EntraSettings {
-                tenant,
-                audience,
-                keys_url,
-            })
-        }
-        (None, Some(_)) => return Err(ConfigError::Missing("REALTIME_ENTRA_TENANT_ID")),
-        (Some(_), None) => return Err(ConfigError::Missing("REALTIME_ENTRA_AUDIENCE")),
-    };
-    let page = match (get("REALTIME_WS_URL"), get("REALTIME_HTTP_HOST")) {
-        (Some(ws_url), Some(http_host)) => {
-            let address = RealtimeAddress { ws_url, http_host };
-            let safe = |text: &str| !text.contains(['"', '\'', ';', ' ', '<', '>']);
-            match address.origin() {
-                Some(origin) if safe(&origin) && safe(&address.http_host) => Some(address),
-                _ => {
-                    return Err(ConfigError::Invalid(
-                        "REALTIME_WS_URL",
-                        "a ws:// or wss:// URL, with REALTIME_HTTP_HOST a plain host".into(),
-                    ));
-                }
-            }
-        }
-        _ => None,
-    };
-    Ok(RealtimeSettings {
-        publish_key_secret_id: get("REALTIME_PUBLISH_KEY_SECRET_ID"),
-        webhook_secret_id: get("REALTIME_WEBHOOK_SECRET_ID"),
-        publish_url: url("REALTIME_PUBLISH_URL", get("REALTIME_PUBLISH_URL"))?,
-        connect_addr,
-        entra,
-        page,
-    })
-}
-
-/// A whole number within `range`, or `default` when the setting is unset.
-fn push_settings(
-    get: &impl Fn(&str) -> Option<String>,
-) -> Result<Option<PushSettings>, ConfigError> {
-    let Some(public_key) = get("PUSH_PUBLIC_KEY") else {
-        if get("PUSH_VAPID_SECRET_ID").is_some() {
-            return Err(ConfigError::Missing("PUSH_PUBLIC_KEY"));
-        }
-        return Ok(None);
-    };
-    let point = base64::Engine::decode(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-        public_key.trim_end_matches('='),
-    );
-    if !point.is_ok_and(|point| point.len() == 65 && point[0] == 4) {
-        return Err(ConfigError::Invalid(
-            "PUSH_PUBLIC_KEY",
-            "an uncompressed P-256 point, base64url".into(),
-        ));
-    }
-    let services = get("PUSH_SERVICES").unwrap_or_else(|| DEFAULT_SERVICES.into());
-    let services = Services::parse(&services)
-        .ok_or_else(|| ConfigError::Invalid("PUSH_SERVICES", "names no host".into()))?;
-    let vapid_secret_id = get("PUSH_VAPID_SECRET_ID");
-    let contact = get("PUSH_CONTACT");
-    match (&vapid_secret_id, &contact) {
-        (Some(_), None) => return Err(ConfigError::Missing("PUSH_CONTACT")),
-        (_, Some(contact))
-            if !(contact.starts_with("mailto:") || contact.starts_with("https://")) =>
-        {
-            return Err(ConfigError::Invalid(
-                "PUSH_CONTACT",
-                "a mailto: or https:// contact".into(),
-            ));
-        }
-        _ => {}
-    }
-    let content = match get("PUSH_CONTENT").as_deref() {
-        None | Some("full") => true,
-        Some("none") => false,
-        Some(other) => {
-            return Err(ConfigError::Invalid(
-                "PUSH_CONTENT",
-                format!("{other:?} (expected full or none)"),
-            ));
-        }
-    };
-    Ok(Some(PushSettings {
-        public_key,
-        services,
-        vapid_secret_id,
-        contact,
-        content,
-        ttl_seconds: bounded(
-            "PUSH_TTL_SECONDS",
-            get("PUSH_TTL_SECONDS"),
-            0..=2_419_200,
-            86_400,
-        )?,
-    }))
-}
-
-fn bounded(
-    name: &'static str,
-    raw: Option<String>,
-    range: RangeInclusive<u32>,
-    default: u32,
-) -> Result<u32, ConfigError> {
-    let Some(raw) = raw else {
-        return Ok(default);
-    };
-    raw.parse()
-        .ok()
-        .filter(|n| range.contains(n))
-        .ok_or_else(|| {
-            let (low, high) = range.into_inner();
-            ConfigError::Invalid(name, format!("{raw:?} ({low}..={high})"))
-        })
 }
 
 #[cfg(test)]

@@ -10,9 +10,15 @@
 //!   who may subscribe.
 //! - [`files`]: attachments in S3 beside ACS, signed for the page; the bytes never pass a
 //!   function.
+//! - [`push`]: Web Push to a person's closed pages: subscriptions, sealing (RFC 8291), VAPID
+//!   (RFC 8292) and sending.
+//! - [`people`]: the people table (DynamoDB): each person's one ACS identity and what ACS
+//!   cannot hold for them (read marks, mutes, devices, quotas).
+//! - [`jwt`]: tokens of an OpenID Connect issuer (the app's sign-in, Entra ID), checked.
 //! - [`secrets`]: secrets from AWS Secrets Manager, cached per container; [`aws`]: the AWS SDKs
 //!   on our one HTTP client.
-//! - [`config`]: every setting, read once at init; [`timestamp`]: how times are written;
+//! - [`settings`]: how a setting is read, below the features that own theirs; [`config`]: every
+//!   setting, composed and read once at init; [`timestamp`]: how times are written;
 //!   [`session`]: how long a chain of refreshed tokens may last.
 //! - [`api`]: the functions: one module per endpoint under [`api::endpoints`] and the one table
 //!   of them, and what they share (`src/bin/<function>.rs` only call [`api::run`]).
@@ -28,6 +34,7 @@ pub mod push;
 pub mod realtime;
 pub mod secrets;
 pub mod session;
+pub mod settings;
 pub mod timestamp;
 
 pub use acs::{AcsError, AcsHttp, ChatClient, ConnectionString, IdentityClient, RetryPolicy};

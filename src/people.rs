@@ -771,7 +771,7 @@ impl People {
         &self,
         user_id: &UserId,
         size: u64,
-        quota: crate::config::UploadQuota,
+        quota: crate::files::UploadQuota,
         now: OffsetDateTime,
     ) -> Result<Counted, PeopleError> {
         if size > quota.bytes {

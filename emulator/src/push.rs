@@ -27,7 +27,7 @@ use time::OffsetDateTime;
 
 use crate::lock::lock;
 use crate::reply::{self, Reply};
-use crate::routes::Call;
+use crate::routes::request::Call;
 
 /// The largest body a push service takes (RFC 8030 7.2 asks at least 4096 of them).
 const MAX_BODY: usize = 4096;

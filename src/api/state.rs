@@ -182,7 +182,7 @@ impl AppState {
     }
 
     /// The deployment's Web Push settings, for an endpoint that takes subscriptions.
-    pub fn push_settings(&self) -> Result<&crate::config::PushSettings, ApiError> {
+    pub fn push_settings(&self) -> Result<&crate::push::PushSettings, ApiError> {
         self.config
             .push
             .as_ref()

@@ -13,15 +13,16 @@
 //! - Deleting a message deletes its objects; deleting a thread deletes its prefix.
 
 pub mod s3;
+pub mod settings;
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use self::s3::{Bucket, S3Error};
+pub use self::settings::{FilesSettings, UploadQuota};
 use crate::acs::http::{FAN_OUT, fan_out};
 use crate::acs::{ThreadId, UserId};
-use crate::config::{FilesSettings, UploadQuota};
 use crate::timestamp::Timestamp;
 
 /// Attachments one message may carry.
@@ -207,7 +208,7 @@ impl Files {
     pub fn new(
         http: reqwest::Client,
         settings: &FilesSettings,
-        aws: &crate::config::AwsSettings,
+        aws: &crate::aws::AwsSettings,
     ) -> Self {
         Self {
             bucket: Bucket::new(http, &settings.bucket, aws),

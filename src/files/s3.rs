@@ -18,7 +18,7 @@ use reqwest::header::HeaderMap;
 use sha2::{Digest, Sha256};
 
 use crate::acs::http::count_upstream;
-use crate::config::AwsSettings;
+use crate::aws::AwsSettings;
 
 /// How long an S3 call may take.
 const TIMEOUT: Duration = Duration::from_secs(5);

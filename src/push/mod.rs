@@ -7,5 +7,8 @@
 
 pub mod ece;
 pub mod sender;
+pub mod settings;
 pub mod subscription;
 pub mod vapid;
+
+pub use settings::PushSettings;

@@ -14,10 +14,10 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use super::ece::{self, SealError};
+use super::settings::PushSettings;
 use super::subscription::Subscription;
 use super::vapid::{LIFETIME_SECONDS, VapidError, VapidKey};
 use crate::acs::http::count_upstream;
-use crate::config::PushSettings;
 use crate::realtime::update::Update;
 use crate::secrets::{SecretError, SecretStore};
 

@@ -3,7 +3,7 @@
 //! a token signed by one of the tenant's keys, issued by that tenant (either of Entra's issuer
 //! forms), for that audience, and current. The checking is [`crate::jwt`]'s.
 
-use crate::config::EntraSettings;
+use super::settings::EntraSettings;
 use crate::jwt::{self, JwtError, KeySet, Rules};
 
 /// The check as a webhook runs it: the tenant's keys fetched and kept.

@@ -16,10 +16,12 @@ pub mod channel;
 pub mod entra;
 pub mod eventgrid;
 pub mod publish;
+pub mod settings;
 pub mod update;
 
-use crate::config::{ConfigError, RealtimeSettings};
+pub use self::settings::{EntraSettings, RealtimeAddress, RealtimeSettings};
 use crate::secrets::{SecretError, SecretStore};
+use crate::settings::ConfigError;
 use entra::Entra;
 use publish::{PublishError, Publisher, Sent};
 use update::Update;

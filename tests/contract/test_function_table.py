@@ -20,30 +20,13 @@ import pytest
 import yaml
 
 from recorded import recorded
+from template_yaml import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class CloudFormation(yaml.SafeLoader):
-    """YAML with CloudFormation's short tags (`!Ref x` reads as `{"Ref": "x"}`)."""
-
-
-def _tagged(loader, suffix, node):
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
-    return {name: value}
-
-
-CloudFormation.add_multi_constructor("!", _tagged)
-
-
 def template():
-    return yaml.load((ROOT / "template.yaml").read_text(), Loader=CloudFormation)
+    return load_template()
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +98,7 @@ NEEDS_ENV = {
     "files": [("FILES_BUCKET", None)],
     "pushes": [("PUSH_VAPID_SECRET_ID", "PushVapidSecretArn"), ("PUSH_PUBLIC_KEY", None), ("PUSH_CONTACT", None)],
 }
-# Settings with a default in src/config.rs, or off unless set (Entra on the webhook): the
+# Settings with a default in src/config.rs or a feature's settings module, or off unless set (Entra on the webhook): the
 # template may set them, the local stack need not.
 OPTIONAL = {
     "ACS_AUTH_MODE", "ACS_TOKEN_LIFETIME_MINUTES", "ACS_SESSION_HOURS", "METRICS_NAMESPACE",

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from demo import put_file, tiny_png
+from template_yaml import load_template
 
 STACK_ENV = {"FILES_URL_SECONDS": "8"}
 LIFETIME = 8
@@ -180,11 +181,7 @@ def test_the_template_s_tls_only_policy_refuses_every_plain_http_request(stack):
     """The local stack deploys without it (FilesTlsOnly=false), as ministack serves plain HTTP
     and evaluates `aws:SecureTransport` as S3 does: so it is put on the bucket here, and taken
     off again."""
-    import yaml
-
-    from deploy_local import CloudFormation
-
-    template = yaml.load((Path(__file__).resolve().parents[2] / "template.yaml").read_text(), Loader=CloudFormation)
+    template = load_template()
     document = template["Resources"]["FilesBucketPolicy"]["Properties"]["PolicyDocument"]
     s3, bucket = stack.files
     arn = f"arn:aws:s3:::{bucket}"

@@ -9,7 +9,7 @@
 mod chat;
 mod control;
 mod identity;
-mod request;
+pub mod request;
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard};

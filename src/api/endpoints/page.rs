@@ -24,7 +24,8 @@ use sha2::{Digest, Sha256};
 
 use crate::api::spec::{Method, Needs, Spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::config::{Config, RealtimeAddress, SignInAddress};
+use crate::config::{Config, SignInAddress};
+use crate::realtime::RealtimeAddress;
 
 /// The page.
 pub const HTML: &str = include_str!("../../../web/index.html");
@@ -109,7 +110,7 @@ impl FilesAddress {
     /// The files' address in this deployment; `None` where it takes no files.
     pub fn of(config: &Config) -> Option<Self> {
         let (files, aws) = (config.files.as_ref()?, config.aws.as_ref()?);
-        let origin = crate::config::origin_of(
+        let origin = crate::settings::origin_of(
             &crate::files::s3::origin(&files.bucket, aws),
             &["http", "https"],
         )?;

@@ -8,6 +8,9 @@
 //! - [`stub`]: a loopback HTTP server on hyper that answers with a function of ours, for
 //!   stand-ins and for putting a handler where the emulator's deliveries can reach it;
 //! - [`channels`]: the stand-in for AppSync Events' publish endpoint;
+//! - [`idp`]: a stand-in OpenID Connect issuer, its keys, tokens and JWKS document;
+//! - [`push`]: a stand-in Web Push service that opens what it is sent;
+//! - [`webhook`]: `acs_events` served over HTTP and subscribed to the emulator's deliveries;
 //! - [`outage`]: a TCP forwarder that can be switched off;
 //! - [`record`]: the suites' traffic kept for the contract check and the secret scan.
 // Helpers panic on purpose: a failed setup is a failed test.

@@ -2,6 +2,7 @@
 //! function has, and subscribed to the emulator's Event Grid deliveries; and the deliveries'
 //! switches (doubled, reordered).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use acs_chat_api::api::Function;
@@ -9,13 +10,13 @@ use acs_chat_api::realtime::eventgrid::EVENT_TYPES;
 use serde_json::{Value, json};
 
 use crate::channels::Channels;
-use crate::stub::{self, Stub};
+use crate::stub::{Received, Stub};
 use crate::{RealtimeKeys, TestApp, User};
 
 /// `acs_events` served over HTTP, with its own state (as its own function has).
 pub async fn webhook(app: &TestApp, channels: &Channels) -> (Stub, RealtimeKeys) {
     let (setup, keys) = app.realtime_setup(channels).await;
-    let server = stub::function(Arc::new(app.state_with(&setup)), Function::AcsEvents).await;
+    let server = function_stub(Arc::new(app.state_with(&setup)), Function::AcsEvents).await;
     (server, keys)
 }
 
@@ -101,4 +102,47 @@ pub fn message_event(recipient: &User, thread: &str, message_id: &str, text: &st
             "threadId": thread, "type": "Text",
         },
     }])
+}
+
+/// A stub that serves every request as `function` does, as API Gateway would hand it over
+/// (method, path, query string, headers, body): how a handler of ours is put where the
+/// emulator's Event Grid deliveries can reach it.
+async fn function_stub(
+    state: Arc<acs_chat_api::AppState>,
+    function: acs_chat_api::Function,
+) -> Stub {
+    use lambda_http::RequestExt;
+    Stub::start(Arc::new(move |received: Received| {
+        let state = state.clone();
+        Box::pin(async move {
+            let query: HashMap<String, String> = received
+                .target
+                .split_once('?')
+                .map(|(_, query)| {
+                    form_urlencoded::parse(query.as_bytes())
+                        .into_owned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut request = lambda_http::http::Request::builder()
+                .method(function.spec().method.as_str())
+                .uri(received.target.as_str());
+            for (name, value) in &received.headers {
+                request = request.header(name, value);
+            }
+            let request = request
+                .body(lambda_http::Body::Text(
+                    String::from_utf8_lossy(&received.body).into_owned(),
+                ))
+                .unwrap()
+                .with_query_string_parameters(query);
+            let answer = crate::app::serve(&state, function, request).await;
+            let body = match answer.body {
+                serde_json::Value::String(text) => text,
+                other => other.to_string(),
+            };
+            (answer.status, body)
+        })
+    }))
+    .await
 }

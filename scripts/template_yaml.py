@@ -1,0 +1,34 @@
+"""template.yaml as CloudFormation reads it: YAML whose short tags (`!Ref x`, `!GetAtt a.b`,
+`!Sub ...`) become their JSON forms. The local deploy, the files' bucket bridge and the
+contract tests all read the template through this one loader."""
+
+from pathlib import Path
+
+import yaml
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"
+
+
+class CloudFormation(yaml.SafeLoader):
+    """YAML with CloudFormation's short tags, read into their JSON forms."""
+
+
+def _tagged(loader, suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    # !Ref and !Condition are not functions: their JSON forms have no Fn:: prefix.
+    return {suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}": value}
+
+
+CloudFormation.add_multi_constructor("!", _tagged)
+
+
+def load_template():
+    """The template, as a dictionary of its JSON form."""
+    return yaml.load(TEMPLATE.read_text(), Loader=CloudFormation)
