@@ -16,6 +16,7 @@ use crate::files::FileError;
 use crate::files::s3::S3Error;
 use crate::jwt::JwtError;
 use crate::people::PeopleError;
+use crate::push::notify::NotifyError;
 use crate::push::sender::PushError;
 use crate::push::subscription::SubscriptionError;
 use crate::realtime::eventgrid::DeliveryError;
@@ -122,6 +123,15 @@ pub enum ApiError {
     /// Pushes cannot be signed: the VAPID key unreadable or not the page's.
     #[error(transparent)]
     Push(#[from] PushError),
+}
+
+impl From<NotifyError> for ApiError {
+    fn from(error: NotifyError) -> Self {
+        match error {
+            NotifyError::People(error) => error.into(),
+            NotifyError::Push(error) => error.into(),
+        }
+    }
 }
 
 struct Answer {

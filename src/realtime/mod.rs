@@ -5,6 +5,8 @@
 //! - [`eventgrid`]: reading a delivery into hints (who, which thread, what changed).
 //! - [`update`]: what a person is sent, read from ACS as that person.
 //! - [`publish`]: the HTTP publisher, and what this container already sent.
+//! - [`relay`]: a delivery's hints, resolved, told to each recipient (the webhook's use case).
+//! - [`settings`]: the channel's settings.
 //! - [`authorizer`]: who may connect, subscribe and publish.
 //! - [`entra`]: the optional Entra ID token check of deliveries.
 //! - [`Realtime`]: what a function on the real-time path holds, and [`Key`]: the two secrets
@@ -16,10 +18,12 @@ pub mod channel;
 pub mod entra;
 pub mod eventgrid;
 pub mod publish;
+pub mod relay;
 pub mod settings;
 pub mod update;
 
 pub use self::settings::{EntraSettings, RealtimeAddress, RealtimeSettings};
+use crate::acs::UserId;
 use crate::secrets::{SecretError, SecretStore};
 use crate::settings::ConfigError;
 use entra::Entra;
@@ -118,8 +122,15 @@ impl Realtime {
         }))
     }
 
+    /// Tells `person` of `updates` on their channel of this hour: the one place a person's
+    /// channel is named for a publish.
+    pub async fn tell(&self, person: &UserId, updates: &[&Update]) -> Result<(), PublishError> {
+        let hour = channel::hour(time::OffsetDateTime::now_utc());
+        self.publish(&channel::of(person, hour), updates).await
+    }
+
     /// Publishes `updates` to `channel` with the publish key: the one path every publish takes.
-    pub async fn publish(&self, channel: &str, updates: &[&Update]) -> Result<(), PublishError> {
+    async fn publish(&self, channel: &str, updates: &[&Update]) -> Result<(), PublishError> {
         let publisher = self.publisher.as_ref().ok_or(PublishError::Unreachable(
             "REALTIME_PUBLISH_URL is not set".into(),
         ))?;

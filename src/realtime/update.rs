@@ -67,7 +67,7 @@ pub struct Update {
 }
 
 impl Update {
-    fn about(kind: UpdateKind, thread_id: ThreadId) -> Self {
+    pub(crate) fn about(kind: UpdateKind, thread_id: ThreadId) -> Self {
         Self {
             kind,
             thread_id,

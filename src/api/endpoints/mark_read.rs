@@ -17,7 +17,6 @@ use crate::api::input::{InThread, JsonBody};
 use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::people::Moved;
-use crate::realtime::channel;
 use crate::realtime::update::Update;
 
 /// A valid `mark_read` request.
@@ -59,14 +58,10 @@ impl Endpoint for MarkRead {
             .mark_read(&self.at.user_id, thread, target, self.unread)
             .await?;
         if let (Moved::To(position), Some(realtime)) = (moved, &state.realtime) {
-            let hour = channel::hour(time::OffsetDateTime::now_utc());
             let read = Update::read(thread.clone(), position);
             // Best effort: the position is kept already; a device that misses this reads it
             // with its next inbox.
-            if let Err(error) = realtime
-                .publish(&channel::of(&self.at.user_id, hour), &[&read])
-                .await
-            {
+            if let Err(error) = realtime.tell(&self.at.user_id, &[&read]).await {
                 tracing::warn!(%error, "read position not pushed");
             }
         }

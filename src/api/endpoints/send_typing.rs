@@ -30,7 +30,6 @@ use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::chat::text::DisplayName;
 use crate::chat::view::Names;
-use crate::realtime::channel;
 use crate::realtime::update::Update;
 
 /// The shortest time between two typing notifications a container forwards for one user in
@@ -131,7 +130,6 @@ impl SendTyping {
             &caller.user_id,
             Names::of_participants(participants).of(caller.user_id.as_str()),
         );
-        let hour = channel::hour(time::OffsetDateTime::now_utc());
         let others: Vec<UserId> = participants
             .iter()
             .filter_map(|p| UserId::parse(p.communication_identifier.id()?).ok())
@@ -139,10 +137,7 @@ impl SendTyping {
             .collect();
         let typing = &typing;
         let failed = fan_out(FAN_OUT, others, |other| async move {
-            realtime
-                .publish(&channel::of(&other, hour), &[typing])
-                .await
-                .err()
+            realtime.tell(&other, &[typing]).await.err()
         })
         .await
         .into_iter()
