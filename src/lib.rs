@@ -6,7 +6,7 @@
 //!   knows nothing of Lambda.
 //! - [`chat`]: the chat rules that need no HTTP: what people write, what a message looks like
 //!   to callers, the history, "what is new for me", and sending exactly once.
-//! - [`realtime`]: real-time push: Event Grid deliveries in, AppSync Events channels out, and
+//! - [`realtime`]: real time (each person's channel, never Web Push): Event Grid deliveries in, AppSync Events channels out, and
 //!   who may subscribe.
 //! - [`files`]: attachments in S3 beside ACS, signed for the page; the bytes never pass a
 //!   function.

@@ -134,7 +134,7 @@ impl From<NotifyError> for ApiError {
     }
 }
 
-struct Answer {
+struct Refusal {
     status: StatusCode,
     code: &'static str,
     message: String,
@@ -142,17 +142,17 @@ struct Answer {
 }
 
 impl ApiError {
-    fn answer(&self) -> Answer {
+    fn refusal(&self) -> Refusal {
         use StatusCode as S;
         // The caller's own mistakes: our message says exactly what to fix.
-        let explained = |status, code| Answer {
+        let explained = |status, code| Refusal {
             status,
             code,
             message: self.to_string(),
             retry_after: None,
         };
         // Everything else: a fixed message, so nothing from ACS or our internals leaks out.
-        let summarised = |status, code, message: &str| Answer {
+        let summarised = |status, code, message: &str| Refusal {
             status,
             code,
             message: message.to_owned(),
@@ -234,7 +234,7 @@ impl ApiError {
                 "identity_provider_unavailable",
                 "the identity provider's keys could not be read; try again later",
             ),
-            Self::Identity(JwtError::Missing) => Answer {
+            Self::Identity(JwtError::Missing) => Refusal {
                 message: "Authorization: Bearer <the identity provider's token> is required".into(),
                 ..explained(S::UNAUTHORIZED, "missing_identity_token")
             },
@@ -244,11 +244,11 @@ impl ApiError {
                 "people_unavailable",
                 "the service's records of people are unavailable; try again later",
             ),
-            Self::UploadQuota { until_tomorrow } => Answer {
+            Self::UploadQuota { until_tomorrow } => Refusal {
                 retry_after: Some(*until_tomorrow),
                 ..explained(S::TOO_MANY_REQUESTS, "quota_exceeded")
             },
-            Self::People(PeopleError::Contended(_)) => Answer {
+            Self::People(PeopleError::Contended(_)) => Refusal {
                 retry_after: Some(Duration::from_secs(1)),
                 ..explained(S::TOO_MANY_REQUESTS, "throttled")
             },
@@ -303,15 +303,15 @@ impl ApiError {
 
     /// The one place an error becomes a response. Logs 5xx in full and 4xx briefly.
     pub fn into_response(self) -> Response<Body> {
-        let answer = self.answer();
-        if answer.status.is_server_error() {
-            tracing::error!(status = answer.status.as_u16(), code = answer.code, error = %self, "request failed");
+        let refusal = self.refusal();
+        if refusal.status.is_server_error() {
+            tracing::error!(status = refusal.status.as_u16(), code = refusal.code, error = %self, "request failed");
         } else {
-            tracing::info!(status = answer.status.as_u16(), code = answer.code, error = %self, "request refused");
+            tracing::info!(status = refusal.status.as_u16(), code = refusal.code, error = %self, "request refused");
         }
-        let body = json!({"error": {"code": answer.code, "message": answer.message}});
-        let mut response = json_response(answer.status, &body);
-        if let Some(wait) = answer.retry_after {
+        let body = json!({"error": {"code": refusal.code, "message": refusal.message}});
+        let mut response = json_response(refusal.status, &body);
+        if let Some(wait) = refusal.retry_after {
             let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             response
                 .headers_mut()
@@ -327,7 +327,7 @@ impl ApiError {
 }
 
 /// The answer for an ACS failure that is not the caller's doing: throttling, slowness, faults.
-fn upstream_failure(error: &AcsError) -> Answer {
+fn upstream_failure(error: &AcsError) -> Refusal {
     let (status, code, message, retry_after) = match error {
         AcsError::Throttled { retry_after, .. } => (
             StatusCode::TOO_MANY_REQUESTS,
@@ -348,7 +348,7 @@ fn upstream_failure(error: &AcsError) -> Answer {
             None,
         ),
     };
-    Answer {
+    Refusal {
         status,
         code,
         message: message.to_owned(),

@@ -86,8 +86,8 @@ impl IdempotencyKey {
     }
 }
 
-/// Who sends what where.
-pub struct Send<'a> {
+/// A message on its way out: who sends what where, exactly once.
+pub struct Outgoing<'a> {
     pub chat: &'a ChatClient,
     pub token: &'a BearerToken,
     pub sender: &'a UserId,
@@ -99,7 +99,7 @@ pub struct Send<'a> {
     pub metadata: &'a [(&'a str, &'a str)],
 }
 
-impl Send<'_> {
+impl Outgoing<'_> {
     /// Sends the message once, whatever fails on the way, and returns its id. One ACS round
     /// trip when nothing fails and the key is ours; a client's key adds a look before and
     /// after.

@@ -117,7 +117,7 @@ impl Ord for Kept {
 /// are let go as older ones are found, so memory stays within one answer and one page), and
 /// changes while they fit beside them.
 #[derive(Default)]
-struct Answer {
+struct Gathered {
     kept: BinaryHeap<Kept>,
     bytes: usize,
     changes: Vec<Change>,
@@ -128,7 +128,7 @@ struct Answer {
     changes_dropped: bool,
 }
 
-impl Answer {
+impl Gathered {
     fn keep(&mut self, view: MessageView) {
         self.bytes += answer_bytes(&view);
         self.kept.push(Kept(view));
@@ -177,7 +177,7 @@ async fn walk(
 ) -> Result<NewMessages, AcsError> {
     let mut next_since = floor;
     let mut newest_change = 0;
-    let mut answer = Answer::default();
+    let mut answer = Gathered::default();
     loop {
         let mut passed = false;
         for raw in &page.value {

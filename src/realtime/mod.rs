@@ -1,4 +1,4 @@
-//! Real-time push: ACS's user-level Event Grid events become events on each person's own
+//! Real time: ACS's user-level Event Grid events become events on each person's own
 //! AppSync Events channel, which their devices subscribe to with their own ACS token.
 //!
 //! - [`channel`]: a person's channel of an hour, and which ones a subscription may be for.

@@ -8,25 +8,25 @@ use acs_emulator::{ANY, Route};
 use serde_json::{Value, json};
 
 use support::{
-    Answer, TestApp, User, assert_error, get, post, spawn_app, spawn_conversation, texts,
+    Answered, TestApp, User, assert_error, get, post, spawn_app, spawn_conversation, texts,
 };
 
-async fn act(app: &TestApp, function: Function, who: &User, mut body: Value) -> Answer {
+async fn act(app: &TestApp, function: Function, who: &User, mut body: Value) -> Answered {
     body["user_id"] = json!(who.id);
     app.call(function, post(body, Some(&who.token))).await
 }
 
-async fn read(app: &TestApp, function: Function, who: &User, query: &[(&str, &str)]) -> Answer {
+async fn read(app: &TestApp, function: Function, who: &User, query: &[(&str, &str)]) -> Answered {
     let mut pairs = vec![("user_id", who.id.as_str())];
     pairs.extend_from_slice(query);
     app.call(function, get(&pairs, Some(&who.token))).await
 }
 
-async fn get_thread(app: &TestApp, who: &User, thread: &str) -> Answer {
+async fn get_thread(app: &TestApp, who: &User, thread: &str) -> Answered {
     read(app, Function::GetThread, who, &[("thread_id", thread)]).await
 }
 
-fn thread_ids(answer: &Answer) -> Vec<String> {
+fn thread_ids(answer: &Answered) -> Vec<String> {
     answer.body["threads"]
         .as_array()
         .unwrap()

@@ -23,7 +23,7 @@ async fn scene() -> (TestApp, User, User, String) {
     (app, alice, bob, thread)
 }
 
-async fn upload_url(app: &TestApp, who: &User, thread: &str, file: Value) -> support::Answer {
+async fn upload_url(app: &TestApp, who: &User, thread: &str, file: Value) -> support::Answered {
     let mut body = json!({"thread_id": thread, "user_id": who.id});
     body.as_object_mut()
         .unwrap()
@@ -38,7 +38,7 @@ async fn send(
     thread: &str,
     body: Value,
     key: Option<&str>,
-) -> support::Answer {
+) -> support::Answered {
     let mut body = body;
     body["thread_id"] = json!(thread);
     body["user_id"] = json!(who.id);
@@ -51,7 +51,7 @@ async fn send(
     app.call(Function::SendMessage, request).await
 }
 
-async fn download_url(app: &TestApp, who: &User, thread: &str, id: &str) -> support::Answer {
+async fn download_url(app: &TestApp, who: &User, thread: &str, id: &str) -> support::Answered {
     let query = [
         ("thread_id", thread),
         ("user_id", who.id.as_str()),

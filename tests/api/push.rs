@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use support::channels::Channels;
 use support::push::{Device, PushService};
 use support::stub::Stub;
-use support::{Answer, RealtimeKeys, TestApp, User, assert_error, post, spawn_app};
+use support::{Answered, RealtimeKeys, TestApp, User, assert_error, post, spawn_app};
 
 use support::channels::channel_of;
 use support::push::BlackHole;
@@ -81,7 +81,7 @@ impl Pushing {
     }
 
     /// `push_subscribe` of `device` for `user`, which must be taken.
-    async fn subscribe(&self, user: &User, device: &Device) -> Answer {
+    async fn subscribe(&self, user: &User, device: &Device) -> Answered {
         let answer = self
             .app
             .call(

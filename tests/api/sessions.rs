@@ -7,15 +7,15 @@ use acs_emulator::{ANY, Route};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
-use support::{Answer, TestApp, User, assert_error, post, spawn_app};
+use support::{Answered, TestApp, User, assert_error, post, spawn_app};
 
-async fn refresh(app: &TestApp, user: &User, token: &str, session: &str) -> Answer {
+async fn refresh(app: &TestApp, user: &User, token: &str, session: &str) -> Answered {
     let body = json!({"user_id": user.id, "session": session});
     app.call(Function::RefreshToken, post(body, Some(token)))
         .await
 }
 
-fn scopes_of(answer: &Answer) -> Vec<Scope> {
+fn scopes_of(answer: &Answered) -> Vec<Scope> {
     BearerToken::new(answer.body["token"].as_str().unwrap())
         .claims()
         .unwrap()
@@ -23,7 +23,7 @@ fn scopes_of(answer: &Answer) -> Vec<Scope> {
         .unwrap()
 }
 
-fn time_of(answer: &Answer, field: &str) -> OffsetDateTime {
+fn time_of(answer: &Answered, field: &str) -> OffsetDateTime {
     let text = answer.body[field].as_str().unwrap();
     OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).unwrap()
 }

@@ -8,9 +8,9 @@ use futures_util::future::join_all;
 use serde_json::{Value, json};
 
 use support::idp::{IdentityProvider, Signer, hs256, unsigned};
-use support::{Answer, TestApp, assert_error, get, post, spawn_app};
+use support::{Answered, TestApp, assert_error, get, post, spawn_app};
 
-async fn sign_in(app: &TestApp, token: &str, body: Value) -> Answer {
+async fn sign_in(app: &TestApp, token: &str, body: Value) -> Answered {
     app.call(Function::SignIn, post(body, Some(token))).await
 }
 

@@ -62,7 +62,7 @@ impl Endpoint for MarkRead {
             // Best effort: the position is kept already; a device that misses this reads it
             // with its next inbox.
             if let Err(error) = realtime.tell(&self.at.user_id, &[&read]).await {
-                tracing::warn!(%error, "read position not pushed");
+                tracing::warn!(%error, "read position not told");
             }
         }
         Ok(json!({

@@ -11,7 +11,7 @@ use crate::api::caller::{Caller, Who};
 use crate::api::input::{InThread, JsonBody, idempotency_key};
 use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::chat::send::{ClientKey, IdempotencyKey, Send};
+use crate::chat::send::{ClientKey, IdempotencyKey, Outgoing};
 use crate::chat::text::{DisplayName, MessageText};
 use crate::files::{self, Attachment, AttachmentId};
 
@@ -89,7 +89,7 @@ impl Endpoint for SendMessage {
                 })?
             }
         };
-        let message_id = Send {
+        let message_id = Outgoing {
             chat: state.chat()?,
             token: &caller.token,
             sender: &caller.user_id,

@@ -9,7 +9,7 @@
 //! still pass ACS's limit together, ACS's 429 is answered as a 200 with `"sent":false` too: a
 //! typing notice missed is no failure.
 //!
-//! A notice ACS took is also pushed, where there is a real-time channel, to each of the
+//! A notice ACS took is also told, where there is a real-time channel, to each of the
 //! thread's participants but the caller (ACS sends Event Grid no typing events): the
 //! participants as ACS lists them to the caller then (read beside the notice, so no round trip
 //! more), a few publishes at a time. ACS supports typing notices in threads of at most
@@ -95,8 +95,8 @@ impl Endpoint for SendTyping {
         let participants = match participants.transpose() {
             Ok(participants) => participants,
             Err(error) => {
-                // The notice reached ACS; a missed push is no failure.
-                tracing::warn!(%error, "typing notice not pushed: no participants");
+                // The notice reached ACS; a missed notice is no failure.
+                tracing::warn!(%error, "typing notice not told: no participants");
                 None
             }
         };
@@ -111,7 +111,7 @@ impl Endpoint for SendTyping {
             .into());
         }
         if let Some(participants) = participants {
-            self.push(state, &caller, &participants).await;
+            self.tell_others(state, &caller, &participants).await;
         }
         Ok(json!({"message": "Typing notification sent", "sent": true}).into())
     }
@@ -121,7 +121,12 @@ impl SendTyping {
     /// Passes the notice on to each other participant's channel, as the identity ACS accepted
     /// it from. Best effort: the notice has reached ACS already, and a missed one is no
     /// failure.
-    async fn push(&self, state: &AppState, caller: &Caller, participants: &[ChatParticipant]) {
+    async fn tell_others(
+        &self,
+        state: &AppState,
+        caller: &Caller,
+        participants: &[ChatParticipant],
+    ) {
         let Some(realtime) = &state.realtime else {
             return;
         };
@@ -144,7 +149,7 @@ impl SendTyping {
         .flatten()
         .count();
         if failed > 0 {
-            tracing::warn!(failed, "typing notice not pushed to some");
+            tracing::warn!(failed, "typing notice not told to some");
         }
     }
 }

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::channels::Channels;
 use crate::idp::IdentityProvider;
-use crate::requests::{Answer, fast_retry, get, post, send_request, texts};
+use crate::requests::{Answered, fast_retry, get, post, send_request, texts};
 use crate::{moto, record};
 
 /// What one person may sign for upload in a day, in the tests' deployments.
@@ -203,7 +203,7 @@ pub async fn spawn_conversation() -> (TestApp, User, User, String) {
 }
 
 /// Serves `request` as `function` does, recording its answer and its log lines.
-pub async fn serve(state: &AppState, function: Function, request: Request) -> Answer {
+pub async fn serve(state: &AppState, function: Function, request: Request) -> Answered {
     let (response, _, _) = record::traced(function.handle(state, request)).await;
     let spec = function.spec();
     record::answer(spec.name, spec.method.as_str(), &response);
@@ -213,7 +213,7 @@ pub async fn serve(state: &AppState, function: Function, request: Request) -> An
             Value::String(String::from_utf8_lossy(other.as_ref()).into_owned())
         }),
     };
-    Answer {
+    Answered {
         status: response.status().as_u16(),
         headers: response.headers().clone(),
         body,
@@ -221,7 +221,7 @@ pub async fn serve(state: &AppState, function: Function, request: Request) -> An
 }
 
 impl TestApp {
-    pub async fn call(&self, function: Function, request: Request) -> Answer {
+    pub async fn call(&self, function: Function, request: Request) -> Answered {
         serve(&self.state, function, request).await
     }
 

@@ -31,4 +31,4 @@ pub use app::{
     DAILY_UPLOAD_BYTES, DAILY_UPLOADS, RealtimeKeys, TestApp, User, spawn_app, spawn_app_with,
     spawn_conversation,
 };
-pub use requests::{Answer, assert_error, fast_retry, get, post, request, send_request, texts};
+pub use requests::{Answered, assert_error, fast_retry, get, post, request, send_request, texts};

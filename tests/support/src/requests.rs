@@ -20,7 +20,7 @@ pub fn fast_retry() -> RetryPolicy {
 
 /// What a handler answered.
 #[derive(Debug)]
-pub struct Answer {
+pub struct Answered {
     pub status: u16,
     pub headers: lambda_http::http::HeaderMap,
     pub body: Value,
@@ -63,7 +63,7 @@ pub fn send_request(thread_id: &str, from: &crate::User, text: &str, key: Option
 
 /// Asserts status and error code of an answer.
 #[track_caller]
-pub fn assert_error(answer: &Answer, status: u16, code: &str) {
+pub fn assert_error(answer: &Answered, status: u16, code: &str) {
     assert_eq!(
         (answer.status, answer.body["error"]["code"].as_str()),
         (status, Some(code)),
