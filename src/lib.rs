@@ -15,6 +15,7 @@
 //! - [`people`]: the people table (DynamoDB): each person's one ACS identity and what ACS
 //!   cannot hold for them (read marks, mutes, devices, quotas).
 //! - [`jwt`]: tokens of an OpenID Connect issuer (the app's sign-in, Entra ID), checked.
+//! - [`admin`]: ACS Identity with the admin key, fetched again once when ACS refuses it.
 //! - [`secrets`]: secrets from AWS Secrets Manager, cached per container; [`aws`]: the AWS SDKs
 //!   on our one HTTP client.
 //! - [`settings`]: how a setting is read, below the features that own theirs; [`config`]: every
@@ -23,6 +24,7 @@
 //! - [`api`]: the functions: one module per endpoint under [`api::endpoints`] and the one table
 //!   of them, and what they share (`src/bin/<function>.rs` only call [`api::run`]).
 pub mod acs;
+pub mod admin;
 pub mod api;
 pub mod aws;
 pub mod chat;

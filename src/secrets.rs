@@ -114,7 +114,9 @@ impl<T> SecretStore<T> {
         if let Some(secret) = cached.as_ref() {
             return Ok(secret.clone());
         }
-        let secret = Arc::new(self.fetch().await?);
+        // Boxed: the SDK's future is deep enough that every function nesting it would pass
+        // rustc's layout depth limit, and a fetch happens once per container.
+        let secret = Arc::new(Box::pin(self.fetch()).await?);
         *cached = Some(secret.clone());
         Ok(secret)
     }

@@ -11,11 +11,13 @@ use lambda_http::{Body, Response};
 use serde_json::json;
 
 use crate::acs::AcsError;
+use crate::admin::AdminError;
 use crate::chat::text::TextError;
 use crate::files::FileError;
 use crate::files::s3::S3Error;
 use crate::jwt::JwtError;
 use crate::people::PeopleError;
+use crate::people::sign_in::SignInError;
 use crate::push::notify::NotifyError;
 use crate::push::sender::PushError;
 use crate::push::subscription::SubscriptionError;
@@ -123,6 +125,24 @@ pub enum ApiError {
     /// Pushes cannot be signed: the VAPID key unreadable or not the page's.
     #[error(transparent)]
     Push(#[from] PushError),
+}
+
+impl From<AdminError> for ApiError {
+    fn from(error: AdminError) -> Self {
+        match error {
+            AdminError::Secret(error) => error.into(),
+            AdminError::Acs(error) => Self::AdminAcs(error),
+        }
+    }
+}
+
+impl From<SignInError> for ApiError {
+    fn from(error: SignInError) -> Self {
+        match error {
+            SignInError::People(error) => error.into(),
+            SignInError::Admin(error) => error.into(),
+        }
+    }
 }
 
 impl From<NotifyError> for ApiError {

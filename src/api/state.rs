@@ -13,6 +13,7 @@ use super::errors::ApiError;
 use super::spec::Needs;
 use crate::acs::identity::AccessToken;
 use crate::acs::{AcsError, AcsHttp, BearerToken, ChatClient, IdentityClient, ThreadId, UserId};
+use crate::admin::Admin;
 use crate::config::{Config, ConfigError};
 use crate::files::Files;
 use crate::jwt::{Claims, KeySet, Rules};
@@ -35,12 +36,9 @@ pub enum InitError {
 #[derive(Debug)]
 pub struct AppState {
     pub config: Config,
-    /// The container's one HTTP client and ACS's retry policy on it; `None` in a function that
-    /// makes no call at all (the page): building it loads the certificate store, the largest
-    /// part of a function's start-up.
-    http: Option<AcsHttp>,
     chat: Option<ChatClient>,
-    secrets: Option<SecretStore>,
+    /// ACS Identity with the admin key, in the functions that read it.
+    admin: Option<Admin>,
     /// Trusted mode: tokens minted per user, reused while they have life left.
     minted: Mutex<HashMap<UserId, AccessToken>>,
     /// When this container last forwarded a typing notification, per user and thread.
@@ -89,6 +87,8 @@ impl AppState {
             || needs.realtime()
             || people_table.is_some()
             || identity_provider.is_some();
+        // None in a function that makes no call at all (the page): building the client loads
+        // the certificate store, the largest part of a function's start-up.
         let http = calls_out.then(|| http_client(&config)).transpose()?;
         let sdk = match (
             &http,
@@ -102,14 +102,16 @@ impl AppState {
             let sdk = sdk.as_ref().ok_or(ConfigError::Missing("AWS_REGION"))?;
             Ok::<_, ConfigError>(crate::secrets::client(sdk, endpoint))
         };
-        let secrets = if reads_admin_key {
-            let secret_id = config
-                .secret_id
-                .clone()
-                .ok_or(ConfigError::Missing("ACS_SECRET_ID"))?;
-            Some(SecretStore::admin(secrets_client()?, secret_id))
-        } else {
-            None
+        let admin = match (&http, reads_admin_key) {
+            (Some(http), true) => {
+                let secret_id = config
+                    .secret_id
+                    .clone()
+                    .ok_or(ConfigError::Missing("ACS_SECRET_ID"))?;
+                let secret = SecretStore::admin(secrets_client()?, secret_id);
+                Some(Admin::new(http.clone(), secret))
+            }
+            _ => None,
         };
         let chat = match (&http, needs.chat) {
             (Some(http), true) => {
@@ -163,9 +165,8 @@ impl AppState {
         };
         Ok(Self {
             config,
-            http,
             chat,
-            secrets,
+            admin,
             minted: Mutex::default(),
             typing: Mutex::default(),
             realtime,
@@ -244,10 +245,15 @@ impl AppState {
             .ok_or(ApiError::Misconfigured("ACS_ENDPOINT is not set"))
     }
 
-    fn secrets(&self) -> Result<&SecretStore, ApiError> {
-        self.secrets
+    /// ACS Identity with the admin key.
+    pub fn admin(&self) -> Result<&Admin, ApiError> {
+        self.admin
             .as_ref()
             .ok_or(ApiError::Misconfigured("ACS_SECRET_ID is not set"))
+    }
+
+    fn secrets(&self) -> Result<&SecretStore, ApiError> {
+        Ok(self.admin()?.secret())
     }
 
     /// The real-time channel, where the function publishes or takes deliveries.
@@ -344,29 +350,13 @@ impl AppState {
         Ok((session, signed))
     }
 
-    /// Runs `op` with an identity client holding the admin key. If ACS refuses the key, the
-    /// secret may have been rotated: fetch it again, once, and retry.
+    /// Runs `op` with an identity client holding the admin key (see [`Admin::with_identity`]).
     pub async fn with_identity<T, F, Fut>(&self, op: F) -> Result<T, ApiError>
     where
         F: Fn(IdentityClient) -> Fut,
         Fut: Future<Output = Result<T, AcsError>>,
     {
-        let http = self
-            .http
-            .as_ref()
-            .ok_or(ApiError::Misconfigured("this function does not call ACS"))?;
-        let secrets = self.secrets()?;
-        let secret = secrets.get().await?;
-        match op(IdentityClient::new(http.clone(), &secret.connection)).await {
-            Err(AcsError::Unauthorized(_)) => {
-                tracing::warn!("ACS refused the admin key; fetching the secret again");
-                let secret = secrets.refresh().await?;
-                op(IdentityClient::new(http.clone(), &secret.connection))
-                    .await
-                    .map_err(ApiError::AdminAcs)
-            }
-            other => other.map_err(ApiError::AdminAcs),
-        }
+        Ok(self.admin()?.with_identity(op).await?)
     }
 }
 
@@ -465,7 +455,8 @@ mod tests {
     fn a_function_that_needs_nothing_starts_without_an_http_client_and_says_so_if_asked() {
         let config = config(&[("ACS_ENDPOINT", "https://x.communication.azure.com")]);
         let state = AppState::init(Needs::NOTHING, config).unwrap();
-        assert!(state.http.is_none() && state.chat.is_none() && state.secrets.is_none());
+        // Nothing built means no HTTP client: each part that calls out holds it.
+        assert!(state.chat.is_none() && state.admin.is_none() && state.realtime.is_none());
         assert!(matches!(state.chat(), Err(ApiError::Misconfigured(_))));
     }
 

@@ -22,6 +22,8 @@
 //! The first sign-in claims both of its items in one transaction, each only if absent: of
 //! people signing in at once for the first time, one wins and the others read the winner's.
 
+pub mod sign_in;
+
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher, RandomState};
 use std::time::Duration;
