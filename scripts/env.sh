@@ -10,7 +10,9 @@ export SAM_CLI_TELEMETRY=0
 # A CI run builds once: incremental state would only fill its disk.
 if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0; fi
 
-log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+# Each step is stamped with the minutes and seconds since the command began, so a run's log
+# says where its time went.
+log() { printf '\033[1m==> [%d:%02d] %s\033[0m\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
 
 # Prints the virtualenv for requirements file $1 (named $2-<hash>), made once per hash.
 venv_for() {

@@ -9,7 +9,6 @@ use time::OffsetDateTime;
 
 use super::errors::ApiError;
 use super::state::AppState;
-use crate::acs::Scope;
 use crate::acs::{BearerToken, UserId};
 use crate::config::{AuthMode, IssuerMode, TRUSTED_TOKEN_MINUTES};
 use crate::jwt::Claims;
@@ -190,28 +189,14 @@ fn from_token(token: BearerToken) -> Result<Caller, ApiError> {
     })
 }
 
-/// A minted token is reused until this much of its life is left.
-const MINTED_TOKEN_MARGIN: time::Duration = time::Duration::minutes(10);
-
-/// A short-lived chat token for `user_id`, issued with the admin key once per container and
-/// reused while it has life left, so that a request costs no extra round trip: trusted mode's
-/// callers, and the recipients `acs_events` reads ACS as. Never handed to anyone.
+/// A short-lived chat token for `user_id`, minted with the admin key and reused while it has
+/// life left (see [`Admin::minted_chat_token`](crate::admin::Admin::minted_chat_token)):
+/// trusted mode's callers, and the recipients `acs_events` reads ACS as.
 pub(crate) async fn mint(state: &AppState, user_id: &UserId) -> Result<Caller, ApiError> {
-    let fresh_enough = OffsetDateTime::now_utc() + MINTED_TOKEN_MARGIN;
-    let token = match state.minted_token(user_id, fresh_enough) {
-        Some(token) => token,
-        None => {
-            let token = state
-                .with_identity(|identity| async move {
-                    identity
-                        .issue_token(user_id, &[Scope::Chat], Some(TRUSTED_TOKEN_MINUTES))
-                        .await
-                })
-                .await?;
-            state.keep_minted_token(user_id, &token);
-            token.token
-        }
-    };
+    let token = state
+        .admin()?
+        .minted_chat_token(user_id, TRUSTED_TOKEN_MINUTES)
+        .await?;
     Ok(Caller {
         user_id: user_id.clone(),
         token,

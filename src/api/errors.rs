@@ -132,6 +132,7 @@ impl From<AdminError> for ApiError {
         match error {
             AdminError::Secret(error) => error.into(),
             AdminError::Acs(error) => Self::AdminAcs(error),
+            AdminError::Session(error) => error.into(),
         }
     }
 }

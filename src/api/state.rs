@@ -2,18 +2,13 @@
 //! endpoint needs ([`Needs`]), so a function that never calls ACS never loads the certificate
 //! store, and one that never reads a secret has no Secrets Manager client.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
-use time::OffsetDateTime;
 
 use super::errors::ApiError;
 use super::spec::Needs;
-use crate::acs::identity::AccessToken;
 use crate::acs::{AcsError, AcsHttp, BearerToken, ChatClient, IdentityClient, ThreadId, UserId};
 use crate::admin::Admin;
+use crate::chat::typing::TypingThrottle;
 use crate::config::{Config, ConfigError};
 use crate::files::Files;
 use crate::jwt::{Claims, KeySet, Rules};
@@ -21,7 +16,6 @@ use crate::people::People;
 use crate::push::sender::Pusher;
 use crate::realtime::{Realtime, Role};
 use crate::secrets::SecretStore;
-use crate::session::{Session, SessionError};
 
 /// Why a function could not start.
 #[derive(Debug, thiserror::Error)]
@@ -39,10 +33,8 @@ pub struct AppState {
     chat: Option<ChatClient>,
     /// ACS Identity with the admin key, in the functions that read it.
     admin: Option<Admin>,
-    /// Trusted mode: tokens minted per user, reused while they have life left.
-    minted: Mutex<HashMap<UserId, AccessToken>>,
     /// When this container last forwarded a typing notification, per user and thread.
-    typing: Mutex<HashMap<(UserId, ThreadId), Instant>>,
+    pub typing: TypingThrottle,
     /// The real-time channel, in the functions on the real-time path, when
     /// `REALTIME_PUBLISH_KEY_SECRET_ID` is set.
     pub realtime: Option<Realtime>,
@@ -167,8 +159,7 @@ impl AppState {
             config,
             chat,
             admin,
-            minted: Mutex::default(),
-            typing: Mutex::default(),
+            typing: TypingThrottle::default(),
             realtime,
             identity_provider,
             people,
@@ -263,91 +254,9 @@ impl AppState {
         ))
     }
 
-    fn minted(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, AccessToken>> {
-        // Nothing panics while holding it, so a poisoned map is still consistent.
-        self.minted
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// A token minted earlier for `user_id` that is still valid at `valid_at`.
-    pub(crate) fn minted_token(
-        &self,
-        user_id: &UserId,
-        valid_at: OffsetDateTime,
-    ) -> Option<BearerToken> {
-        self.minted()
-            .get(user_id)
-            .filter(|token| token.expires_on > valid_at)
-            .map(|token| token.token.clone())
-    }
-
-    /// Keeps a minted token for reuse by later requests in this container.
-    pub(crate) fn keep_minted_token(&self, user_id: &UserId, token: &AccessToken) {
-        self.minted().insert(user_id.clone(), token.clone());
-    }
-
-    fn typing(&self) -> std::sync::MutexGuard<'_, HashMap<(UserId, ThreadId), Instant>> {
-        self.typing
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Whether a typing notification from `user` in `thread` is due, `interval` after the last
-    /// one ACS took through this container.
-    pub(crate) fn typing_due(&self, user: &UserId, thread: &ThreadId, interval: Duration) -> bool {
-        let now = Instant::now();
-        let mut typing = self.typing();
-        typing.retain(|_, at| now.duration_since(*at) < interval);
-        !typing.contains_key(&(user.clone(), thread.clone()))
-    }
-
-    /// Records that ACS took a typing notification from `user` in `thread` now.
-    pub(crate) fn typing_sent(&self, user: &UserId, thread: &ThreadId) {
-        self.typing()
-            .insert((user.clone(), thread.clone()), Instant::now());
-    }
-
     /// The trusted-mode service identity from the secret, if it names one.
     pub(crate) async fn service_user_id(&self) -> Result<Option<UserId>, ApiError> {
         Ok(self.secrets()?.get().await?.service_user_id.clone())
-    }
-
-    /// Reads `signed`, a session for `user_id` not ended at `now`, with the key derived from
-    /// the admin key. A session signed after the key was regenerated is read again with the
-    /// secret fetched anew, once.
-    pub(crate) async fn verify_session(
-        &self,
-        signed: &str,
-        user_id: &UserId,
-        now: OffsetDateTime,
-    ) -> Result<Session, ApiError> {
-        let secrets = self.secrets()?;
-        let secret = secrets.get().await?;
-        match Session::verify(signed, secret.connection.access_key(), user_id, now) {
-            Err(SessionError::Forged) => {
-                let secret = secrets.refresh().await?;
-                Ok(Session::verify(
-                    signed,
-                    secret.connection.access_key(),
-                    user_id,
-                    now,
-                )?)
-            }
-            other => Ok(other?),
-        }
-    }
-
-    /// A new session for `user_id` from `now`, signed with the key derived from the admin key.
-    pub(crate) async fn start_session(
-        &self,
-        user_id: &UserId,
-        now: OffsetDateTime,
-    ) -> Result<(Session, String), ApiError> {
-        let secret = self.secrets()?.get().await?;
-        let session = Session::start(user_id.clone(), now, self.config.session_hours);
-        let signed = session.sign(secret.connection.access_key());
-        Ok((session, signed))
     }
 
     /// Runs `op` with an identity client holding the admin key (see [`Admin::with_identity`]).
@@ -410,11 +319,6 @@ mod tests {
         ]);
         let state = AppState::init(Needs::EVERYTHING, config).unwrap();
         let user = UserId::parse("8:acs:res_alice").unwrap();
-        let minted = AccessToken {
-            token: BearerToken::new(TOKEN),
-            expires_on: OffsetDateTime::now_utc() + time::Duration::hours(1),
-        };
-        state.keep_minted_token(&user, &minted);
         let caller = Caller {
             user_id: user.clone(),
             token: BearerToken::new(TOKEN),
@@ -430,7 +334,6 @@ mod tests {
             format!("{state:?}"),
             format!("{state:#?}"),
             format!("{caller:?}"),
-            format!("{minted:?}"),
         ];
         shown.extend(
             errors
@@ -441,14 +344,6 @@ mod tests {
             assert!(!text.contains("token-text-that-must-not-show"), "{text}");
             assert!(!text.contains(AWS_SECRET), "{text}");
         }
-        assert!(
-            shown[0].contains("REDACTED"),
-            "the minted token is there, redacted"
-        );
-        let held = state
-            .minted_token(&user, OffsetDateTime::now_utc())
-            .unwrap();
-        assert_eq!(held.expose(), TOKEN);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The chat rules that need no HTTP: what people write ([`text`]), what a message looks like to
 //! callers ([`view`]), the whole history ([`history`]), a person's inbox ([`inbox`]), "what is new for me" with either cursor
 //! ([`sync`]), sending exactly once ([`send`]), and a thread's metadata and retention
-//! ([`thread`]). The endpoints read requests into these types and answer with what these
+//! ([`thread`]), typing notices ([`typing`]). The endpoints read requests into these types and answer with what these
 //! functions return.
 
 pub mod history;
@@ -10,4 +10,5 @@ pub mod send;
 pub mod sync;
 pub mod text;
 pub mod thread;
+pub mod typing;
 pub mod view;

@@ -12,6 +12,7 @@
 //!   file is gone.
 //! - Deleting a message deletes its objects; deleting a thread deletes its prefix.
 
+pub mod attachment;
 pub mod s3;
 pub mod settings;
 
@@ -19,6 +20,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use self::attachment::{Attached, Attachment};
 use self::s3::{Bucket, S3Error};
 pub use self::settings::{FilesSettings, UploadQuota};
 use crate::acs::http::{FAN_OUT, fan_out};
@@ -33,12 +35,6 @@ pub const MAX_NAME_CHARS: usize = 255;
 pub const MAX_UPLOAD_BYTES: u64 = 100 * 1024 * 1024;
 /// Image types a browser may show from our bucket inline: never SVG or HTML, which can script.
 pub const INLINE_TYPES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
-
-/// The metadata key under which a message's attachments travel in ACS.
-pub const METADATA_KEY: &str = "attachments";
-/// The metadata flag of a message that is only its attachments: ACS needs text, so their names
-/// stand in for it, and callers are shown none.
-pub const TEXTLESS_KEY: &str = "textless";
 
 /// The object metadata an upload carries, signed with it.
 const UPLOADER: &str = "uploader";
@@ -120,54 +116,6 @@ impl FileName {
 
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-}
-
-/// What a message shows of one file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Attachment {
-    pub id: AttachmentId,
-    pub name: String,
-    pub content_type: String,
-    pub size: u64,
-}
-
-impl Attachment {
-    /// A message's attachments, and whether it is only them (its text is their names). Most
-    /// messages have none, and are told apart without decoding their metadata.
-    pub fn of_message(message: &crate::acs::chat::ChatMessage) -> (Vec<Self>, bool) {
-        let listed = message
-            .metadata
-            .as_ref()
-            .is_some_and(|raw| raw.get().contains(METADATA_KEY));
-        if !listed {
-            return (Vec::new(), false);
-        }
-        let attachments = message
-            .metadata(METADATA_KEY)
-            .map(|value| Self::list_from_metadata(&value))
-            .unwrap_or_default();
-        // Still only its files until an edit gives it text of its own.
-        let textless = !attachments.is_empty()
-            && message.metadata(TEXTLESS_KEY).as_deref() == Some("true")
-            && message.text() == Some(Self::stand_in_text(&attachments).as_str());
-        (attachments, textless)
-    }
-
-    /// The text ACS keeps for a message of files alone, as it needs some: their names.
-    pub fn stand_in_text(attachments: &[Self]) -> String {
-        let names: Vec<&str> = attachments.iter().map(|a| a.name.as_str()).collect();
-        names.join(", ")
-    }
-
-    /// The attachments in a message's metadata value; a value we did not write reads as none.
-    pub fn list_from_metadata(value: &str) -> Vec<Self> {
-        serde_json::from_str(value).unwrap_or_default()
-    }
-
-    /// The metadata value for `attachments`.
-    pub fn list_to_metadata(attachments: &[Self]) -> String {
-        serde_json::to_string(attachments).unwrap_or_else(|_| "[]".into())
     }
 }
 
@@ -496,23 +444,6 @@ mod tests {
             let encoded = encode_name(name);
             assert!(encoded.is_ascii());
             assert_eq!(decode_name(&encoded), name);
-        }
-    }
-
-    #[test]
-    fn metadata_we_did_not_write_reads_as_no_attachments() {
-        let one = vec![Attachment {
-            id: AttachmentId::random(),
-            name: "a.png".into(),
-            content_type: "image/png".into(),
-            size: 3,
-        }];
-        assert_eq!(
-            Attachment::list_from_metadata(&Attachment::list_to_metadata(&one)),
-            one
-        );
-        for other in ["", "{}", "[1]", "nonsense"] {
-            assert!(Attachment::list_from_metadata(other).is_empty());
         }
     }
 }

@@ -68,8 +68,9 @@ impl Endpoint for CreateUsers {
             })
             .await?;
         let now = time::OffsetDateTime::now_utc();
-        let (session, user1_session) = state.start_session(&user1.user_id, now).await?;
-        let (_, user2_session) = state.start_session(&user2.user_id, now).await?;
+        let (admin, hours) = (state.admin()?, state.config.session_hours);
+        let (session, user1_session) = admin.start_session(&user1.user_id, now, hours).await?;
+        let (_, user2_session) = admin.start_session(&user2.user_id, now, hours).await?;
         let sessions = [user1_session.as_str(), user2_session.as_str()];
         Answer::json(&pair(&user1, &user2, sessions, session.ends.into()))
     }

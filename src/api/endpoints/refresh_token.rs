@@ -65,6 +65,7 @@ impl Endpoint for RefreshToken {
         }
         let now = time::OffsetDateTime::now_utc();
         let session = state
+            .admin()?
             .verify_session(&self.session, &caller.user_id, now)
             .await?;
         let scopes: Vec<Scope> = caller

@@ -13,7 +13,7 @@ use crate::api::spec::{Needs, Spec, spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
 use crate::chat::send::{ClientKey, IdempotencyKey, Outgoing};
 use crate::chat::text::{DisplayName, MessageText};
-use crate::files::{self, Attachment, AttachmentId};
+use crate::files::{Attached, AttachmentId};
 
 /// A valid `send_message` request.
 #[derive(Debug)]
@@ -72,32 +72,20 @@ impl Endpoint for SendMessage {
                 )
                 .await?
         };
-        let listed = (!attached.is_empty()).then(|| Attachment::list_to_metadata(&attached));
-        let mut metadata: Vec<(&str, &str)> = listed
-            .iter()
-            .map(|listed| (files::METADATA_KEY, listed.as_str()))
-            .collect();
-        let content = match self.message {
-            Some(text) => text,
-            None => {
-                metadata.push((files::TEXTLESS_KEY, "true"));
-                MessageText::parse(&Attachment::stand_in_text(&attached)).map_err(|error| {
-                    ApiError::InvalidText {
-                        field: "attachments",
-                        error,
-                    }
-                })?
-            }
-        };
+        let message =
+            Attached::new(self.message, &attached).map_err(|error| ApiError::InvalidText {
+                field: "attachments",
+                error,
+            })?;
         let message_id = Outgoing {
             chat: state.chat()?,
             token: &caller.token,
             sender: &caller.user_id,
             thread_id: &self.at.thread_id,
-            content: &content,
+            content: &message.content,
             display_name: self.display_name.as_ref(),
             key: &key,
-            metadata: &metadata,
+            metadata: &message.metadata(),
         }
         .exactly_once()
         .await?;
