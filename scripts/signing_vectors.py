@@ -2,7 +2,7 @@
 
 The SDK's CommunicationIdentityClient builds each request exactly as it would for real; its
 HMACCredentialsPolicy signs it with the clock frozen, and a transport that never sends records
-what went out. Output: src/acs/testdata/hmac_vectors.json (the Rust unit test reads it, and
+what went out. Output: crates/acs-core/src/testdata/hmac_vectors.json (the Rust unit test reads it, and
 tests/sdk compares a fresh run with the committed file).
 """
 

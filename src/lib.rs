@@ -1,9 +1,10 @@
 //! acs-chat-api: a two-way chat HTTP API on AWS Lambda, backed by Azure Communication Services.
 //!
 //! Layout:
-//! - [`acs`]: the ACS core: connection string, HMAC signing, token reading, the Identity and
-//!   Chat clients, error decoding and retries. It speaks ACS REST with reqwest and rustls, and
-//!   knows nothing of Lambda.
+//! - [`acs`]: the ACS core, the workspace crate `acs-core` (`crates/acs-core`): connection
+//!   string, HMAC signing, token reading, the Identity and Chat clients, error decoding and
+//!   retries. It speaks ACS REST with reqwest and rustls; as a crate of its own, it cannot see
+//!   Lambda or the AWS SDKs.
 //! - [`chat`]: the chat rules that need no HTTP: what people write, what a message looks like
 //!   to callers, the history, "what is new for me", and sending exactly once.
 //! - [`realtime`]: real time (each person's channel, never Web Push): Event Grid deliveries in, AppSync Events channels out, and
@@ -23,7 +24,6 @@
 //!   [`session`]: how long a chain of refreshed tokens may last.
 //! - [`api`]: the functions: one module per endpoint under [`api::endpoints`] and the one table
 //!   of them, and what they share (`src/bin/<function>.rs` only call [`api::run`]).
-pub mod acs;
 pub mod admin;
 pub mod api;
 pub mod aws;
@@ -40,4 +40,5 @@ pub mod settings;
 pub mod timestamp;
 
 pub use acs::{AcsError, AcsHttp, ChatClient, ConnectionString, IdentityClient, RetryPolicy};
+pub use acs_core as acs;
 pub use api::{AppState, Endpoint, Function};

@@ -12,7 +12,8 @@
 //!   is made); per-route request counts.
 //! - [`limits`]: ACS's documented rate limits, switchable.
 //! - [`eventgrid`]: Event Grid deliveries of every change to subscribed webhooks.
-//! - [`push`]: a stand-in push service with the browser's side of its subscriptions.
+//! - [`push`]: a stand-in push service with the browser's side of its subscriptions;
+//!   [`webpush`]: how it opens a push and checks its VAPID header, apart from the sender's code.
 //! - [`server`]: the accept loop (HTTP or self-signed HTTPS) and the [`Emulator`] handle.
 
 pub mod eventgrid;
@@ -27,6 +28,7 @@ pub mod routes;
 pub mod server;
 pub mod store;
 pub mod tokens;
+pub mod webpush;
 mod wire;
 
 pub use faults::{Fault, FaultKind, Faults};

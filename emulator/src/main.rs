@@ -39,7 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     if let Some(key) = key {
-        config.access_key = Some(acs_chat_api::acs::AccessKey::from_base64(&key)?);
+        config.access_key = Some(acs_core::AccessKey::from_base64(&key)?);
     }
 
     let listener = tokio::net::TcpListener::bind(&listen).await?;

@@ -15,7 +15,6 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
-use acs_chat_api::push::{ece, vapid};
 use aws_lc_rs::agreement::{ECDH_P256, PrivateKey};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine;
@@ -28,6 +27,7 @@ use time::OffsetDateTime;
 use crate::lock::lock;
 use crate::reply::{self, Reply};
 use crate::routes::request::Call;
+use crate::webpush;
 
 /// The largest body a push service takes (RFC 8030 7.2 asks at least 4096 of them).
 const MAX_BODY: usize = 4096;
@@ -178,10 +178,7 @@ fn take(
     let header = call
         .header("authorization")
         .ok_or(unauthorized("no VAPID header"))?;
-    let verified = vapid::verify(header, now.unix_timestamp()).map_err(|e| match e {
-        vapid::VapidError::Refused(reason) => unauthorized(reason),
-        _ => unauthorized("unreadable VAPID header"),
-    })?;
+    let verified = webpush::verify(header, now.unix_timestamp()).map_err(unauthorized)?;
     if verified.audience != audience {
         return Err(unauthorized("the JWT's aud is not this push service"));
     }
@@ -222,8 +219,8 @@ fn take(
     if call.body.len() > MAX_BODY {
         return Err((StatusCode::PAYLOAD_TOO_LARGE, "the body is over 4096 bytes"));
     }
-    let opened = ece::open(&subscription.private, &subscription.auth, &call.body)
-        .map_err(|_| bad("the body does not open with the subscription's keys"))?;
+    let opened = webpush::open(&subscription.private, &subscription.auth, &call.body)
+        .ok_or(bad("the body does not open with the subscription's keys"))?;
     let payload = serde_json::from_slice(&opened)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&opened).into_owned()));
     Ok(json!({

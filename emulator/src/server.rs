@@ -5,8 +5,8 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use acs_chat_api::acs::connection_string::parse_endpoint;
-use acs_chat_api::acs::{AccessKey, ConnectionString, Url};
+use acs_core::connection_string::parse_endpoint;
+use acs_core::{AccessKey, ConnectionString, Url};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};

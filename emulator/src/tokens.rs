@@ -5,8 +5,8 @@
 //! drops `-` and `_`, so a payload must encode to neither. For ASCII JSON that only happens when
 //! `>`, `?`, `~` or DEL ends a 3-byte group, and our claims never contain them (a test holds it).
 
-use acs_chat_api::acs::AccessKey;
-use acs_chat_api::acs::auth;
+use acs_core::AccessKey;
+use acs_core::auth;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
@@ -95,7 +95,7 @@ mod tests {
         let claims = claims("acs:00000000-1111-2222-3333-444444444444_0000-ab");
         let token = encode(&key(), &claims);
         assert_eq!(decode(&key(), &token), Some(claims.clone()));
-        let read = acs_chat_api::acs::token::read_claims(&token).unwrap();
+        let read = acs_core::token::read_claims(&token).unwrap();
         assert_eq!(read.user_id.as_str(), claims.user_id());
         assert_eq!(read.expires_at.unix_timestamp(), claims.exp);
         assert_eq!(claims.scopes().collect::<Vec<_>>(), ["chat", "voip"]);

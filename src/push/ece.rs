@@ -12,15 +12,13 @@ const RECORD_SIZE: u32 = 4096;
 /// The largest plaintext one record holds: the record less its tag and padding delimiter.
 pub const MAX_PLAINTEXT: usize = RECORD_SIZE as usize - 16 - 1;
 
-/// Why a payload could not be sealed or opened.
+/// Why a payload could not be sealed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SealError {
     #[error("the subscription's p256dh is not a P-256 public key")]
     BadPublicKey,
     #[error("the payload is larger than one record")]
     TooLarge,
-    #[error("the body is not one aes128gcm record sealed for this key")]
-    Unreadable,
     #[error("the cryptography failed")]
     Crypto,
 }
@@ -83,42 +81,6 @@ pub fn seal_with(
 /// parses it, which refuses a point off the curve.
 pub fn is_public_key(key: &[u8]) -> bool {
     ParsedPublicKey::try_from(&UnparsedPublicKey::new(&ECDH_P256, key)).is_ok()
-}
-
-/// Opens a body [`seal`] made, as the browser does with its subscription's private key:
-/// what a stand-in push service shows a test of what a person would see.
-pub fn open(private: &PrivateKey, auth: &[u8; 16], body: &[u8]) -> Result<Vec<u8>, SealError> {
-    let unreadable = |_| SealError::Unreadable;
-    let (salt, rest) = body
-        .split_first_chunk::<16>()
-        .ok_or(SealError::Unreadable)?;
-    let (size, rest) = rest.split_first_chunk::<4>().ok_or(SealError::Unreadable)?;
-    let (&id_len, rest) = rest.split_first().ok_or(SealError::Unreadable)?;
-    let (sender, record) = rest
-        .split_at_checked(usize::from(id_len))
-        .ok_or(SealError::Unreadable)?;
-    if record.len() > u32::from_be_bytes(*size) as usize || record.len() < 17 {
-        return Err(SealError::Unreadable);
-    }
-    let public = private.compute_public_key()?;
-    let peer = UnparsedPublicKey::new(&ECDH_P256, sender);
-    let shared = agreement::agree(private, peer, SealError::Unreadable, |secret| {
-        Ok(secret.to_vec())
-    })?;
-    let (cek, nonce) = content_keys(salt, auth, &shared, public.as_ref(), sender)?;
-    let key = LessSafeKey::new(UnboundKey::new(&AES_128_GCM, &cek)?);
-    let nonce = Nonce::try_assume_unique_for_key(&nonce)?;
-    let mut record = record.to_vec();
-    let opened = key
-        .open_in_place(nonce, Aad::empty(), &mut record)
-        .map_err(unreadable)?;
-    // The last record ends with its delimiter, 2, then any zero padding.
-    let end = opened
-        .iter()
-        .rposition(|&b| b != 0)
-        .filter(|&at| opened[at] == 2)
-        .ok_or(SealError::Unreadable)?;
-    Ok(opened[..end].to_vec())
 }
 
 /// The content key and nonce of a record: the ECDH secret bound to both public keys and the
@@ -192,29 +154,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!(URL_SAFE_NO_PAD.encode(body), RFC_BODY);
-    }
-
-    #[test]
-    fn the_example_of_rfc_8291_opens_with_the_user_agent_s_key_and_nothing_else() {
-        let private = PrivateKey::from_private_key(
-            &ECDH_P256,
-            &bytes("q1dXpw3UpT5VOmu_cf_v6ih07Aems3njxI-JWgLcM94"),
-        )
-        .unwrap();
-        let auth: [u8; 16] = bytes("BTBZMqHH6r4Tts7J_aSIgg").try_into().unwrap();
-        let body = bytes(RFC_BODY);
-        assert_eq!(
-            open(&private, &auth, &body).unwrap(),
-            b"When I grow up, I want to be a watermelon"
-        );
-        let mut tampered = body.clone();
-        *tampered.last_mut().unwrap() ^= 1;
-        assert_eq!(open(&private, &auth, &tampered), Err(SealError::Unreadable));
-        assert_eq!(open(&private, &[0; 16], &body), Err(SealError::Unreadable));
-        assert_eq!(
-            open(&private, &auth, &body[..20]),
-            Err(SealError::Unreadable)
-        );
     }
 
     #[test]

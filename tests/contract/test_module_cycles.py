@@ -13,10 +13,12 @@ counts as an import of that parent.
 """
 
 import re
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CRATES = [ROOT / "src", ROOT / "emulator" / "src", ROOT / "tests" / "support" / "src"]
+CRATES = [ROOT / "src", ROOT / "crates" / "acs-core" / "src", ROOT / "emulator" / "src",
+          ROOT / "tests" / "support" / "src"]
 USE = re.compile(r"^\s*(pub(?:\([a-z]+\))?\s+)?use\s+([^;]+);", re.M)
 INLINE = re.compile(r"(?<![\w:])((?:crate|super)(?:::\w+)+)")
 COMMENT = re.compile(r"^\s*//.*$", re.M)
@@ -181,8 +183,7 @@ def declared(root):
 
 def test_every_crate_s_map_names_each_of_its_modules():
     missing = []
-    for root in [ROOT / "src" / "lib.rs", ROOT / "emulator" / "src" / "lib.rs",
-                 ROOT / "tests" / "support" / "src" / "lib.rs"]:
+    for root in [src / "lib.rs" for src in CRATES]:
         text = root.read_text()
         doc = "\n".join(line for line in text.splitlines() if line.startswith("//!"))
         for module in declared(root):
@@ -196,3 +197,15 @@ def test_the_layout_in_adding_an_endpoint_names_each_module_of_the_library():
     layout = guide.split("## Layout", 1)[1].split("\n## ", 1)[0]
     missing = [m for m in declared(ROOT / "src" / "lib.rs") if not re.search(rf"\b{m}(/|\.rs)", layout)]
     assert not missing, f"docs/adding-an-endpoint.md's layout omits: {missing}"
+
+
+def dependencies(crate):
+    manifest = tomllib.loads((crate / "Cargo.toml").read_text())
+    return set(manifest.get("dependencies", {}))
+
+
+def test_the_ground_floor_cannot_see_lambda_or_aws_and_the_emulator_builds_without_the_product():
+    lambda_or_aws = {d for d in dependencies(ROOT / "crates" / "acs-core")
+                     if d.startswith(("lambda", "aws-")) or d == "acs-chat-api"}
+    assert not lambda_or_aws, f"acs-core depends on {lambda_or_aws}"
+    assert "acs-chat-api" not in dependencies(ROOT / "emulator"), "the emulator links the product"

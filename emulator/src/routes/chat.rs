@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use acs_chat_api::acs::ids::encode_segment;
+use acs_core::ids::encode_segment;
 use hyper::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};

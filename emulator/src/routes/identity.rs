@@ -1,6 +1,6 @@
 //! The Identity routes: HMAC-signed with the resource's access key.
 
-use acs_chat_api::acs::auth;
+use acs_core::auth;
 use hyper::StatusCode;
 use serde::Deserialize;
 use serde_json::json;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use identities::Identity;
 
-use acs_chat_api::acs::AccessKey;
+use acs_core::AccessKey;
 use time::OffsetDateTime;
 
 mod events;

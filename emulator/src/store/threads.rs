@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use acs_chat_api::acs::UserId;
+use acs_core::UserId;
 use time::OffsetDateTime;
 
 use super::events::Event;

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
-use crate::acs::error::AcsError;
-use crate::acs::http::decode_json;
-use crate::acs::ids::{MessageId, ThreadId, UserId};
+use crate::error::AcsError;
+use crate::http::decode_json;
+use crate::ids::{MessageId, ThreadId, UserId};
 
 /// The Chat API version this client speaks.
 pub const API_VERSION: &str = "2024-03-07";

@@ -16,7 +16,6 @@ use super::error::AcsError;
 use super::http::{AcsHttp, Idempotency, decode_json, encode_json, versioned_url};
 use super::ids::{MessageId, ThreadId, UserId, encode_segment};
 use super::token::BearerToken;
-use crate::timestamp::Timestamp;
 
 /// Client for the Chat API. Cheap to clone; every call takes the acting user's token.
 #[derive(Debug, Clone)]
@@ -440,8 +439,9 @@ impl ChatClient {
                 query.append_pair("maxPageSize", &size.min(ACS_MAX_PAGE_SIZE).to_string());
             }
             if let Some(start) = start_time {
-                let formatted = Timestamp::from(start)
-                    .format()
+                let formatted = start
+                    .to_offset(time::UtcOffset::UTC)
+                    .format(&time::format_description::well_known::Rfc3339)
                     .map_err(|e| AcsError::Unsendable(e.to_string()))?;
                 query.append_pair("startTime", &formatted);
             }
@@ -565,7 +565,7 @@ impl ChatClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::acs::http::RetryPolicy;
+    use crate::http::RetryPolicy;
 
     fn client(endpoint: &str) -> ChatClient {
         ChatClient::new(
