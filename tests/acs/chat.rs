@@ -2,10 +2,10 @@ use acs_chat_api::acs::chat::{
     ChatMessage, ChatParticipant, CommunicationIdentifier, MessageKind, Page, RetentionPolicy,
     SendMessage, ThreadProperties,
 };
-use acs_chat_api::acs::{AcsError, BearerToken, MessageId, ThreadId, UserId};
+use acs_chat_api::acs::{AcsError, AcsHttp, BearerToken, ChatClient, MessageId, ThreadId, UserId};
 
-use crate::helpers::spawn_acs;
-use acs_emulator::{ANY, Route};
+use crate::helpers::{fast_policy, spawn_acs, spawn_acs_with};
+use acs_emulator::{ANY, Config, Route};
 
 fn text(content: &str) -> SendMessage<'_> {
     SendMessage {
@@ -428,4 +428,33 @@ async fn an_oversized_or_empty_message_is_a_bad_request() {
             content.len()
         );
     }
+}
+
+#[tokio::test]
+async fn a_cold_client_s_first_calls_made_together_share_one_http2_connection() {
+    let acs = spawn_acs_with(Config {
+        tls: true,
+        ..Config::default()
+    })
+    .await;
+    let alice = acs.user().await;
+    let thread = acs.thread(&alice, &[]).await;
+    // A container's first request, with a client that has reached nobody yet.
+    let cold = ChatClient::new(
+        AcsHttp::trusting(fast_policy(), None, acs.emulator.certificate_pem()).unwrap(),
+        acs.emulator.endpoint(),
+    );
+    acs.emulator.faults().reset_counts();
+    let (thread_read, participants, messages) = tokio::join!(
+        cold.get_thread(&alice.token, &thread),
+        cold.list_participants(&alice.token, &thread),
+        cold.messages_page(&alice.token, &thread, 10, None),
+    );
+    assert!(thread_read.is_ok() && participants.is_ok() && messages.is_ok());
+    let connections = acs.emulator.faults().connections();
+    assert_eq!(
+        connections.into_iter().collect::<Vec<_>>(),
+        [("h2", 1)],
+        "one TLS handshake, not one per call"
+    );
 }

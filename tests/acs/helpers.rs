@@ -19,8 +19,13 @@ pub struct TestUser {
 }
 
 pub async fn spawn_acs() -> TestAcs {
-    let emulator = Emulator::start(Config::default()).await.unwrap();
-    let http = AcsHttp::new(fast_policy()).unwrap();
+    spawn_acs_with(Config::default()).await
+}
+
+/// [`spawn_acs`] with the emulator started as `config` says (over HTTPS, trusted, with `tls`).
+pub async fn spawn_acs_with(config: Config) -> TestAcs {
+    let emulator = Emulator::start(config).await.unwrap();
+    let http = AcsHttp::trusting(fast_policy(), None, emulator.certificate_pem()).unwrap();
     let connection = emulator.connection_string();
     TestAcs {
         identity: IdentityClient::new(http.clone(), &connection),

@@ -2,10 +2,12 @@
 //! retries with exponential backoff and jitter, `Retry-After`, and error decoding.
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::collections::hash_map::RandomState;
 use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderMap;
@@ -160,6 +162,48 @@ impl Default for RetryPolicy {
 pub struct AcsHttp {
     client: reqwest::Client,
     policy: RetryPolicy,
+    first: Arc<FirstConnections>,
+}
+
+/// The HTTPS origins this client has reached, and the gate a first call to another one takes.
+///
+/// Before a connection is up, the pool cannot know that ALPN will pick HTTP/2, so calls made
+/// together on a cold start would each open a connection and pay a TLS handshake (about 2 ms of
+/// CPU apiece) that HTTP/2 would have shared. The first call to an origin goes alone; the
+/// others wait for its answer, then share its connection. Plain HTTP has nothing to share.
+#[derive(Debug, Default)]
+struct FirstConnections {
+    reached: std::sync::Mutex<HashSet<String>>,
+    gate: tokio::sync::Mutex<()>,
+}
+
+impl FirstConnections {
+    fn reached(&self, origin: &str) -> bool {
+        self.reached
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .contains(origin)
+    }
+
+    /// Held while the first call to `url`'s origin is made; `None` once it has been reached.
+    async fn first_call(&self, url: &Url) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        if url.scheme() != "https" {
+            return None;
+        }
+        let origin = url.origin().ascii_serialization();
+        if self.reached(&origin) {
+            return None;
+        }
+        let gate = self.gate.lock().await;
+        (!self.reached(&origin)).then_some(gate)
+    }
+
+    fn reach(&self, url: &Url) {
+        self.reached
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(url.origin().ascii_serialization());
+    }
 }
 
 impl AcsHttp {
@@ -202,7 +246,11 @@ impl AcsHttp {
         let client = builder
             .build()
             .map_err(|e| AcsError::Connection(e.without_url().to_string()))?;
-        Ok(Self { client, policy })
+        Ok(Self {
+            client,
+            policy,
+            first: Arc::default(),
+        })
     }
 
     /// The underlying client, for building requests; every other HTTP call of the container
@@ -231,8 +279,15 @@ impl AcsHttp {
             if let Some(id) = &request_id {
                 request = request.header("x-ms-client-request-id", id);
             }
+            let request = request.build().map_err(|e| transport_error(&e))?;
+            let url = request.url().clone();
             let started = Instant::now();
-            let outcome = request.send().await;
+            let first = self.first.first_call(&url).await;
+            let outcome = self.client.execute(request).await;
+            if outcome.is_ok() && first.is_some() {
+                self.first.reach(&url);
+            }
+            drop(first);
             if let Ok(response) = &outcome {
                 let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok());
                 tracing::info!(
