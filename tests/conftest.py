@@ -67,6 +67,22 @@ class Stack(tuple):
         token = account_token(url, client_id, username, password)
         return self.call_api("sign_in", token, {"display_name": username.capitalize()})
 
+    def new_account(self, name):
+        """A person of the local identity provider no test has signed in before: a user name
+        of `name` and a fresh suffix, and their password."""
+        import boto3
+
+        username, password = f"{name}-{os.urandom(3).hex()}", f"{name.capitalize()}-local-1"
+        cognito = boto3.client("cognito-idp", endpoint_url=(self[1] / "identity.url").read_text().strip(),
+                               region_name="us-east-1", aws_access_key_id="test",
+                               aws_secret_access_key="test")
+        pool = (self[1] / "identity.pool").read_text().strip()
+        cognito.admin_create_user(UserPoolId=pool, Username=username, MessageAction="SUPPRESS",
+                                  UserAttributes=[{"Name": "name", "Value": name.capitalize()}])
+        cognito.admin_set_user_password(UserPoolId=pool, Username=username, Password=password,
+                                        Permanent=True)
+        return username, password
+
     @property
     def realtime(self):
         """Where clients subscribe: `ws_url`, `http_host` and `connect_addr` (the local
@@ -170,13 +186,32 @@ class Stack(tuple):
         return lines
 
 
+@pytest.fixture(scope="session")
+def watch_stack(tmp_path_factory):
+    """`scripts/local --no-demo`: the functions under `cargo lambda watch`, started as a person
+    starts it, once for the whole run, and stopped with SIGTERM at its end."""
+    yield from serve("watch", tmp_path_factory.mktemp("stack-watch"), [], {})
+
+
+@pytest.fixture(scope="session")
+def deployed_stack(tmp_path_factory):
+    """`scripts/local --no-demo --deployed`: template.yaml deployed into a local AWS, once for
+    the whole run. Each test makes its own people and threads, so the tests share it."""
+    yield from serve("deployed", tmp_path_factory.mktemp("stack-deployed"), ["--deployed"], {})
+
+
+@pytest.fixture(scope="module")
+def own_deployed_stack(request, tmp_path_factory):
+    """A deployed stack for one module alone, with the module's `STACK_ENV` added to its
+    environment (settings the shared stacks keep at their defaults)."""
+    logs = tmp_path_factory.mktemp("stack-own")
+    yield from serve("deployed", logs, ["--deployed"], request.module.STACK_ENV)
+
+
 @pytest.fixture(scope="module", params=["watch", "deployed"])
-def stack(request, tmp_path_factory):
-    """`scripts/local --no-demo` (with `--deployed` for the deployed kind), started as a person
-    starts it, stopped with SIGTERM. A test module's `STACK_ENV` adds to its environment."""
-    logs = tmp_path_factory.mktemp(f"stack-{request.param}")
-    deployed = ["--deployed"] if request.param == "deployed" else []
-    yield from serve(request.param, logs, deployed, getattr(request.module, "STACK_ENV", {}))
+def stack(request):
+    """Each test of a module that takes it, on both stacks."""
+    return request.getfixturevalue(f"{request.param}_stack")
 
 
 @pytest.fixture(scope="module")

@@ -224,9 +224,11 @@ def test_a_person_signs_in_starts_a_conversation_and_after_a_reload_and_a_second
         stack, browser):
     base = stack[0]
     bob = stack.sign_in("bob", "Bob-local-1")
+    # Someone who has never signed in, so that her inbox starts empty on a stack others use.
+    alice, password = stack.new_account("alice")
     watched = Watched(browser, "desktop")
     page = watched.page
-    sign_in_with_account(page, base, "alice", "Alice-local-1")
+    sign_in_with_account(page, base, alice, password)
     inbox = page.get_by_role("navigation", name="Your threads")
     expect(inbox).to_contain_text("No conversations yet.", timeout=WAIT)
     expect(page.get_by_role("button", name="Start a conversation between two people")).to_be_hidden()
@@ -252,7 +254,7 @@ def test_a_person_signs_in_starts_a_conversation_and_after_a_reload_and_a_second
     # The page forgets everything on a reload; signing in again brings the same person back.
     page.reload()
     expect(inbox).to_be_hidden()
-    sign_in_with_account(page, base, "alice", "Alice-local-1")
+    sign_in_with_account(page, base, alice, password)
     row = inbox.locator("li").first
     expect(inbox.locator("li")).to_have_count(1, timeout=WAIT)
     expect(row).to_have_attribute("data-unread", "0", timeout=WAIT)
@@ -290,7 +292,7 @@ def test_a_person_signs_in_starts_a_conversation_and_after_a_reload_and_a_second
     wrong = Watched(browser, "phone")
     wrong.page.goto(base + "/")
     form = wrong.page.get_by_role("form", name="Sign in with your account")
-    form.get_by_label("User name").fill("alice")
+    form.get_by_label("User name").fill(alice)
     form.get_by_label("Password").fill("not-her-password")
     form.get_by_role("button", name="Sign in with password").click()
     expect(wrong.page.locator("#status")).to_contain_text("did not sign you in", timeout=WAIT)

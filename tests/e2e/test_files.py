@@ -18,9 +18,14 @@ import pytest
 from demo import put_file, tiny_png
 from template_yaml import load_template
 
-STACK_ENV = {"FILES_URL_SECONDS": "8"}
 LIFETIME = 8
-deployed = pytest.mark.parametrize("stack", ["deployed"], indirect=True)
+STACK_ENV = {"FILES_URL_SECONDS": str(LIFETIME)}
+
+
+@pytest.fixture(scope="module")
+def stack(own_deployed_stack):
+    """A deployed stack of this module's own, its URLs lasting `LIFETIME` seconds."""
+    return own_deployed_stack
 
 
 def s3_status(url, method="GET", data=None, headers=()):
@@ -66,7 +71,6 @@ def keys(stack, thread):
     return sorted(item["Key"].rsplit("/", 1)[1] for item in listed.get("Contents", []))
 
 
-@deployed
 def test_alice_sends_an_image_and_a_pdf_straight_through_s3_and_bob_downloads_both(stack):
     alice, bob, thread = conversation(stack)
     image = tiny_png()
@@ -98,7 +102,6 @@ def test_alice_sends_an_image_and_a_pdf_straight_through_s3_and_bob_downloads_bo
     assert marker not in (stack[1] / "emulator.out").read_text(errors="replace")
 
 
-@deployed
 def test_s3_refuses_a_presigned_upload_for_another_key_a_larger_body_another_type_or_after_it_expires(stack):
     alice, _bob, thread = conversation(stack)
     data = tiny_png()
@@ -120,7 +123,6 @@ def test_s3_refuses_a_presigned_upload_for_another_key_a_larger_body_another_typ
     assert keys(stack, thread) == []
 
 
-@deployed
 def test_a_download_url_is_for_its_own_file_and_ends_with_its_lifetime(stack):
     alice, bob, thread = conversation(stack)
     first, second = uploaded(stack, alice, thread, "a.png", "b.png")
@@ -132,7 +134,6 @@ def test_a_download_url_is_for_its_own_file_and_ends_with_its_lifetime(stack):
     assert s3_status(link["url"])[0] == 403
 
 
-@deployed
 def test_an_outsider_gets_no_url_and_bob_cannot_send_alice_s_upload(stack):
     alice, bob, thread = conversation(stack)
     upload, = uploaded(stack, alice, thread, "a.png")
@@ -149,7 +150,6 @@ def test_an_outsider_gets_no_url_and_bob_cannot_send_alice_s_upload(stack):
     assert (status, body["error"]["code"]) == (403, "attachment_not_yours")
 
 
-@deployed
 def test_deleting_the_message_deletes_its_objects_and_deleting_the_thread_the_rest(stack):
     alice, _bob, thread = conversation(stack)
     sent, staged = uploaded(stack, alice, thread, "a.png", "b.png")
@@ -176,7 +176,6 @@ def test_deleting_the_message_deletes_its_objects_and_deleting_the_thread_the_re
     assert keys(stack, thread) == []
 
 
-@deployed
 def test_the_template_s_tls_only_policy_refuses_every_plain_http_request(stack):
     """The local stack deploys without it (FilesTlsOnly=false), as ministack serves plain HTTP
     and evaluates `aws:SecureTransport` as S3 does: so it is put on the bucket here, and taken

@@ -1,7 +1,8 @@
 """End to end: the README's main command starts the whole local stack (emulator, moto, the
 functions under `cargo lambda watch`) and holds the demo conversation over HTTP, in both auth
 modes, and the same with template.yaml deployed into a local AWS (`--deployed`).
-scripts/demo.py checks every answer; here we check the run as a whole."""
+scripts/demo.py checks every answer; here we check the run as a whole: what it printed, that
+no function was compiled once it was serving, and that it left no process behind."""
 
 import socket
 import subprocess
@@ -18,9 +19,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def run_stack(*options):
+def run_stack(logs, *options):
     done = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "local"), "--exit-after-demo", "--port", str(free_port()), *options],
+        ["bash", str(ROOT / "scripts" / "local"), "--exit-after-demo", "--port", str(free_port()),
+         "--log-dir", str(logs), *options],
         capture_output=True,
         text=True,
         timeout=900,
@@ -32,9 +34,21 @@ def run_stack(*options):
 OPTIONS = {"token": [], "trusted": ["--trusted"], "deployed": ["--deployed"]}
 
 
+def stack_processes():
+    """Processes of the kinds the stack starts (the test run may have its own beforehand)."""
+    listed = subprocess.run(
+        ["pgrep", "-af", "acs-emulator --listen|moto_serial.py|cargo-lambda lambda watch"
+                         "|ministack|host_proxy.py|ministack-provided-code"],
+        capture_output=True,
+        text=True,
+    ).stdout
+    return set(listed.splitlines())
+
+
 @pytest.mark.parametrize("mode", sorted(OPTIONS))
-def test_the_local_stack_holds_the_demo_conversation(mode):
-    output = run_stack(*OPTIONS[mode])
+def test_the_local_stack_holds_the_demo_conversation_builds_nothing_while_serving_and_leaves_nothing_running(mode, tmp_path):
+    before = stack_processes()
+    output = run_stack(tmp_path, *OPTIONS[mode])
     for step in [
         "POST /create_users",
         "POST /create_thread",
@@ -51,22 +65,8 @@ def test_the_local_stack_holds_the_demo_conversation(mode):
         assert step in output, f"{step!r} missing from:\n{output}"
     if mode != "trusted":
         assert "401 missing_token" in output and "403 token_user_mismatch" in output
-
-
-def stack_processes():
-    """Processes of the kinds the stack starts (the test run may have its own beforehand)."""
-    listed = subprocess.run(
-        ["pgrep", "-af", "acs-emulator --listen|moto_serial.py|cargo-lambda lambda watch"
-                         "|ministack|host_proxy.py|ministack-provided-code"],
-        capture_output=True,
-        text=True,
-    ).stdout
-    return set(listed.splitlines())
-
-
-@pytest.mark.parametrize("mode", ["token", "deployed"])
-def test_the_stack_leaves_no_process_behind(mode):
-    before = stack_processes()
-    run_stack(*OPTIONS[mode])
+    if mode != "deployed":
+        served = (tmp_path / "functions.log").read_text()
+        assert "Compiling" not in served, "a function was compiled on its first call"
     leftovers = stack_processes() - before
     assert not leftovers, leftovers

@@ -47,7 +47,7 @@ def test_signing_vectors_committed_for_the_rust_core_match_a_fresh_sdk_run():
         capture_output=True,
         text=True,
     ).stdout
-    committed = (ROOT / "src" / "acs" / "testdata" / "hmac_vectors.json").read_text()
+    committed = (ROOT / "crates" / "acs-core" / "src" / "testdata" / "hmac_vectors.json").read_text()
     assert json.loads(fresh) == json.loads(committed)
 
 
