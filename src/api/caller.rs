@@ -8,9 +8,11 @@ use lambda_http::http::header::AUTHORIZATION;
 use time::OffsetDateTime;
 
 use super::errors::ApiError;
+use super::spec::{AdminKey, Needs};
 use super::state::AppState;
-use crate::acs::{BearerToken, UserId};
-use crate::config::{AuthMode, IssuerMode, TRUSTED_TOKEN_MINUTES};
+use crate::acs::{BearerToken, ChatClient, UserId};
+use crate::admin::Admin;
+use crate::config::{AuthMode, ConfigError, IssuerMode, TRUSTED_TOKEN_MINUTES};
 use crate::jwt::Claims;
 
 /// How the caller was authenticated, recorded so that no handler works it out again.
@@ -58,6 +60,14 @@ pub trait Credential: Sized + Send {
     /// Who the parsed request says must be calling.
     type Claim<'a>: Send;
 
+    /// What the check needs built at start.
+    const NEEDS: Needs;
+
+    /// Whether `state` holds what the check needs, asked once at start.
+    fn ready(_: &AppState) -> Result<(), ConfigError> {
+        Ok(())
+    }
+
     fn check<'a>(
         state: &'a AppState,
         request: &'a Request,
@@ -68,6 +78,12 @@ pub trait Credential: Sized + Send {
 /// An ACS user, by their bearer token (or a token minted for them in trusted mode).
 impl Credential for Caller {
     type Claim<'a> = Who<'a>;
+
+    /// The admin key mints tokens for callers who bring none, in trusted mode.
+    const NEEDS: Needs = Needs {
+        admin_key: AdminKey::WhenTrusted,
+        ..Needs::NOTHING
+    };
 
     async fn check<'a>(
         state: &'a AppState,
@@ -84,6 +100,15 @@ pub struct SignedIn(pub Claims);
 
 impl Credential for SignedIn {
     type Claim<'a> = ();
+
+    const NEEDS: Needs = Needs {
+        identity_provider: true,
+        ..Needs::NOTHING
+    };
+
+    fn ready(state: &AppState) -> Result<(), ConfigError> {
+        state.identity_provider().map(drop)
+    }
 
     async fn check<'a>(
         state: &'a AppState,
@@ -103,6 +128,8 @@ pub struct Issuance;
 
 impl Credential for Issuance {
     type Claim<'a> = ();
+
+    const NEEDS: Needs = Needs::NOTHING;
 
     async fn check<'a>(state: &'a AppState, _: &'a Request, (): ()) -> Result<Self, ApiError> {
         match state.config.issuer_mode {
@@ -125,6 +152,8 @@ fn authorization(request: &Request) -> Option<&str> {
 /// Anyone: the page, and the original app's open token issuer.
 impl Credential for () {
     type Claim<'a> = ();
+
+    const NEEDS: Needs = Needs::NOTHING;
 
     async fn check<'a>(_: &'a AppState, _: &'a Request, (): ()) -> Result<Self, ApiError> {
         Ok(())
@@ -151,16 +180,27 @@ pub async fn authenticate(
         (Some(token), Who::Participant { .. }) => from_token(token),
         (None, Who::Bearer { .. }) => Err(ApiError::MissingToken),
         (None, _) if state.config.auth_mode != AuthMode::Trusted => Err(ApiError::MissingToken),
-        (None, Who::User { id, .. }) => mint(state, id).await,
-        (None, Who::Participant { acting: Some(id) }) => mint(state, id).await,
-        (None, Who::Participant { acting: None }) => {
-            let service = state
-                .service_user_id()
-                .await?
-                .ok_or(ApiError::ActingUserRequired)?;
-            mint(state, &service).await
+        (None, who) => {
+            let admin = state.admin()?;
+            match who {
+                Who::User { id, .. } | Who::Participant { acting: Some(id) } => {
+                    mint(admin, id).await
+                }
+                Who::Participant { acting: None } => {
+                    let service = service_user_id(admin)
+                        .await?
+                        .ok_or(ApiError::ActingUserRequired)?;
+                    mint(admin, &service).await
+                }
+                Who::Bearer { .. } => Err(ApiError::MissingToken),
+            }
         }
     }
+}
+
+/// The trusted-mode service identity from the admin key's secret, if it names one.
+pub(crate) async fn service_user_id(admin: &Admin) -> Result<Option<UserId>, ApiError> {
+    Ok(admin.secret().get().await?.service_user_id.clone())
 }
 
 /// The bearer token, if the request carries one; a malformed header is an error.
@@ -192,9 +232,8 @@ fn from_token(token: BearerToken) -> Result<Caller, ApiError> {
 /// A short-lived chat token for `user_id`, minted with the admin key and reused while it has
 /// life left (see [`Admin::minted_chat_token`](crate::admin::Admin::minted_chat_token)):
 /// trusted mode's callers, and the recipients `acs_events` reads ACS as.
-pub(crate) async fn mint(state: &AppState, user_id: &UserId) -> Result<Caller, ApiError> {
-    let token = state
-        .admin()?
+pub(crate) async fn mint(admin: &Admin, user_id: &UserId) -> Result<Caller, ApiError> {
+    let token = admin
         .minted_chat_token(user_id, TRUSTED_TOKEN_MINUTES)
         .await?;
     Ok(Caller {
@@ -207,10 +246,8 @@ pub(crate) async fn mint(state: &AppState, user_id: &UserId) -> Result<Caller, A
 /// Has ACS itself accept the caller's token, with a call that reads one thread at most. Before
 /// the admin key acts on an identity, a token that merely reads right is not enough: it may be
 /// forged, or revoked.
-pub async fn prove_with_acs(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
-    state
-        .chat()?
-        .list_threads(&caller.token, 1, None)
+pub async fn prove_with_acs(chat: &ChatClient, caller: &Caller) -> Result<(), ApiError> {
+    chat.list_threads(&caller.token, 1, None)
         .await
         .map(drop)
         .map_err(ApiError::from)
@@ -218,9 +255,9 @@ pub async fn prove_with_acs(state: &AppState, caller: &Caller) -> Result<(), Api
 
 /// [`prove_with_acs`] for a caller who brought their own token; a token minted here (trusted
 /// mode) is ours, and needs no proof.
-pub async fn prove_unless_minted(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
+pub async fn prove_unless_minted(chat: &ChatClient, caller: &Caller) -> Result<(), ApiError> {
     match caller.auth {
-        Auth::Bearer => prove_with_acs(state, caller).await,
+        Auth::Bearer => prove_with_acs(chat, caller).await,
         Auth::Minted => Ok(()),
     }
 }

@@ -5,6 +5,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::time::Instant;
 
 use lambda_http::http::StatusCode;
@@ -14,8 +15,9 @@ use tracing::Instrument;
 
 use super::caller::Credential;
 use super::errors::{self, ApiError};
-use super::spec::Spec;
-use super::state::AppState;
+use super::parts::Parts;
+use super::spec::{Needs, Spec};
+use super::state::{AppState, InitError, Wanted};
 use super::telemetry::{RequestIds, Timing, logging, metrics};
 use crate::acs::http::measure_upstream;
 use crate::config::Config;
@@ -30,6 +32,10 @@ pub trait Endpoint: Sized + Send {
     /// call.
     type Caller: Credential;
 
+    /// What it acts with (the chat client, the people table, ...), taken from the state built
+    /// at start; its needs are derived from it ([`needs_of`](super::parts::needs_of)).
+    type Parts<'a>: Parts<'a>;
+
     /// Reads and checks the request: pure, so every refusal is a plain unit test.
     fn parse(request: &Request) -> Result<Self, ApiError>;
 
@@ -37,13 +43,51 @@ pub trait Endpoint: Sized + Send {
     /// request's credentials to it.
     fn who(&self) -> <Self::Caller as Credential>::Claim<'_>;
 
-    /// Does the work as `caller`.
+    /// Does the work as `caller`, with its parts.
     fn act(
         self,
-        state: &AppState,
+        parts: Self::Parts<'_>,
         caller: Self::Caller,
     ) -> impl Future<Output = Result<Answer, ApiError>> + Send;
 }
+
+/// What `E` needs built: its parts' needs and its caller check's.
+pub const fn needs_of<E: Endpoint>() -> Needs {
+    <E::Parts<'static> as Parts<'static>>::NEEDS.and(<E::Caller as Credential>::NEEDS)
+}
+
+/// `E`'s needs as a type, so that the state is built with them a constant (see
+/// [`AppState::init`]).
+pub struct NeedsOf<E>(PhantomData<E>);
+
+impl<E: Endpoint> Wanted for NeedsOf<E> {
+    fn needs(self) -> Needs {
+        const { needs_of::<E>() }
+    }
+}
+
+/// Builds `E`'s state from `config` and takes its parts once, so that a setting it cannot do
+/// without stops the container here, before any request.
+pub fn start<E: Endpoint>(config: Config) -> Result<AppState, InitError> {
+    let state = AppState::init(NeedsOf::<E>(PhantomData), config)?;
+    E::Parts::take(&state)?;
+    E::Caller::ready(&state)?;
+    Ok(state)
+}
+
+/// The spec of an endpoint served at `/<name>`, inside its `impl Endpoint`:
+/// `spec!("send_message", Post)`. Its needs are its parts' and its caller's.
+macro_rules! spec {
+    ($name:literal, $method:ident) => {
+        $crate::api::spec::Spec {
+            name: $name,
+            routes: &[concat!("/", $name)],
+            method: $crate::api::spec::Method::$method,
+            needs: $crate::api::endpoint::needs_of::<Self>(),
+        }
+    };
+}
+pub(crate) use spec;
 
 /// A 200 answer, serialised once: a list of messages goes straight from its views to text,
 /// with no `serde_json::Value` tree built in between.
@@ -73,7 +117,7 @@ impl From<Value> for Answer {
 async fn serve<E: Endpoint>(state: &AppState, request: &Request) -> Result<Answer, ApiError> {
     let input = E::parse(request)?;
     let caller = E::Caller::check(state, request, input.who()).await?;
-    input.act(state, caller).await
+    input.act(E::Parts::take(state)?, caller).await
 }
 
 /// Serves one request for `E`, timed and traced: checks the method, runs the endpoint, and
@@ -126,7 +170,7 @@ pub async fn handle<E: Endpoint>(
 pub async fn run<E: Endpoint>() -> Result<(), lambda_http::Error> {
     let config = Config::from_env()?;
     logging::init(config.log);
-    let state = AppState::init(E::SPEC.needs, config)?;
+    let state = start::<E>(config)?;
     lambda_http::run(lambda_http::service_fn(|request| {
         let state = &state;
         async move {

@@ -23,6 +23,7 @@ use crate::push::sender::PushError;
 use crate::push::subscription::SubscriptionError;
 use crate::realtime::eventgrid::DeliveryError;
 use crate::realtime::publish::PublishError;
+use crate::realtime::relay::ResolveError;
 use crate::secrets::SecretError;
 use crate::session::SessionError;
 
@@ -89,7 +90,7 @@ pub enum ApiError {
     Unserialisable(String),
     /// The deployment lacks a setting this request needs.
     #[error("misconfigured: {0}")]
-    Misconfigured(&'static str),
+    Misconfigured(#[from] crate::config::ConfigError),
     /// An Event Grid delivery without the webhook's secret.
     #[error("the webhook secret (the code query parameter) is missing or wrong")]
     WebhookUnauthorized,
@@ -133,6 +134,15 @@ impl From<AdminError> for ApiError {
             AdminError::Secret(error) => error.into(),
             AdminError::Acs(error) => Self::AdminAcs(error),
             AdminError::Session(error) => error.into(),
+        }
+    }
+}
+
+impl From<ResolveError> for ApiError {
+    fn from(error: ResolveError) -> Self {
+        match error {
+            ResolveError::Admin(error) => error.into(),
+            ResolveError::Read(error) => Self::Acs(error),
         }
     }
 }

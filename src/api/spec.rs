@@ -29,6 +29,17 @@ pub enum AdminKey {
     WhenTrusted,
 }
 
+impl AdminKey {
+    /// The more often read of the two.
+    const fn or(self, other: Self) -> Self {
+        match (self, other) {
+            (Self::Always, _) | (_, Self::Always) => Self::Always,
+            (Self::WhenTrusted, _) | (_, Self::WhenTrusted) => Self::WhenTrusted,
+            (Self::Never, Self::Never) => Self::Never,
+        }
+    }
+}
+
 /// What a function builds at start, and so what its deployment gives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Needs {
@@ -53,65 +64,6 @@ pub struct Needs {
 }
 
 impl Needs {
-    /// A chat endpoint: the caller's token, or a minted one in trusted mode.
-    pub const CHAT: Self = Self {
-        chat: true,
-        admin_key: AdminKey::WhenTrusted,
-        publishes: false,
-        webhook: false,
-        authorizes: false,
-        identity_provider: false,
-        people: false,
-        files: false,
-        pushes: false,
-    };
-
-    /// A chat endpoint that also acts on the caller's identity with the admin key.
-    pub const ON_IDENTITY: Self = Self {
-        admin_key: AdminKey::Always,
-        ..Self::CHAT
-    };
-
-    /// The token issuer: the admin key, and the identity provider's tokens when issuing is
-    /// for signed-in people only.
-    pub const ISSUER: Self = Self {
-        chat: false,
-        identity_provider: true,
-        ..Self::ON_IDENTITY
-    };
-
-    /// Signing in: the identity provider's tokens, the people table and the admin key.
-    pub const SIGN_IN: Self = Self {
-        people: true,
-        ..Self::ISSUER
-    };
-
-    /// A chat endpoint that also keeps what the caller said about their threads in the people
-    /// table (read positions, mutes).
-    pub const CHAT_WITH_PEOPLE: Self = Self {
-        people: true,
-        ..Self::CHAT
-    };
-
-    /// [`CHAT_WITH_PEOPLE`](Self::CHAT_WITH_PEOPLE), whose change the person's other devices
-    /// are told of on their real-time channel.
-    pub const CHAT_WITH_PEOPLE_PUBLISHING: Self = Self {
-        publishes: true,
-        ..Self::CHAT_WITH_PEOPLE
-    };
-
-    /// A chat endpoint that also signs or removes files of the thread.
-    pub const CHAT_WITH_FILES: Self = Self {
-        files: true,
-        ..Self::CHAT
-    };
-
-    /// A chat endpoint that also publishes to the real-time channel.
-    pub const CHAT_PUBLISHING: Self = Self {
-        publishes: true,
-        ..Self::CHAT
-    };
-
     /// Nothing: no ACS, no secret.
     pub const NOTHING: Self = Self {
         chat: false,
@@ -138,6 +90,21 @@ impl Needs {
         pushes: true,
     };
 
+    /// What `self` and `other` need together.
+    pub const fn and(self, other: Self) -> Self {
+        Self {
+            chat: self.chat || other.chat,
+            admin_key: self.admin_key.or(other.admin_key),
+            publishes: self.publishes || other.publishes,
+            webhook: self.webhook || other.webhook,
+            authorizes: self.authorizes || other.authorizes,
+            identity_provider: self.identity_provider || other.identity_provider,
+            people: self.people || other.people,
+            files: self.files || other.files,
+            pushes: self.pushes || other.pushes,
+        }
+    }
+
     /// Whether it reads the admin key in `mode`.
     pub fn reads_admin_key(self, mode: AuthMode) -> bool {
         match self.admin_key {
@@ -163,20 +130,3 @@ pub struct Spec {
     pub method: Method,
     pub needs: Needs,
 }
-
-/// The spec of an endpoint served at `/<name>`: `spec!("send_message", Post)` for a chat
-/// endpoint, or with its needs when they are not [`Needs::CHAT`]'s.
-macro_rules! spec {
-    ($name:literal, $method:ident) => {
-        spec!($name, $method, $crate::api::spec::Needs::CHAT)
-    };
-    ($name:literal, $method:ident, $needs:expr) => {
-        $crate::api::spec::Spec {
-            name: $name,
-            routes: &[concat!("/", $name)],
-            method: $crate::api::spec::Method::$method,
-            needs: $needs,
-        }
-    };
-}
-pub(crate) use spec;

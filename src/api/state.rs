@@ -1,12 +1,10 @@
 //! What a function builds once per container and shares with every invocation: only what its
-//! endpoint needs ([`Needs`]), so a function that never calls ACS never loads the certificate
+//! endpoint's parts and caller need ([`Needs`]), so a function that never calls ACS never loads the certificate
 //! store, and one that never reads a secret has no Secrets Manager client.
-
-use std::future::Future;
 
 use super::errors::ApiError;
 use super::spec::Needs;
-use crate::acs::{AcsError, AcsHttp, BearerToken, ChatClient, IdentityClient, ThreadId, UserId};
+use crate::acs::{AcsError, AcsHttp, ChatClient};
 use crate::admin::Admin;
 use crate::chat::typing::TypingThrottle;
 use crate::config::{Config, ConfigError};
@@ -30,36 +28,48 @@ pub enum InitError {
 #[derive(Debug)]
 pub struct AppState {
     pub config: Config,
-    chat: Option<ChatClient>,
+    pub(super) chat: Option<ChatClient>,
     /// ACS Identity with the admin key, in the functions that read it.
-    admin: Option<Admin>,
+    pub(super) admin: Option<Admin>,
     /// When this container last forwarded a typing notification, per user and thread.
-    pub typing: TypingThrottle,
+    pub(super) typing: TypingThrottle,
     /// The real-time channel, in the functions on the real-time path, when
     /// `REALTIME_PUBLISH_KEY_SECRET_ID` is set.
-    pub realtime: Option<Realtime>,
+    pub(super) realtime: Option<Realtime>,
     /// The identity provider's keys and what its tokens must say, where they are checked.
-    identity_provider: Option<(KeySet, Rules)>,
+    pub(super) identity_provider: Option<(KeySet, Rules)>,
     /// The people table, in the functions that use it, when `PEOPLE_TABLE` is set.
-    people: Option<People>,
+    pub(super) people: Option<People>,
     /// The files' bucket, in the functions that sign or remove files, when `FILES_BUCKET` is
     /// set.
-    files: Option<Files>,
+    pub(super) files: Option<Files>,
     /// The Web Push sender, in the function on the events path, when `PUSH_VAPID_SECRET_ID`
     /// is set.
-    pusher: Option<Pusher>,
+    pub(super) pusher: Option<Pusher>,
+}
+
+/// What a state is built for: a [`Needs`] value, or a type that stands for a constant one.
+pub trait Wanted {
+    fn needs(self) -> Needs;
+}
+
+impl Wanted for Needs {
+    fn needs(self) -> Needs {
+        self
+    }
 }
 
 /// What an ID or access token of the identity provider may be (Cognito writes `token_use`).
 const TOKEN_USES: &[&str] = &["id", "access"];
 
 impl AppState {
-    /// Builds what `needs` asks for from `config`; secrets are fetched later, on first use.
-    /// Always inlined: each function calls it once, with its endpoint's needs a constant, so
-    /// that what it does not need is compiled out of its binary (the page links no HTTP
-    /// client, no TLS and no SDK).
-    #[inline(always)]
-    pub fn init(needs: Needs, config: Config) -> Result<Self, InitError> {
+    /// Builds what `wanted` needs from `config`; secrets are fetched later, on first use.
+    /// A function passes its endpoint's `NeedsOf`, a type, so that
+    /// this is compiled for it with its needs a constant and what it does not need is left
+    /// out of its binary (the page links no HTTP client, no TLS and no SDK); tests pass a
+    /// [`Needs`] value.
+    pub fn init(wanted: impl Wanted, config: Config) -> Result<Self, InitError> {
+        let needs = wanted.needs();
         let reads_admin_key = needs.reads_admin_key(config.auth_mode);
         let people_table = config.people_table.clone().filter(|_| needs.people);
         let identity_provider = config
@@ -168,104 +178,25 @@ impl AppState {
         })
     }
 
-    /// The Web Push sender, where this deployment pushes.
-    pub fn pusher(&self) -> Option<&Pusher> {
-        self.pusher.as_ref()
+    /// ACS Identity with the admin key, where the function reads it.
+    pub(super) fn admin(&self) -> Result<&Admin, ConfigError> {
+        self.admin
+            .as_ref()
+            .ok_or(ConfigError::Missing("ACS_SECRET_ID"))
     }
 
-    /// The deployment's Web Push settings, for an endpoint that takes subscriptions.
-    pub fn push_settings(&self) -> Result<&crate::push::PushSettings, ApiError> {
-        self.config
-            .push
+    /// The identity provider's keys and rules, where the function checks its tokens.
+    pub(super) fn identity_provider(&self) -> Result<&(KeySet, Rules), ConfigError> {
+        self.identity_provider
             .as_ref()
-            .ok_or(ApiError::Misconfigured("PUSH_PUBLIC_KEY is not set"))
+            .ok_or(ConfigError::Missing("IDP_ISSUER"))
     }
 
     /// Checks a token of the identity provider's, from an `Authorization` header.
     pub async fn verify_identity(&self, authorization: Option<&str>) -> Result<Claims, ApiError> {
-        let (keys, rules) = self
-            .identity_provider
-            .as_ref()
-            .ok_or(ApiError::Misconfigured(
-                "IDP_ISSUER and IDP_AUDIENCE are not set",
-            ))?;
+        let (keys, rules) = self.identity_provider()?;
         let token = crate::jwt::bearer(authorization).map_err(ApiError::Identity)?;
         keys.verify(token, rules).await.map_err(ApiError::Identity)
-    }
-
-    /// The people table.
-    pub fn people(&self) -> Result<&People, ApiError> {
-        self.people
-            .as_ref()
-            .ok_or(ApiError::Misconfigured("PEOPLE_TABLE is not set"))
-    }
-
-    /// The people table, once ACS has shown that the caller is in `thread` (one call with their
-    /// token): nobody keeps anything in the table about a thread that is not theirs.
-    pub async fn people_as_member(
-        &self,
-        token: &BearerToken,
-        thread: &ThreadId,
-    ) -> Result<&People, ApiError> {
-        let people = self.people()?;
-        self.chat()?.probe_participants(token, thread).await?;
-        Ok(people)
-    }
-
-    /// The files' bucket.
-    pub fn files(&self) -> Result<&Files, ApiError> {
-        self.files
-            .as_ref()
-            .ok_or(ApiError::Misconfigured("FILES_BUCKET is not set"))
-    }
-
-    /// The files' bucket, where this deployment takes files.
-    pub fn files_if_kept(&self) -> Option<&Files> {
-        self.files.as_ref()
-    }
-
-    /// The people table, where this deployment keeps one.
-    pub fn people_if_kept(&self) -> Option<&People> {
-        self.people.as_ref()
-    }
-
-    /// The chat client, on the configured ACS endpoint.
-    pub fn chat(&self) -> Result<&ChatClient, ApiError> {
-        self.chat
-            .as_ref()
-            .ok_or(ApiError::Misconfigured("ACS_ENDPOINT is not set"))
-    }
-
-    /// ACS Identity with the admin key.
-    pub fn admin(&self) -> Result<&Admin, ApiError> {
-        self.admin
-            .as_ref()
-            .ok_or(ApiError::Misconfigured("ACS_SECRET_ID is not set"))
-    }
-
-    fn secrets(&self) -> Result<&SecretStore, ApiError> {
-        Ok(self.admin()?.secret())
-    }
-
-    /// The real-time channel, where the function publishes or takes deliveries.
-    pub fn realtime(&self) -> Result<&Realtime, ApiError> {
-        self.realtime.as_ref().ok_or(ApiError::Misconfigured(
-            "REALTIME_PUBLISH_KEY_SECRET_ID is not set",
-        ))
-    }
-
-    /// The trusted-mode service identity from the secret, if it names one.
-    pub(crate) async fn service_user_id(&self) -> Result<Option<UserId>, ApiError> {
-        Ok(self.secrets()?.get().await?.service_user_id.clone())
-    }
-
-    /// Runs `op` with an identity client holding the admin key (see [`Admin::with_identity`]).
-    pub async fn with_identity<T, F, Fut>(&self, op: F) -> Result<T, ApiError>
-    where
-        F: Fn(IdentityClient) -> Fut,
-        Fut: Future<Output = Result<T, AcsError>>,
-    {
-        Ok(self.admin()?.with_identity(op).await?)
     }
 }
 
@@ -287,6 +218,7 @@ fn http_client(config: &Config) -> Result<AcsHttp, InitError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::acs::{BearerToken, UserId};
     use crate::api::{Auth, Caller};
 
     const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.token-text-that-must-not-show.c2ln";
@@ -352,14 +284,23 @@ mod tests {
         let state = AppState::init(Needs::NOTHING, config).unwrap();
         // Nothing built means no HTTP client: each part that calls out holds it.
         assert!(state.chat.is_none() && state.admin.is_none() && state.realtime.is_none());
-        assert!(matches!(state.chat(), Err(ApiError::Misconfigured(_))));
+        assert!(matches!(
+            state.admin(),
+            Err(ConfigError::Missing("ACS_SECRET_ID"))
+        ));
     }
 
     #[test]
     fn a_function_is_refused_at_start_without_the_settings_its_needs_name() {
         let chat = config(&[]);
         assert!(matches!(
-            AppState::init(Needs::CHAT, chat),
+            AppState::init(
+                Needs {
+                    chat: true,
+                    ..Needs::NOTHING
+                },
+                chat
+            ),
             Err(InitError::Config(ConfigError::Missing("ACS_ENDPOINT")))
         ));
         let issuer = Needs {

@@ -12,8 +12,42 @@ use std::collections::BTreeMap;
 use super::Realtime;
 use super::eventgrid::Hint;
 use super::publish::{PublishError, Seen, Sent};
-use super::update::Update;
-use crate::acs::UserId;
+use super::update::{self, Update};
+use crate::acs::http::{FAN_OUT, fan_out};
+use crate::acs::{AcsError, ChatClient, UserId};
+use crate::admin::{Admin, AdminError};
+
+/// Why a delivery's hints could not be read as their recipients: a token for one could not be
+/// had, or ACS failed to answer one of them.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error(transparent)]
+    Admin(AdminError),
+    #[error(transparent)]
+    Read(AcsError),
+}
+
+/// What ACS shows each hint's recipient of it, read as them, at once, with a token the admin
+/// key issues them (kept for `minutes`). Nothing for an identity ACS no longer knows.
+pub async fn resolve(
+    chat: &ChatClient,
+    admin: &Admin,
+    hints: Vec<Hint>,
+    minutes: u32,
+) -> Result<Vec<(Hint, Option<Update>)>, ResolveError> {
+    fan_out(FAN_OUT, hints, |hint| async move {
+        let token = match admin.minted_chat_token(&hint.recipient, minutes).await {
+            Ok(token) => token,
+            Err(AdminError::Acs(AcsError::NotFound(_))) => return Ok((hint, None)),
+            Err(error) => return Err(ResolveError::Admin(error)),
+        };
+        let update = update::resolve(chat, &token, &hint).await;
+        Ok((hint, update.map_err(ResolveError::Read)?))
+    })
+    .await
+    .into_iter()
+    .collect()
+}
 
 /// The hints of a delivery this container has not relayed before.
 pub fn fresh(hints: &[Hint], sent: &Sent) -> Vec<Hint> {

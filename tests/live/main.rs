@@ -6,7 +6,7 @@
 use acs_chat_api::acs::Scope;
 use acs_chat_api::acs::chat::{ChatParticipant, MessageKind, SendMessage, ThreadProperties};
 use acs_chat_api::acs::{AcsHttp, ChatClient, ConnectionString, IdentityClient, RetryPolicy};
-use acs_chat_api::api::{AppState, Function, Needs};
+use acs_chat_api::api::{AppState, Function};
 use acs_chat_api::config::Config;
 
 fn live_connection_string() -> Option<ConnectionString> {
@@ -89,7 +89,7 @@ async fn a_conversation_against_real_acs() {
 
     let endpoint = connection.endpoint().to_string();
     let config = Config::from_lookup(|name| (name == "ACS_ENDPOINT").then(|| endpoint.clone()));
-    let state = AppState::init(Needs::CHAT, config.unwrap()).unwrap();
+    let state = AppState::init(Function::GetMessages.spec().needs, config.unwrap()).unwrap();
     let (thread_id, bob_id, bob_token) = (
         thread.as_str(),
         bob.user_id.as_str(),

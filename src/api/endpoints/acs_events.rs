@@ -17,18 +17,23 @@
 //! subscription without `part` does both, as before the split.
 
 use lambda_http::{Body, Request, RequestExt};
+use serde::Serialize;
 use serde_json::json;
 
-use crate::acs::AcsError;
-use crate::acs::http::{FAN_OUT, fan_out};
-use crate::api::caller;
+use crate::acs::ChatClient;
+use crate::admin::Admin;
 use crate::api::caller::Credential;
-use crate::api::spec::{Needs, Spec, spec};
+use crate::api::endpoint::spec;
+use crate::api::parts::Parts;
+use crate::api::spec::{Needs, Spec};
 use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::config::{ConfigError, TRUSTED_TOKEN_MINUTES};
+use crate::people::People;
 use crate::push::notify;
+use crate::push::sender::Pusher;
 use crate::realtime::eventgrid::{self, Delivery, Hint};
-use crate::realtime::update::{self, Update};
-use crate::realtime::{relay, same_secret};
+use crate::realtime::update::Update;
+use crate::realtime::{Realtime, relay, same_secret};
 
 /// The webhook's body limit: Event Grid sends at most 1 MB a delivery.
 const MAX_BODY: usize = 1024 * 1024;
@@ -76,24 +81,27 @@ pub struct EventGrid;
 impl Credential for EventGrid {
     type Claim<'a> = Presented<'a>;
 
+    const NEEDS: Needs = Needs {
+        webhook: true,
+        ..Needs::NOTHING
+    };
+
     async fn check<'a>(
         state: &'a AppState,
         _: &'a Request,
         presented: Presented<'a>,
     ) -> Result<Self, ApiError> {
-        let secret = state
-            .realtime()?
+        let realtime = <&Realtime as Parts>::take(state)?;
+        let secret = realtime
             .webhook_secret
             .as_ref()
-            .ok_or(ApiError::Misconfigured(
-                "REALTIME_WEBHOOK_SECRET_ID is not set",
-            ))?
+            .ok_or(ConfigError::Missing("REALTIME_WEBHOOK_SECRET_ID"))?
             .get()
             .await?;
         if !same_secret(presented.code, secret.expose()) {
             return Err(ApiError::WebhookUnauthorized);
         }
-        if let Some(entra) = &state.realtime()?.entra {
+        if let Some(entra) = &realtime.entra {
             entra
                 .check(presented.authorization)
                 .await
@@ -104,19 +112,17 @@ impl Credential for EventGrid {
 }
 
 impl Endpoint for AcsEvents {
-    const SPEC: Spec = spec!(
-        "acs_events",
-        Post,
-        Needs {
-            webhook: true,
-            publishes: true,
-            people: true,
-            pushes: true,
-            ..Needs::ON_IDENTITY
-        }
-    );
+    const SPEC: Spec = spec!("acs_events", Post);
 
     type Caller = EventGrid;
+
+    type Parts<'a> = (
+        &'a ChatClient,
+        &'a Admin,
+        &'a Realtime,
+        Option<&'a Pusher>,
+        Option<&'a People>,
+    );
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = match request.body() {
@@ -158,8 +164,11 @@ impl Endpoint for AcsEvents {
         }
     }
 
-    async fn act(self, state: &AppState, _: EventGrid) -> Result<Answer, ApiError> {
-        let realtime = state.realtime()?;
+    async fn act(
+        self,
+        (chat, admin, realtime, pusher, people): Self::Parts<'_>,
+        _: EventGrid,
+    ) -> Result<Answer, ApiError> {
         let hints = match read(&self.body)? {
             Delivery::Validation(code) => return Ok(json!({"validationResponse": code}).into()),
             Delivery::Hints(hints, _) => hints,
@@ -169,32 +178,47 @@ impl Endpoint for AcsEvents {
             Part::Push => notify::messages(&hints),
             _ => relay::fresh(&hints, &realtime.sent),
         };
-        let resolved = resolve_for_recipients(state, fresh).await?;
+        let resolved = relay::resolve(chat, admin, fresh, TRUSTED_TOKEN_MINUTES).await?;
         let published = match self.part.publishes() {
             true => relay::relay(realtime, &resolved).await?,
             false => 0,
         };
-        let pushed = match (self.part.pushes(), state.pusher(), state.people_if_kept()) {
+        let pushed = match (self.part.pushes(), pusher, people) {
             (true, Some(pusher), Some(people)) => {
                 notify::notify_all(pusher, people, &resolved).await?
             }
             _ => 0,
         };
-        let refused = resolved.iter().filter(|(_, u)| u.is_none()).count();
-        tracing::info!(
-            delivered = hints.len(),
-            fresh = resolved.len(),
+        Answer::json(&PassedOn::of(hints.len(), &resolved, published, pushed))
+    }
+}
+
+/// What a delivery came to, as the answer says it and the log records it.
+#[derive(Serialize)]
+struct PassedOn {
+    published: usize,
+    pushed: usize,
+    /// Hints this container had passed on already.
+    duplicates: usize,
+    /// Hints whose recipient ACS no longer knows.
+    refused_by_acs: usize,
+}
+
+impl PassedOn {
+    fn of(
+        delivered: usize,
+        resolved: &[(Hint, Option<Update>)],
+        published: usize,
+        pushed: usize,
+    ) -> Self {
+        let fresh = resolved.len();
+        tracing::info!(delivered, fresh, published, pushed, "events passed on");
+        Self {
             published,
             pushed,
-            "events passed on"
-        );
-        Ok(json!({
-            "published": published,
-            "pushed": pushed,
-            "duplicates": hints.len() - resolved.len(),
-            "refused_by_acs": refused,
-        })
-        .into())
+            duplicates: delivered - fresh,
+            refused_by_acs: resolved.iter().filter(|(_, u)| u.is_none()).count(),
+        }
     }
 }
 
@@ -215,29 +239,4 @@ fn read(body: &[u8]) -> Result<Delivery, ApiError> {
         Delivery::Hints(..) => {}
     }
     Ok(delivery)
-}
-
-/// What ACS shows each hint's recipient of it, read as them, at once.
-async fn resolve_for_recipients(
-    state: &AppState,
-    hints: Vec<Hint>,
-) -> Result<Vec<(Hint, Option<Update>)>, ApiError> {
-    fan_out(FAN_OUT, hints, |hint| async move {
-        let update = resolve_for_recipient(state, &hint).await?;
-        Ok::<_, ApiError>((hint, update))
-    })
-    .await
-    .into_iter()
-    .collect()
-}
-
-/// What ACS shows `hint`'s recipient of it, read with a token of theirs; nothing for an
-/// identity ACS no longer knows.
-async fn resolve_for_recipient(state: &AppState, hint: &Hint) -> Result<Option<Update>, ApiError> {
-    let recipient = match caller::mint(state, &hint.recipient).await {
-        Ok(recipient) => recipient,
-        Err(ApiError::AdminAcs(AcsError::NotFound(_))) => return Ok(None),
-        Err(error) => return Err(error),
-    };
-    Ok(update::resolve(state.chat()?, &recipient.token, hint).await?)
 }

@@ -5,11 +5,12 @@ use lambda_http::Request;
 use serde_json::json;
 
 use crate::acs::chat::ChatParticipant;
-use crate::acs::{ThreadId, UserId};
+use crate::acs::{ChatClient, ThreadId, UserId};
 use crate::api::caller::{Caller, Who};
+use crate::api::endpoint::spec;
 use crate::api::input::JsonBody;
-use crate::api::spec::{Spec, spec};
-use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::api::spec::Spec;
+use crate::api::{Answer, ApiError, Endpoint};
 use crate::chat::text::DisplayName;
 
 /// A valid `add_user` request.
@@ -28,6 +29,8 @@ impl Endpoint for AddUser {
 
     type Caller = Caller;
 
+    type Parts<'a> = &'a ChatClient;
+
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
         Ok(Self {
@@ -44,9 +47,8 @@ impl Endpoint for AddUser {
         }
     }
 
-    async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
-        let invalid = state
-            .chat()?
+    async fn act(self, chat: Self::Parts<'_>, caller: Caller) -> Result<Answer, ApiError> {
+        let invalid = chat
             .add_participants(
                 &caller.token,
                 &self.thread_id,

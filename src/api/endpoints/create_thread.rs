@@ -9,12 +9,14 @@ use lambda_http::Request;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::acs::UserId;
 use crate::acs::chat::{ChatParticipant, ThreadProperties};
-use crate::api::caller::{Auth, Caller, Who};
+use crate::acs::{ChatClient, UserId};
+use crate::api::caller::{Auth, Caller, Who, service_user_id};
+use crate::api::endpoint::spec;
 use crate::api::input::{JsonBody, idempotency_key};
-use crate::api::spec::{Spec, spec};
-use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::api::parts::Trusted;
+use crate::api::spec::Spec;
+use crate::api::{Answer, ApiError, Endpoint};
 use crate::chat::send::ClientKey;
 use crate::chat::text::{DisplayName, Topic};
 use crate::chat::thread::{Metadata, MetadataUse, retention};
@@ -51,6 +53,8 @@ impl Endpoint for CreateThread {
 
     type Caller = Caller;
 
+    type Parts<'a> = (&'a ChatClient, Trusted<'a>);
+
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
         Ok(Self {
@@ -76,7 +80,11 @@ impl Endpoint for CreateThread {
         }
     }
 
-    async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
+    async fn act(
+        self,
+        (chat, Trusted(admin)): Self::Parts<'_>,
+        caller: Caller,
+    ) -> Result<Answer, ApiError> {
         // ACS adds the creator itself; naming it too gives it its display name.
         let mut participants: Vec<ChatParticipant> = self
             .display_name
@@ -87,7 +95,8 @@ impl Endpoint for CreateThread {
         // A minted caller means no caller token: add the service identity so that add_user
         // can act on this thread later without one.
         if caller.auth == Auth::Minted
-            && let Some(service) = state.service_user_id().await?
+            && let Some(admin) = admin
+            && let Some(service) = service_user_id(admin).await?
         {
             participants.push(ChatParticipant::user(&service, None));
         }
@@ -99,8 +108,7 @@ impl Endpoint for CreateThread {
             metadata: self.metadata.map(Metadata::into_map),
             retention_policy: self.retention_days.map(|days| retention(Some(days))),
         };
-        let thread = state
-            .chat()?
+        let thread = chat
             .create_thread(
                 &caller.token,
                 self.topic.as_str(),

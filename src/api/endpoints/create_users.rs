@@ -9,9 +9,12 @@ use serde::Serialize;
 use crate::acs::Scope;
 use crate::acs::UserId;
 use crate::acs::identity::UserWithToken;
+use crate::admin::Admin;
 use crate::api::caller::Issuance;
-use crate::api::spec::{Needs, Spec, spec};
-use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::api::endpoint::spec;
+use crate::api::spec::Spec;
+use crate::api::{Answer, ApiError, Endpoint};
+use crate::config::Config;
 use crate::timestamp::Timestamp;
 
 /// A `create_users` request: it has nothing to say.
@@ -32,9 +35,11 @@ struct Pair<'a> {
 }
 
 impl Endpoint for CreateUsers {
-    const SPEC: Spec = spec!("create_users", Post, Needs::ISSUER);
+    const SPEC: Spec = spec!("create_users", Post);
 
     type Caller = Issuance;
+
+    type Parts<'a> = (&'a Admin, &'a Config);
 
     /// The original app took no input, and clients send it `null`, `{}` or nothing: whatever
     /// the body, it is not read.
@@ -44,11 +49,10 @@ impl Endpoint for CreateUsers {
 
     fn who(&self) {}
 
-    async fn act(self, state: &AppState, _: Issuance) -> Result<Answer, ApiError> {
+    async fn act(self, (admin, config): Self::Parts<'_>, _: Issuance) -> Result<Answer, ApiError> {
         // A first token never outlives the session it comes with.
-        let minutes = (state.config.token_lifetime_minutes)
-            .min(state.config.session_hours.saturating_mul(60));
-        let (user1, user2) = state
+        let minutes = (config.token_lifetime_minutes).min(config.session_hours.saturating_mul(60));
+        let (user1, user2) = admin
             .with_identity(|identity| async move {
                 let (first, second) = tokio::join!(
                     identity.create_user_with_token(&[Scope::Chat], Some(minutes)),
@@ -68,7 +72,7 @@ impl Endpoint for CreateUsers {
             })
             .await?;
         let now = time::OffsetDateTime::now_utc();
-        let (admin, hours) = (state.admin()?, state.config.session_hours);
+        let hours = config.session_hours;
         let (session, user1_session) = admin.start_session(&user1.user_id, now, hours).await?;
         let (_, user2_session) = admin.start_session(&user2.user_id, now, hours).await?;
         let sessions = [user1_session.as_str(), user2_session.as_str()];

@@ -7,11 +7,14 @@
 use lambda_http::Request;
 use serde_json::json;
 
+use crate::acs::ChatClient;
 use crate::api::caller::{Caller, Who};
+use crate::api::endpoint::spec;
 use crate::api::input::{JsonBody, OwnMessage};
-use crate::api::spec::{Needs, Spec, spec};
-use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::api::spec::Spec;
+use crate::api::{Answer, ApiError, Endpoint};
 use crate::files::Attachment;
+use crate::files::Files;
 
 /// A valid `delete_message` request.
 #[derive(Debug)]
@@ -20,9 +23,11 @@ pub struct DeleteMessage {
 }
 
 impl Endpoint for DeleteMessage {
-    const SPEC: Spec = spec!("delete_message", Post, Needs::CHAT_WITH_FILES);
+    const SPEC: Spec = spec!("delete_message", Post);
 
     type Caller = Caller;
+
+    type Parts<'a> = (&'a ChatClient, Option<&'a Files>);
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
@@ -35,10 +40,9 @@ impl Endpoint for DeleteMessage {
         self.own.at.who()
     }
 
-    async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
-        let chat = state.chat()?;
+    async fn act(self, (chat, files): Self::Parts<'_>, caller: Caller) -> Result<Answer, ApiError> {
         let thread = &self.own.at.thread_id;
-        if let Some(files) = state.files_if_kept() {
+        if let Some(files) = files {
             let message = chat
                 .get_message(&caller.token, thread, &self.own.message_id)
                 .await?;

@@ -6,10 +6,13 @@
 use lambda_http::Request;
 use serde_json::json;
 
+use crate::acs::ChatClient;
 use crate::api::caller::{Caller, Who};
+use crate::api::endpoint::spec;
 use crate::api::input::{InThread, JsonBody};
-use crate::api::spec::{Needs, Spec, spec};
-use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::api::spec::Spec;
+use crate::api::{Answer, ApiError, Endpoint};
+use crate::files::Files;
 
 /// A valid `delete_thread` request.
 #[derive(Debug)]
@@ -18,9 +21,11 @@ pub struct DeleteThread {
 }
 
 impl Endpoint for DeleteThread {
-    const SPEC: Spec = spec!("delete_thread", Post, Needs::CHAT_WITH_FILES);
+    const SPEC: Spec = spec!("delete_thread", Post);
 
     type Caller = Caller;
+
+    type Parts<'a> = (&'a ChatClient, Option<&'a Files>);
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         Ok(Self {
@@ -32,10 +37,9 @@ impl Endpoint for DeleteThread {
         self.at.who()
     }
 
-    async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
-        let chat = state.chat()?;
+    async fn act(self, (chat, files): Self::Parts<'_>, caller: Caller) -> Result<Answer, ApiError> {
         let thread = &self.at.thread_id;
-        if let Some(files) = state.files_if_kept() {
+        if let Some(files) = files {
             chat.probe_participants(&caller.token, thread).await?;
             let deleted = files.delete_thread(thread).await?;
             tracing::info!(files = deleted, "deleted the thread's files");

@@ -6,10 +6,14 @@
 use lambda_http::Request;
 use serde_json::json;
 
+use crate::acs::ChatClient;
+use crate::admin::Admin;
 use crate::api::caller::{self, Caller, Who};
+use crate::api::endpoint::spec;
 use crate::api::input::{JsonBody, OwnIdentity};
-use crate::api::spec::{Needs, Spec, spec};
-use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::api::spec::Spec;
+use crate::api::{Answer, ApiError, Endpoint};
+use crate::people::People;
 
 /// A valid `delete_user` request.
 #[derive(Debug)]
@@ -18,16 +22,11 @@ pub struct DeleteUser {
 }
 
 impl Endpoint for DeleteUser {
-    const SPEC: Spec = spec!(
-        "delete_user",
-        Post,
-        Needs {
-            people: true,
-            ..Needs::ON_IDENTITY
-        }
-    );
+    const SPEC: Spec = spec!("delete_user", Post);
 
     type Caller = Caller;
+
+    type Parts<'a> = (&'a ChatClient, &'a Admin, Option<&'a People>);
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         Ok(Self {
@@ -39,14 +38,18 @@ impl Endpoint for DeleteUser {
         self.me.who()
     }
 
-    async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
-        caller::prove_with_acs(state, &caller).await?;
+    async fn act(
+        self,
+        (chat, admin, people): Self::Parts<'_>,
+        caller: Caller,
+    ) -> Result<Answer, ApiError> {
+        caller::prove_with_acs(chat, &caller).await?;
         let user_id = &self.me.user_id;
-        state
+        admin
             .with_identity(|identity| async move { identity.delete_user(user_id).await })
             .await?;
         // A person who signed in with this identity signs in to a fresh one next time.
-        if let Some(people) = state.people_if_kept() {
+        if let Some(people) = people {
             people.forget(user_id).await?;
         }
         Ok(json!({"message": "User deleted successfully"}).into())

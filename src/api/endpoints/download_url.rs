@@ -3,10 +3,14 @@
 //! shown in the page; anything else is served as a download (`Content-Disposition:
 //! attachment`), so no HTML or SVG ever runs from the bucket's origin.
 
+use crate::acs::ChatClient;
 use crate::api::caller::{Caller, Who};
+use crate::api::endpoint::spec;
 use crate::api::input::{InThread, Query};
-use crate::api::spec::{Needs, Spec, spec};
-use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::api::spec::Spec;
+use crate::api::{Answer, ApiError, Endpoint};
+use crate::config::ConfigError;
+use crate::files::Files;
 use crate::files::{AttachmentId, FileError};
 use lambda_http::Request;
 
@@ -18,9 +22,11 @@ pub struct DownloadUrl {
 }
 
 impl Endpoint for DownloadUrl {
-    const SPEC: Spec = spec!("download_url", Get, Needs::CHAT_WITH_FILES);
+    const SPEC: Spec = spec!("download_url", Get);
 
     type Caller = Caller;
+
+    type Parts<'a> = (&'a ChatClient, Option<&'a Files>);
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let query = Query::parse(request, &["thread_id", "user_id", "attachment_id"])?;
@@ -39,13 +45,13 @@ impl Endpoint for DownloadUrl {
         self.at.who()
     }
 
-    async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
-        let files = state.files()?;
+    async fn act(self, (chat, files): Self::Parts<'_>, caller: Caller) -> Result<Answer, ApiError> {
+        let files = files.ok_or(ConfigError::Missing("FILES_BUCKET"))?;
         let thread = &self.at.thread_id;
         // Membership and the object at once: the answer waits for both, and a stranger's
         // refusal says nothing of whether the file exists.
         let (member, download) = tokio::join!(
-            state.chat()?.probe_participants(&caller.token, thread),
+            chat.probe_participants(&caller.token, thread),
             files.download(thread, &self.attachment_id),
         );
         member?;

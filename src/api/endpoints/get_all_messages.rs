@@ -9,11 +9,12 @@
 use lambda_http::Request;
 use serde::Serialize;
 
-use crate::acs::PageCursor;
+use crate::acs::{ChatClient, PageCursor};
 use crate::api::caller::{Caller, Who};
+use crate::api::endpoint::spec;
 use crate::api::input::{InThread, Query, encode_page};
-use crate::api::spec::{Spec, spec};
-use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::api::spec::Spec;
+use crate::api::{Answer, ApiError, Endpoint};
 use crate::chat::history::{history, history_page};
 use crate::chat::view::MessageView;
 
@@ -41,6 +42,8 @@ impl Endpoint for GetAllMessages {
 
     type Caller = Caller;
 
+    type Parts<'a> = &'a ChatClient;
+
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let query = Query::parse(request, &["thread_id", "user_id", "page_size", "page"])?;
         let at = InThread::from_query(&query)?;
@@ -60,8 +63,8 @@ impl Endpoint for GetAllMessages {
         self.at.who()
     }
 
-    async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
-        let (chat, token, me) = (state.chat()?, &caller.token, &caller.user_id);
+    async fn act(self, chat: Self::Parts<'_>, caller: Caller) -> Result<Answer, ApiError> {
+        let (chat, token, me) = (chat, &caller.token, &caller.user_id);
         let Some((page_size, page)) = self.paged else {
             let messages = history(chat, token, &self.at.thread_id, me)
                 .await?

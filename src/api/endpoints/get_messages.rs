@@ -11,11 +11,14 @@
 
 use lambda_http::Request;
 
+use crate::acs::ChatClient;
 use crate::api::caller::{Caller, Who};
+use crate::api::endpoint::spec;
 use crate::api::input::{InThread, Query};
-use crate::api::spec::{Needs, Spec, spec};
-use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::api::spec::Spec;
+use crate::api::{Answer, ApiError, Endpoint};
 use crate::chat::sync::{NewMessages, new_by_position, new_by_receipt, new_since};
+use crate::people::People;
 
 /// A valid `get_messages` request.
 #[derive(Debug)]
@@ -28,9 +31,11 @@ pub struct GetMessages {
 }
 
 impl Endpoint for GetMessages {
-    const SPEC: Spec = spec!("get_messages", Get, Needs::CHAT_WITH_PEOPLE);
+    const SPEC: Spec = spec!("get_messages", Get);
 
     type Caller = Caller;
+
+    type Parts<'a> = (&'a ChatClient, Option<&'a People>);
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let query = Query::parse(request, &["thread_id", "user_id", "since", "changes_since"])?;
@@ -57,8 +62,11 @@ impl Endpoint for GetMessages {
         self.at.who()
     }
 
-    async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
-        let chat = state.chat()?;
+    async fn act(
+        self,
+        (chat, people): Self::Parts<'_>,
+        caller: Caller,
+    ) -> Result<Answer, ApiError> {
         let (token, me) = (&caller.token, &caller.user_id);
         let new = match self.since {
             Some(since) => {
@@ -72,9 +80,9 @@ impl Endpoint for GetMessages {
                 )
                 .await?
             }
-            None => match state.people_if_kept() {
+            None => match people {
                 // Boxed: kept off the stack, as the walk's future is large.
-                Some(people) => Box::pin(by_position(state, people, &caller, &self.at)).await?,
+                Some(people) => Box::pin(by_position(chat, people, &caller, &self.at)).await?,
                 None => new_by_receipt(chat, token, &self.at.thread_id, me).await?,
             },
         };
@@ -85,12 +93,11 @@ impl Endpoint for GetMessages {
 /// What is new from the person's read position, which then moves to the newest message shown,
 /// beside a read receipt for other ACS clients (one round trip for both).
 async fn by_position(
-    state: &AppState,
-    people: &crate::people::People,
+    chat: &ChatClient,
+    people: &People,
     caller: &Caller,
     at: &InThread,
 ) -> Result<NewMessages, ApiError> {
-    let chat = state.chat()?;
     let (token, me, thread) = (&caller.token, &caller.user_id, &at.thread_id);
     let position = async { people.read_up_to(me, thread).await.map_err(ApiError::from) };
     let (new, position) = new_by_position(chat, token, thread, me, position).await?;

@@ -4,10 +4,12 @@ use crate::chat::text::shown_name;
 use lambda_http::Request;
 use serde_json::{Value, json};
 
+use crate::acs::ChatClient;
 use crate::api::caller::{Caller, Who};
+use crate::api::endpoint::spec;
 use crate::api::input::{InThread, Query};
-use crate::api::spec::{Spec, spec};
-use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::api::spec::Spec;
+use crate::api::{Answer, ApiError, Endpoint};
 
 /// A valid `get_participants` request.
 #[derive(Debug)]
@@ -20,6 +22,8 @@ impl Endpoint for GetParticipants {
 
     type Caller = Caller;
 
+    type Parts<'a> = &'a ChatClient;
+
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let query = Query::parse(request, &["thread_id", "user_id"])?;
         Ok(Self {
@@ -31,9 +35,8 @@ impl Endpoint for GetParticipants {
         self.at.who()
     }
 
-    async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
-        let participants = state
-            .chat()?
+    async fn act(self, chat: Self::Parts<'_>, caller: Caller) -> Result<Answer, ApiError> {
+        let participants = chat
             .list_participants(&caller.token, &self.at.thread_id)
             .await?;
         let participants: Vec<Value> = participants

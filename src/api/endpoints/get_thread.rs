@@ -5,10 +5,12 @@ use crate::chat::text::shown_topic;
 use lambda_http::Request;
 use serde_json::json;
 
+use crate::acs::ChatClient;
 use crate::api::caller::{Caller, Who};
+use crate::api::endpoint::spec;
 use crate::api::input::{InThread, Query};
-use crate::api::spec::{Spec, spec};
-use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::api::spec::Spec;
+use crate::api::{Answer, ApiError, Endpoint};
 use crate::timestamp::Timestamp;
 
 /// A valid `get_thread` request.
@@ -22,6 +24,8 @@ impl Endpoint for GetThread {
 
     type Caller = Caller;
 
+    type Parts<'a> = &'a ChatClient;
+
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let query = Query::parse(request, &["thread_id", "user_id"])?;
         Ok(Self {
@@ -33,11 +37,8 @@ impl Endpoint for GetThread {
         self.at.who()
     }
 
-    async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
-        let thread = state
-            .chat()?
-            .get_thread(&caller.token, &self.at.thread_id)
-            .await?;
+    async fn act(self, chat: Self::Parts<'_>, caller: Caller) -> Result<Answer, ApiError> {
+        let thread = chat.get_thread(&caller.token, &self.at.thread_id).await?;
         let retention_days = thread.retention_policy.and_then(|policy| policy.days());
         let deletes_on = retention_days
             .map(|days| Timestamp::from(thread.created_on + time::Duration::days(days.into())));

@@ -10,13 +10,16 @@
 use lambda_http::Request;
 use serde::Serialize;
 
+use crate::acs::ChatClient;
 use crate::acs::{PageCursor, UserId};
 use crate::api::caller::{Caller, Who};
+use crate::api::endpoint::spec;
 use crate::api::input::{Query, encode_page};
-use crate::api::spec::{Needs, Spec, spec};
-use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::api::spec::Spec;
+use crate::api::{Answer, ApiError, Endpoint};
 use crate::chat::inbox::{Inbox, inbox};
 use crate::people::Kept;
+use crate::people::People;
 
 /// Threads per page when the caller names no size.
 pub const DEFAULT_THREADS_PER_PAGE: u32 = 20;
@@ -42,9 +45,11 @@ pub struct ListThreads {
 }
 
 impl Endpoint for ListThreads {
-    const SPEC: Spec = spec!("list_threads", Get, Needs::CHAT_WITH_PEOPLE);
+    const SPEC: Spec = spec!("list_threads", Get);
 
     type Caller = Caller;
+
+    type Parts<'a> = (&'a ChatClient, Option<&'a People>);
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let query = Query::parse(request, &["user_id", "max_page_size", "page"])?;
@@ -66,12 +71,15 @@ impl Endpoint for ListThreads {
         Who::user_id(&self.user_id)
     }
 
-    async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
-        let chat = state.chat()?;
+    async fn act(
+        self,
+        (chat, people): Self::Parts<'_>,
+        caller: Caller,
+    ) -> Result<Answer, ApiError> {
         let (listed, kept) = tokio::join!(
             chat.list_threads(&caller.token, self.max_page_size, self.page.as_ref()),
             async {
-                match state.people_if_kept() {
+                match people {
                     Some(people) => people.threads(&self.user_id).await,
                     None => Ok(Kept::default()),
                 }

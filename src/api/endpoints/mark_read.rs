@@ -12,11 +12,15 @@
 use lambda_http::Request;
 use serde_json::json;
 
+use crate::acs::ChatClient;
 use crate::api::caller::{Caller, Who};
+use crate::api::endpoint::spec;
 use crate::api::input::{InThread, JsonBody};
-use crate::api::spec::{Needs, Spec, spec};
-use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::api::spec::Spec;
+use crate::api::{Answer, ApiError, Endpoint};
 use crate::people::Moved;
+use crate::people::People;
+use crate::realtime::Realtime;
 use crate::realtime::update::Update;
 
 /// A valid `mark_read` request.
@@ -29,9 +33,11 @@ pub struct MarkRead {
 }
 
 impl Endpoint for MarkRead {
-    const SPEC: Spec = spec!("mark_read", Post, Needs::CHAT_WITH_PEOPLE_PUBLISHING);
+    const SPEC: Spec = spec!("mark_read", Post);
 
     type Caller = Caller;
+
+    type Parts<'a> = (&'a ChatClient, &'a People, Option<&'a Realtime>);
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
@@ -46,9 +52,13 @@ impl Endpoint for MarkRead {
         self.at.who()
     }
 
-    async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
+    async fn act(
+        self,
+        (chat, people, realtime): Self::Parts<'_>,
+        caller: Caller,
+    ) -> Result<Answer, ApiError> {
         let thread = &self.at.thread_id;
-        let people = state.people_as_member(&caller.token, thread).await?;
+        chat.probe_participants(&caller.token, thread).await?;
         let target = if self.unread {
             self.sequence_id - 1
         } else {
@@ -57,7 +67,7 @@ impl Endpoint for MarkRead {
         let moved = people
             .mark_read(&self.at.user_id, thread, target, self.unread)
             .await?;
-        if let (Moved::To(position), Some(realtime)) = (moved, &state.realtime) {
+        if let (Moved::To(position), Some(realtime)) = (moved, realtime) {
             let read = Update::read(thread.clone(), position);
             // Best effort: the position is kept already; a device that misses this reads it
             // with its next inbox.

@@ -6,10 +6,13 @@
 use lambda_http::Request;
 use serde_json::json;
 
+use crate::acs::ChatClient;
 use crate::api::caller::{Caller, Who};
+use crate::api::endpoint::spec;
 use crate::api::input::{InThread, JsonBody};
-use crate::api::spec::{Needs, Spec, spec};
-use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::api::spec::Spec;
+use crate::api::{Answer, ApiError, Endpoint};
+use crate::people::People;
 
 /// A valid `mute_thread` request.
 #[derive(Debug)]
@@ -19,9 +22,11 @@ pub struct MuteThread {
 }
 
 impl Endpoint for MuteThread {
-    const SPEC: Spec = spec!("mute_thread", Post, Needs::CHAT_WITH_PEOPLE);
+    const SPEC: Spec = spec!("mute_thread", Post);
 
     type Caller = Caller;
+
+    type Parts<'a> = (&'a ChatClient, &'a People);
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
@@ -38,9 +43,13 @@ impl Endpoint for MuteThread {
         self.at.who()
     }
 
-    async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
+    async fn act(
+        self,
+        (chat, people): Self::Parts<'_>,
+        caller: Caller,
+    ) -> Result<Answer, ApiError> {
         let thread = &self.at.thread_id;
-        let people = state.people_as_member(&caller.token, thread).await?;
+        chat.probe_participants(&caller.token, thread).await?;
         people
             .set_muted(&self.at.user_id, thread, self.muted)
             .await?;

@@ -22,8 +22,8 @@ use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use sha2::{Digest, Sha256};
 
-use crate::api::spec::{Method, Needs, Spec};
-use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::api::spec::{Method, Spec};
+use crate::api::{Answer, ApiError, Endpoint};
 use crate::config::{Config, SignInAddress};
 use crate::realtime::RealtimeAddress;
 
@@ -46,10 +46,12 @@ impl Endpoint for Page {
         name: "page",
         routes: &["/", "/page", SERVICE_WORKER_PATH],
         method: Method::Get,
-        needs: Needs::NOTHING,
+        needs: crate::api::endpoint::needs_of::<Self>(),
     };
 
     type Caller = ();
+
+    type Parts<'a> = &'a Config;
 
     /// A page takes whatever query a link gives it, as any web page does, and reads none.
     fn parse(request: &Request) -> Result<Self, ApiError> {
@@ -62,19 +64,18 @@ impl Endpoint for Page {
 
     fn who(&self) {}
 
-    async fn act(self, state: &AppState, (): ()) -> Result<Answer, ApiError> {
+    async fn act(self, config: Self::Parts<'_>, (): ()) -> Result<Answer, ApiError> {
         if self == Self::ServiceWorker {
             return Ok(Answer::response(service_worker()));
         }
         let settings = PageSettings {
-            realtime: state.config.realtime.page.clone(),
-            sign_in: state
-                .config
+            realtime: config.realtime.page.clone(),
+            sign_in: config
                 .identity_provider
                 .as_ref()
                 .and_then(|idp| idp.sign_in.clone()),
-            files: FilesAddress::of(&state.config),
-            push: state.config.push.as_ref().map(|push| PushAddress {
+            files: FilesAddress::of(config),
+            push: config.push.as_ref().map(|push| PushAddress {
                 public_key: push.public_key.clone(),
             }),
         };

@@ -12,11 +12,15 @@ use lambda_http::Request;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
+use crate::acs::ChatClient;
 use crate::acs::UserId;
 use crate::api::caller::{Caller, Who, prove_unless_minted};
+use crate::api::endpoint::spec;
 use crate::api::input::JsonBody;
-use crate::api::spec::{Needs, Spec, spec};
-use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::api::spec::Spec;
+use crate::api::{Answer, ApiError, Endpoint};
+use crate::config::{Config, ConfigError};
+use crate::people::People;
 use crate::push::subscription::Subscription;
 
 /// A `push_subscribe` request, its subscription not yet checked against the deployment's
@@ -44,9 +48,11 @@ fn text(value: &Value, path: &[&str], field: &'static str) -> Result<String, Api
 }
 
 impl Endpoint for PushSubscribe {
-    const SPEC: Spec = spec!("push_subscribe", Post, Needs::CHAT_WITH_PEOPLE);
+    const SPEC: Spec = spec!("push_subscribe", Post);
 
     type Caller = Caller;
+
+    type Parts<'a> = (&'a ChatClient, &'a People, &'a Config);
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
@@ -76,12 +82,18 @@ impl Endpoint for PushSubscribe {
         Who::user_id(&self.user_id)
     }
 
-    async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
-        let services = &state.push_settings()?.services;
+    async fn act(
+        self,
+        (chat, people, config): Self::Parts<'_>,
+        caller: Caller,
+    ) -> Result<Answer, ApiError> {
+        let push = config.push.as_ref();
+        let services = &push
+            .ok_or(ConfigError::Missing("PUSH_PUBLIC_KEY"))?
+            .services;
         let subscription = Subscription::parse(&self.endpoint, &self.p256dh, &self.auth, services)?;
-        let people = state.people()?;
         let (proved, kept) = tokio::join!(
-            prove_unless_minted(state, &caller),
+            prove_unless_minted(chat, &caller),
             people.threads(&self.user_id)
         );
         proved?;

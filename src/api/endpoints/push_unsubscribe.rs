@@ -6,11 +6,14 @@
 use lambda_http::Request;
 use serde_json::json;
 
+use crate::acs::ChatClient;
 use crate::acs::UserId;
 use crate::api::caller::{Caller, Who, prove_unless_minted};
+use crate::api::endpoint::spec;
 use crate::api::input::JsonBody;
-use crate::api::spec::{Needs, Spec, spec};
-use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::api::spec::Spec;
+use crate::api::{Answer, ApiError, Endpoint};
+use crate::people::People;
 use crate::push::subscription::{MAX_ENDPOINT_BYTES, key_of};
 
 /// A valid `push_unsubscribe` request.
@@ -21,9 +24,11 @@ pub struct PushUnsubscribe {
 }
 
 impl Endpoint for PushUnsubscribe {
-    const SPEC: Spec = spec!("push_unsubscribe", Post, Needs::CHAT_WITH_PEOPLE);
+    const SPEC: Spec = spec!("push_unsubscribe", Post);
 
     type Caller = Caller;
+
+    type Parts<'a> = (&'a ChatClient, &'a People);
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
@@ -44,9 +49,12 @@ impl Endpoint for PushUnsubscribe {
         Who::user_id(&self.user_id)
     }
 
-    async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
-        let people = state.people()?;
-        prove_unless_minted(state, &caller).await?;
+    async fn act(
+        self,
+        (chat, people): Self::Parts<'_>,
+        caller: Caller,
+    ) -> Result<Answer, ApiError> {
+        prove_unless_minted(chat, &caller).await?;
         let removed = people
             .unsubscribe(&self.user_id, &key_of(&self.endpoint))
             .await?;

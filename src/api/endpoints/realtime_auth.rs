@@ -2,9 +2,13 @@
 //! its own event, so it has a [`Spec`] in the table but its own [`run`]; the decisions are
 //! `realtime::authorizer`'s.
 
-use crate::api::spec::{AdminKey, Method, Needs, Spec};
+use crate::acs::ChatClient;
+use crate::api::parts::Parts;
+use crate::api::spec::{Method, Needs, Spec};
+use crate::api::state::Wanted;
 use crate::api::{AppState, telemetry};
 use crate::config::Config;
+use crate::realtime::Realtime;
 use crate::realtime::authorizer::{AuthorizerRequest, AuthorizerResponse, decide};
 
 /// The authorizer: ACS for membership, the real-time secret for the publish key.
@@ -13,16 +17,28 @@ pub const SPEC: Spec = Spec {
     routes: &[],
     method: Method::Post,
     needs: Needs {
-        admin_key: AdminKey::Never,
+        chat: true,
         authorizes: true,
-        ..Needs::CHAT
+        ..Needs::NOTHING
     },
 };
+
+/// The authorizer's needs as a type, so that its state is built with them a constant.
+struct Authorizer;
+
+impl Wanted for Authorizer {
+    fn needs(self) -> Needs {
+        SPEC.needs
+    }
+}
+
+/// What the authorizer decides with: the publish key and ACS.
+type AuthorizerParts<'a> = (&'a Realtime, &'a ChatClient);
 
 /// Decides one request with this container's secret and ACS client. Never fails: anything
 /// unexpected is a refusal.
 pub async fn authorize(state: &AppState, request: AuthorizerRequest) -> AuthorizerResponse {
-    let (Ok(realtime), Ok(chat)) = (state.realtime(), state.chat()) else {
+    let Ok((realtime, chat)) = AuthorizerParts::take(state) else {
         return AuthorizerResponse::deny(
             "REALTIME_PUBLISH_KEY_SECRET_ID or ACS_ENDPOINT is not set",
         );
@@ -40,7 +56,8 @@ pub async fn authorize(state: &AppState, request: AuthorizerRequest) -> Authoriz
 pub async fn run() -> Result<(), lambda_http::Error> {
     let config = Config::from_env()?;
     telemetry::logging::init(config.log);
-    let state = AppState::init(SPEC.needs, config)?;
+    let state = AppState::init(Authorizer, config)?;
+    AuthorizerParts::take(&state)?;
     let state = &state;
     lambda_http::lambda_runtime::run(lambda_http::service_fn(
         move |event: lambda_http::LambdaEvent<AuthorizerRequest>| async move {

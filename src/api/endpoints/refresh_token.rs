@@ -10,12 +10,15 @@
 use lambda_http::Request;
 use serde::Serialize;
 
+use crate::acs::ChatClient;
 use crate::acs::{Scope, UserId};
+use crate::admin::Admin;
 use crate::api::caller::{self, Caller, Who};
+use crate::api::endpoint::spec;
 use crate::api::input::{JsonBody, OwnIdentity};
-use crate::api::spec::{Needs, Spec, spec};
-use crate::api::{Answer, ApiError, AppState, Endpoint};
-use crate::config::IssuerMode;
+use crate::api::spec::Spec;
+use crate::api::{Answer, ApiError, Endpoint};
+use crate::config::{Config, IssuerMode};
 use crate::session::SessionError;
 use crate::timestamp::Timestamp;
 
@@ -41,9 +44,11 @@ struct Refreshed<'a> {
 }
 
 impl Endpoint for RefreshToken {
-    const SPEC: Spec = spec!("refresh_token", Post, Needs::ON_IDENTITY);
+    const SPEC: Spec = spec!("refresh_token", Post);
 
     type Caller = Caller;
+
+    type Parts<'a> = (&'a ChatClient, &'a Admin, &'a Config);
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
@@ -57,15 +62,18 @@ impl Endpoint for RefreshToken {
         self.me.who()
     }
 
-    async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
-        if state.config.issuer_mode != IssuerMode::Open {
+    async fn act(
+        self,
+        (chat, admin, config): Self::Parts<'_>,
+        caller: Caller,
+    ) -> Result<Answer, ApiError> {
+        if config.issuer_mode != IssuerMode::Open {
             return Err(ApiError::IssuerClosed(
                 "tokens are renewed by signing in again here: POST /sign_in",
             ));
         }
         let now = time::OffsetDateTime::now_utc();
-        let session = state
-            .admin()?
+        let session = admin
             .verify_session(&self.session, &caller.user_id, now)
             .await?;
         let scopes: Vec<Scope> = caller
@@ -74,14 +82,14 @@ impl Endpoint for RefreshToken {
             .ok()
             .and_then(|claims| claims.scopes)
             .ok_or(ApiError::InvalidToken)?;
-        let minutes = i64::from(state.config.token_lifetime_minutes).min(session.minutes_left(now));
+        let minutes = i64::from(config.token_lifetime_minutes).min(session.minutes_left(now));
         if minutes < SHORTEST_TOKEN_MINUTES {
             return Err(SessionError::Ended.into());
         }
-        caller::prove_with_acs(state, &caller).await?;
+        caller::prove_with_acs(chat, &caller).await?;
         let user_id = &self.me.user_id;
         let (scopes, minutes) = (&scopes, u32::try_from(minutes).unwrap_or(u32::MAX));
-        let token = state
+        let token = admin
             .with_identity(|identity| async move {
                 identity.issue_token(user_id, scopes, Some(minutes)).await
             })

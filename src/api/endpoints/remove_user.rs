@@ -5,11 +5,12 @@
 use lambda_http::Request;
 use serde_json::json;
 
-use crate::acs::UserId;
+use crate::acs::{ChatClient, UserId};
 use crate::api::caller::{Caller, Who};
+use crate::api::endpoint::spec;
 use crate::api::input::{InThread, JsonBody};
-use crate::api::spec::{Spec, spec};
-use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::api::spec::Spec;
+use crate::api::{Answer, ApiError, Endpoint};
 
 /// A valid `remove_user` request.
 #[derive(Debug)]
@@ -23,6 +24,8 @@ impl Endpoint for RemoveUser {
 
     type Caller = Caller;
 
+    type Parts<'a> = &'a ChatClient;
+
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
         Ok(Self {
@@ -35,10 +38,8 @@ impl Endpoint for RemoveUser {
         self.at.who()
     }
 
-    async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
-        state
-            .chat()?
-            .remove_participant(&caller.token, &self.at.thread_id, &self.remove_user_id)
+    async fn act(self, chat: Self::Parts<'_>, caller: Caller) -> Result<Answer, ApiError> {
+        chat.remove_participant(&caller.token, &self.at.thread_id, &self.remove_user_id)
             .await?;
         let message = if self.remove_user_id == self.at.user_id {
             "Left the thread"

@@ -7,13 +7,16 @@
 use lambda_http::Request;
 use serde_json::json;
 
+use crate::acs::ChatClient;
 use crate::api::caller::{Caller, Who};
+use crate::api::endpoint::spec;
 use crate::api::input::{InThread, JsonBody, idempotency_key};
-use crate::api::spec::{Needs, Spec, spec};
-use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::api::spec::Spec;
+use crate::api::{Answer, ApiError, Endpoint};
 use crate::chat::send::{ClientKey, IdempotencyKey, Outgoing};
 use crate::chat::text::{DisplayName, MessageText};
-use crate::files::{Attached, AttachmentId};
+use crate::config::ConfigError;
+use crate::files::{Attached, AttachmentId, Files};
 
 /// A valid `send_message` request.
 #[derive(Debug)]
@@ -29,9 +32,11 @@ pub struct SendMessage {
 }
 
 impl Endpoint for SendMessage {
-    const SPEC: Spec = spec!("send_message", Post, Needs::CHAT_WITH_FILES);
+    const SPEC: Spec = spec!("send_message", Post);
 
     type Caller = Caller;
+
+    type Parts<'a> = (&'a ChatClient, Option<&'a Files>);
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
@@ -57,20 +62,18 @@ impl Endpoint for SendMessage {
         self.at.who()
     }
 
-    async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
+    async fn act(self, (chat, files): Self::Parts<'_>, caller: Caller) -> Result<Answer, ApiError> {
         let key = IdempotencyKey::new(self.idempotency_key);
-        let attached = if self.attachments.is_empty() {
-            Vec::new()
-        } else {
-            state
-                .files()?
-                .claim(
-                    &self.at.thread_id,
-                    &caller.user_id,
-                    &self.attachments,
-                    key.value(),
-                )
-                .await?
+        let thread = &self.at.thread_id;
+        let attached = match files {
+            Some(files) => {
+                let ids = &self.attachments;
+                files
+                    .claim(thread, &caller.user_id, ids, key.value())
+                    .await?
+            }
+            None if self.attachments.is_empty() => Vec::new(),
+            None => return Err(ConfigError::Missing("FILES_BUCKET").into()),
         };
         let message =
             Attached::new(self.message, &attached).map_err(|error| ApiError::InvalidText {
@@ -78,10 +81,10 @@ impl Endpoint for SendMessage {
                 error,
             })?;
         let message_id = Outgoing {
-            chat: state.chat()?,
+            chat,
             token: &caller.token,
             sender: &caller.user_id,
-            thread_id: &self.at.thread_id,
+            thread_id: thread,
             content: &message.content,
             display_name: self.display_name.as_ref(),
             key: &key,

@@ -9,13 +9,17 @@
 use lambda_http::Request;
 use serde_json::json;
 
+use crate::acs::ChatClient;
 use crate::api::caller::{Caller, Who};
+use crate::api::endpoint::spec;
 use crate::api::input::{InThread, JsonBody};
-use crate::api::spec::{Needs, Spec, spec};
-use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::api::spec::Spec;
+use crate::api::{Answer, ApiError, Endpoint};
 use crate::chat::text::DisplayName;
+use crate::chat::typing::TypingThrottle;
 pub use crate::chat::typing::{MAX_TYPING_PARTICIPANTS, TYPING_INTERVAL};
 use crate::chat::typing::{Typed, Typing};
+use crate::realtime::Realtime;
 
 /// A valid `send_typing` request.
 #[derive(Debug)]
@@ -25,9 +29,11 @@ pub struct SendTyping {
 }
 
 impl Endpoint for SendTyping {
-    const SPEC: Spec = spec!("send_typing", Post, Needs::CHAT_PUBLISHING);
+    const SPEC: Spec = spec!("send_typing", Post);
 
     type Caller = Caller;
+
+    type Parts<'a> = (&'a ChatClient, Option<&'a Realtime>, &'a TypingThrottle);
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
@@ -41,11 +47,15 @@ impl Endpoint for SendTyping {
         self.at.who()
     }
 
-    async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
+    async fn act(
+        self,
+        (chat, realtime, throttle): Self::Parts<'_>,
+        caller: Caller,
+    ) -> Result<Answer, ApiError> {
         let typed = Typing {
-            chat: state.chat()?,
-            realtime: state.realtime.as_ref(),
-            throttle: &state.typing,
+            chat,
+            realtime,
+            throttle,
             token: &caller.token,
             sender: &self.at.user_id,
             thread: &self.at.thread_id,

@@ -13,11 +13,15 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::acs::UserId;
+use crate::admin::Admin;
 use crate::api::caller::SignedIn;
+use crate::api::endpoint::spec;
 use crate::api::input::JsonBody;
-use crate::api::spec::{Needs, Spec, spec};
-use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::api::spec::Spec;
+use crate::api::{Answer, ApiError, Endpoint};
 use crate::chat::text::DisplayName;
+use crate::config::Config;
+use crate::people::People;
 use crate::people::sign_in::{Signing, sign_in};
 use crate::timestamp::Timestamp;
 
@@ -40,9 +44,11 @@ struct SignedInAnswer<'a> {
 }
 
 impl Endpoint for SignIn {
-    const SPEC: Spec = spec!("sign_in", Post, Needs::SIGN_IN);
+    const SPEC: Spec = spec!("sign_in", Post);
 
     type Caller = SignedIn;
+
+    type Parts<'a> = (&'a People, &'a Admin, &'a Config);
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         Ok(Self {
@@ -52,15 +58,19 @@ impl Endpoint for SignIn {
 
     fn who(&self) {}
 
-    async fn act(self, state: &AppState, SignedIn(claims): SignedIn) -> Result<Answer, ApiError> {
+    async fn act(
+        self,
+        (people, admin, config): Self::Parts<'_>,
+        SignedIn(claims): SignedIn,
+    ) -> Result<Answer, ApiError> {
         let who = Signing {
             issuer: &claims.iss,
             subject: &claims.sub,
             display_name: self.display_name.as_ref().map(DisplayName::as_str),
         };
-        let minutes = state.config.token_lifetime_minutes;
+        let minutes = config.token_lifetime_minutes;
         let now = OffsetDateTime::now_utc();
-        let signed = sign_in(state.people()?, state.admin()?, who, minutes, now).await?;
+        let signed = sign_in(people, admin, who, minutes, now).await?;
         Answer::json(&SignedInAnswer {
             user_id: &signed.user_id,
             token: signed.token.token.expose(),

@@ -4,10 +4,12 @@
 use lambda_http::Request;
 use serde_json::json;
 
+use crate::acs::ChatClient;
 use crate::api::caller::{Caller, Who};
+use crate::api::endpoint::spec;
 use crate::api::input::{JsonBody, OwnMessage};
-use crate::api::spec::{Spec, spec};
-use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::api::spec::Spec;
+use crate::api::{Answer, ApiError, Endpoint};
 use crate::chat::text::MessageText;
 
 /// A valid `update_message` request.
@@ -22,6 +24,8 @@ impl Endpoint for UpdateMessage {
 
     type Caller = Caller;
 
+    type Parts<'a> = &'a ChatClient;
+
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
         Ok(Self {
@@ -34,16 +38,14 @@ impl Endpoint for UpdateMessage {
         self.own.at.who()
     }
 
-    async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
-        state
-            .chat()?
-            .update_message(
-                &caller.token,
-                &self.own.at.thread_id,
-                &self.own.message_id,
-                self.message.as_str(),
-            )
-            .await?;
+    async fn act(self, chat: Self::Parts<'_>, caller: Caller) -> Result<Answer, ApiError> {
+        chat.update_message(
+            &caller.token,
+            &self.own.at.thread_id,
+            &self.own.message_id,
+            self.message.as_str(),
+        )
+        .await?;
         Ok(json!({"message": "Message updated successfully"}).into())
     }
 }

@@ -7,11 +7,13 @@
 use lambda_http::Request;
 use serde_json::json;
 
+use crate::acs::ChatClient;
 use crate::acs::chat::ThreadProperties;
 use crate::api::caller::{Caller, Who};
+use crate::api::endpoint::spec;
 use crate::api::input::{InThread, JsonBody};
-use crate::api::spec::{Spec, spec};
-use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::api::spec::Spec;
+use crate::api::{Answer, ApiError, Endpoint};
 use crate::chat::text::{TextError, Topic};
 use crate::chat::thread::{Metadata, MetadataUse, retention};
 
@@ -29,6 +31,8 @@ impl Endpoint for UpdateThread {
     const SPEC: Spec = spec!("update_thread", Post);
 
     type Caller = Caller;
+
+    type Parts<'a> = &'a ChatClient;
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
@@ -56,8 +60,7 @@ impl Endpoint for UpdateThread {
         self.at.who()
     }
 
-    async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
-        let chat = state.chat()?;
+    async fn act(self, chat: Self::Parts<'_>, caller: Caller) -> Result<Answer, ApiError> {
         if let Some(metadata) = self.metadata.as_ref().filter(|m| m.adds()) {
             let thread = chat.get_thread(&caller.token, &self.at.thread_id).await?;
             metadata

@@ -7,11 +7,16 @@
 use lambda_http::Request;
 use time::OffsetDateTime;
 
+use crate::acs::ChatClient;
 use crate::api::caller::{Caller, Who};
+use crate::api::endpoint::spec;
 use crate::api::input::{InThread, JsonBody};
-use crate::api::spec::{Needs, Spec, spec};
-use crate::api::{Answer, ApiError, AppState, Endpoint};
+use crate::api::spec::Spec;
+use crate::api::{Answer, ApiError, Endpoint};
+use crate::config::ConfigError;
+use crate::files::Files;
 use crate::people::Counted;
+use crate::people::People;
 
 /// A valid `upload_url` request: what the caller says of the file, checked against the
 /// deployment's rules in [`act`](Endpoint::act) before anything is signed.
@@ -24,16 +29,11 @@ pub struct UploadUrl {
 }
 
 impl Endpoint for UploadUrl {
-    const SPEC: Spec = spec!(
-        "upload_url",
-        Post,
-        Needs {
-            people: true,
-            ..Needs::CHAT_WITH_FILES
-        }
-    );
+    const SPEC: Spec = spec!("upload_url", Post);
 
     type Caller = Caller;
+
+    type Parts<'a> = (&'a ChatClient, Option<&'a Files>, &'a People);
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
@@ -56,16 +56,17 @@ impl Endpoint for UploadUrl {
         self.at.who()
     }
 
-    async fn act(self, state: &AppState, caller: Caller) -> Result<Answer, ApiError> {
-        let files = state.files()?;
+    async fn act(
+        self,
+        (chat, files, people): Self::Parts<'_>,
+        caller: Caller,
+    ) -> Result<Answer, ApiError> {
+        let files = files.ok_or(ConfigError::Missing("FILES_BUCKET"))?;
         let name = files.check(&self.name, &self.content_type, self.size)?;
-        state
-            .chat()?
-            .probe_participants(&caller.token, &self.at.thread_id)
+        chat.probe_participants(&caller.token, &self.at.thread_id)
             .await?;
         let now = OffsetDateTime::now_utc();
-        let counted = state
-            .people()?
+        let counted = people
             .count_upload(&caller.user_id, self.size, files.daily(), now)
             .await?;
         if counted == Counted::OverQuota {
