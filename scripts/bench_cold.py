@@ -14,6 +14,9 @@ How each share is told apart (medians over fresh processes):
   how much more it took than a warm one (TLS handshakes to ACS, and to Secrets Manager where
   the function reads the secret, and everything done on first use).
 
+refresh_token renews a session the create_users function issued (its real path: the session's
+signature checked, ACS asked to accept the caller's token, a token issued).
+
 sign_in checks a token of moto's Cognito (its keys over plain HTTP here; on AWS one more TLS
 handshake, to Cognito) and reads and writes the people table in moto's DynamoDB.
 
@@ -135,13 +138,35 @@ def files():
 FILES_MADE = []
 
 
+def issued_pair(bin_dir, env):
+    """A user as the create_users function issues them, session included: refresh_token's real
+    path needs a session signed with the admin key, which only our functions make."""
+    runtime = Runtime()
+    process = subprocess.Popen([str(bin_dir / "create_users")], env=spawn_env(runtime, "create_users", env),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    runtime.events.put(json.loads((ROOT / "events" / "create_users" / "ok.json").read_text()))
+    path, body = runtime.responses.get(timeout=60)
+    process.kill()
+    process.wait()
+    runtime.events.put({})
+    runtime.close()
+    answer = json.loads(body)
+    if not path.endswith("/response") or answer.get("statusCode") != 200:
+        sys.exit(f"create_users did not issue a pair: {body[:300]!r}")
+    pair = json.loads(answer["body"])
+    return {name: pair[name] for name in ("user1_id", "user1_token", "user1_session")}
+
+
 def run(binary, name, env, requests, threads=1, event="ok"):
     """CPU ms of one process from exec until it has answered `requests` of its `event`
     (0: ready), for users in `threads` threads."""
     events = []
     if requests:
+        values = world(threads)
+        if name == "refresh_token":
+            values.update(issued_pair(Path(binary).parent, env))
         event_text = (ROOT / "events" / name / f"{event}.json").read_text()
-        events = [json.loads(fill(event_text, world(threads)))] * requests
+        events = [json.loads(fill(event_text, values))] * requests
     runtime = Runtime()
     process = subprocess.Popen([binary], env=spawn_env(runtime, name, env),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
