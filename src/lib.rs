@@ -21,7 +21,8 @@
 //!   on our one HTTP client.
 //! - [`settings`]: how a setting is read, below the features that own theirs; [`config`]: every
 //!   setting, composed and read once at init; [`timestamp`]: how times are written;
-//!   [`session`]: how long a chain of refreshed tokens may last.
+//!   [`session`]: how long a chain of refreshed tokens may last; [`seal`]: sealed sessions,
+//!   the token a client holds in place of its ACS token.
 //! - [`api`]: the functions: one module per endpoint under [`api::endpoints`] and the one table
 //!   of them, and what they share (`src/bin/<function>.rs` only call [`api::run`]).
 pub mod admin;
@@ -34,6 +35,7 @@ pub mod jwt;
 pub mod people;
 pub mod push;
 pub mod realtime;
+pub mod seal;
 pub mod secrets;
 pub mod session;
 pub mod settings;
