@@ -14,20 +14,26 @@ if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0; fi
 # says where its time went.
 log() { printf '\033[1m==> [%d:%02d] %s\033[0m\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
 
-# Prints the virtualenv for requirements file $1 (named $2-<hash>), made once per hash.
+# Prints the virtualenv for requirements file $1 (named $2-<hash>), made once per hash. Two
+# stacks starting at once (the test workers) take turns: the second waits for the first's.
 venv_for() {
   local requirements="$1" name="$2" hash venv
   hash="$(sha256sum "$requirements" | cut -c1-12)"
   venv="$CACHE/$name-$hash"
   if [ ! -x "$venv/.ready" ]; then
-    log "installing $(basename "$requirements") into $venv (first run only)"
-    rm -rf "$venv"
-    # Each step returns on failure: this runs in a command substitution, where set -e does
-    # not stop it, and a half-made virtualenv must not be marked ready.
-    python3 -m venv "$venv" || return 1
-    "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade pip >&2 || return 1
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" >&2 || return 1
-    printf '#!/bin/sh\n' > "$venv/.ready" && chmod +x "$venv/.ready"
+    mkdir -p "$CACHE"
+    (
+      flock 9
+      [ -x "$venv/.ready" ] && exit 0
+      log "installing $(basename "$requirements") into $venv (first run only)"
+      rm -rf "$venv"
+      # Each step stops on failure: this runs in a command substitution, where set -e does
+      # not, and a half-made virtualenv must not be marked ready.
+      python3 -m venv "$venv" || exit 1
+      "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade pip >&2 || exit 1
+      "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" >&2 || exit 1
+      printf '#!/bin/sh\n' > "$venv/.ready" && chmod +x "$venv/.ready"
+    ) 9>"$venv.lock" || return 1
   fi
   printf '%s\n' "$venv"
 }
