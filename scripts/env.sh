@@ -131,15 +131,32 @@ wait_for_port() {
 }
 
 # A local Secrets Manager, DynamoDB and S3 (moto, one request at a time: see
-# scripts/moto_serial.py) on loopback; sets the AWS variables the SDK reads.
+# scripts/moto_serial.py) on loopback; sets the AWS variables the SDK reads. A free port can be
+# taken by another process before moto binds it (stacks start side by side in the tests): then
+# moto says so and exits, and another port is tried.
 start_secrets_manager() {
-  local port
-  port="$(free_port)"
-  spawn python "$ROOT/scripts/moto_serial.py" "$port" >"${MOTO_LOG:-/dev/null}" 2>&1
-  wait_for_port "$port" "moto"
-  export AWS_ENDPOINT_URL_SECRETS_MANAGER="http://127.0.0.1:$port"
-  export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
-  unset AWS_PROFILE AWS_SESSION_TOKEN
+  local port log attempt dir
+  log="${MOTO_LOG:-}"
+  if [ -z "$log" ]; then new_scratch dir; log="$dir/moto.log"; fi
+  for attempt in 1 2 3 4 5; do
+    port="$(free_port)"
+    spawn python "$ROOT/scripts/moto_serial.py" "$port" >"$log" 2>&1
+    for _ in $(seq 300); do
+      grep -q "Running on http://127.0.0.1:$port" "$log" 2>/dev/null && break
+      kill -0 "${PIDS[-1]}" 2>/dev/null || break
+      sleep 0.1
+    done
+    if grep -q "Running on http://127.0.0.1:$port" "$log" 2>/dev/null && kill -0 "${PIDS[-1]}" 2>/dev/null; then
+      wait_for_port "$port" "moto"
+      export AWS_ENDPOINT_URL_SECRETS_MANAGER="http://127.0.0.1:$port"
+      export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
+      unset AWS_PROFILE AWS_SESSION_TOKEN
+      return 0
+    fi
+    log "moto could not take port $port (attempt $attempt)"
+  done
+  log "moto did not start"
+  return 1
 }
 
 # Starts the ACS emulator binary $1 (with any further arguments) on a free loopback port and
@@ -148,8 +165,16 @@ start_secrets_manager() {
 start_emulator() {
   local binary="$1" out="${EMULATOR_OUT:-}" dir
   if [ -z "$out" ]; then new_scratch dir; out="$dir/emulator.out"; fi
-  spawn "$binary" --listen "127.0.0.1:$(free_port)" "${@:2}" >"$out" 2>"$out.log"
-  for _ in $(seq 100); do grep -q '^ACS_CONNECTION_STRING=' "$out" 2>/dev/null && break; sleep 0.1; done
+  # As for moto: a port taken first by another process makes the emulator exit; try another.
+  for _ in 1 2 3 4 5; do
+    spawn "$binary" --listen "127.0.0.1:$(free_port)" "${@:2}" >"$out" 2>"$out.log"
+    for _ in $(seq 100); do
+      grep -q '^ACS_CONNECTION_STRING=' "$out" 2>/dev/null && break
+      kill -0 "${PIDS[-1]}" 2>/dev/null || break
+      sleep 0.1
+    done
+    grep -q '^ACS_CONNECTION_STRING=' "$out" 2>/dev/null && break
+  done
   CONNECTION_STRING="$(sed -n 's/^ACS_CONNECTION_STRING=//p' "$out")"
   if [ -z "$CONNECTION_STRING" ]; then
     log "the emulator ($binary) did not start"
