@@ -5,7 +5,7 @@ What `sam package` and `sam deploy` do on AWS, done here against ministack:
 - each function's `bootstrap` (this machine's build, debug symbols stripped) zipped into S3,
   and the function's `CodeUri` pointed at it;
 - the secrets (the ACS connection string, the real-time publish key and webhook secret, the
-  VAPID key pair) made
+  VAPID key pair, the sealing keys) made
   in its Secrets Manager, their ARNs passed as the template's parameters;
 - `CreateStack` with the SAM transform, waited for.
 
@@ -32,7 +32,7 @@ the template does on AWS:
 Prints shell assignments for scripts/deploy-local to evaluate.
 
 Usage: python scripts/deploy_local.py MINISTACK_URL RUN_DIR BINARIES_DIR
-Reads ACS_ENDPOINT, CONNECTION_STRING, AUTH_MODE, PAGE_ORIGIN (where the page is served),
+Reads ACS_ENDPOINT, CONNECTION_STRING, SEAL_KEYS, CLIENT_TOKENS, AUTH_MODE, PAGE_ORIGIN (where the page is served),
 FILES_URL_SECONDS (optional), the identity provider's IDP_ISSUER, IDP_AUDIENCE, IDP_JWKS_URL
 and IDP_SIGN_IN_URL, and Web Push's VAPID_KEYS, PUSH_PUBLIC_KEY, PUSH_CONTACT and
 PUSH_SERVICES from the environment.
@@ -53,7 +53,7 @@ from pathlib import Path
 
 import boto3
 
-from template_yaml import load_template
+from template_yaml import load_template, template_body
 
 ROOT = Path(__file__).resolve().parents[1]
 STACK = "acs-chat-api-local"
@@ -93,6 +93,7 @@ def make_secrets(secretsmanager, mode):
         "RealtimePublishKeySecretArn": ("acs-chat-api/local/publish-key", secrets.token_urlsafe(32)),
         "RealtimeWebhookSecretArn": ("acs-chat-api/local/webhook-secret", secrets.token_urlsafe(32)),
         "PushVapidSecretArn": ("acs-chat-api/local/vapid", os.environ["VAPID_KEYS"]),
+        "SealKeysSecretArn": ("acs-chat-api/local/seal-keys", os.environ["SEAL_KEYS"]),
     }
     for parameter, (name, value) in values.items():
         made[parameter] = (secretsmanager.create_secret(Name=name, SecretString=value)["ARN"], value)
@@ -101,9 +102,7 @@ def make_secrets(secretsmanager, mode):
 
 def deploy(cloudformation, template, parameters):
     cloudformation.create_stack(
-        # Compact: CloudFormation takes a template body of at most 51,200 bytes (sam deploy
-        # uploads larger ones to S3 instead).
-        StackName=STACK, TemplateBody=json.dumps(template, separators=(",", ":")),
+        StackName=STACK, TemplateBody=template_body(template),
         Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
     deadline = time.monotonic() + 300
@@ -227,6 +226,7 @@ def main():
     parameters = {name: arn for name, (arn, _) in made.items()}
     parameters.update({
         "AcsEndpoint": os.environ["ACS_ENDPOINT"], "AuthMode": mode, "Architecture": "x86_64",
+        "ClientTokens": os.environ.get("CLIENT_TOKENS", "sealed"),
         # The demo makes its people with create_users, as the original app does.
         "IssuerMode": os.environ.get("ISSUER_MODE", "open"), "IdpIssuer": os.environ["IDP_ISSUER"],
         "IdpAudience": os.environ["IDP_AUDIENCE"], "IdpSignInUrl": os.environ["IDP_SIGN_IN_URL"],

@@ -32,3 +32,16 @@ CloudFormation.add_multi_constructor("!", _tagged)
 def load_template():
     """The template, as a dictionary of its JSON form."""
     return yaml.load(TEMPLATE.read_text(), Loader=CloudFormation)
+
+
+def template_body(template):
+    """The template as the local deploy sends it: compact JSON, without the parameters'
+    descriptions (words for the people deploying, which CloudFormation only shows), since a
+    `TemplateBody` holds at most 51,200 bytes (`sam deploy` uploads larger ones to S3)."""
+    import json
+
+    parameters = {
+        name: {key: value for key, value in parameter.items() if key != "Description"}
+        for name, parameter in template.get("Parameters", {}).items()
+    }
+    return json.dumps({**template, "Parameters": parameters}, separators=(",", ":"))

@@ -1,6 +1,7 @@
 //! Everything a function reads from its environment, read once per container at init, in one
 //! place: no other module reads the process environment. Each feature owns and parses its own
-//! settings ([`FilesSettings`], [`PushSettings`], [`RealtimeSettings`], [`AwsSettings`]) and
+//! settings ([`FilesSettings`], [`PushSettings`], [`RealtimeSettings`], [`AwsSettings`],
+//! [`SealSettings`]) and
 //! `Config` composes them: features never import this module.
 //!
 //! A missing or malformed setting fails the init (Lambda reports it and retries a cold start)
@@ -15,6 +16,7 @@ pub use crate::aws::AwsSettings;
 pub use crate::files::FilesSettings;
 pub use crate::push::PushSettings;
 pub use crate::realtime::RealtimeSettings;
+pub use crate::seal::{ClientTokens, SealSettings};
 pub use crate::settings::ConfigError;
 use crate::settings::{Lookup, origin_of};
 
@@ -106,6 +108,8 @@ pub struct Config {
     /// needs no AWS service runs without them.
     pub aws: Option<AwsSettings>,
     pub realtime: RealtimeSettings,
+    /// What clients are handed in place of their ACS token, and the sealing keys.
+    pub seal: SealSettings,
     /// `ISSUER_MODE`: `signed-in` (default; `off` is its older name) or `open`.
     pub issuer_mode: IssuerMode,
     /// `IDP_ISSUER` with `IDP_AUDIENCE`: who signs people in; `None` when unset.
@@ -173,6 +177,7 @@ impl Config {
             log: log_settings(&settings),
             aws: AwsSettings::read(&settings),
             realtime: RealtimeSettings::read(&settings)?,
+            seal: SealSettings::read(&settings)?,
             issuer_mode: match get("ISSUER_MODE").as_deref() {
                 // The safe value is the default: an unset mode issues nothing anonymous.
                 None | Some("signed-in" | "off") => IssuerMode::SignedIn,

@@ -1,5 +1,6 @@
-//! Who is calling: the identity in the bearer token, checked against the user the request
-//! names. In trusted mode without a header, a short-lived token minted for the named user.
+//! Who is calling: the identity in the bearer token (in sealed mode, the seal opened and the
+//! ACS token inside), checked against the user the request names. In trusted mode without a
+//! header, a short-lived token minted for the named user.
 
 use std::future::Future;
 
@@ -8,6 +9,7 @@ use lambda_http::http::header::AUTHORIZATION;
 use time::OffsetDateTime;
 
 use super::errors::ApiError;
+use super::parts::{Parts, Sealing};
 use super::spec::{AdminKey, Needs};
 use super::state::AppState;
 use crate::acs::{BearerToken, ChatClient, UserId};
@@ -18,8 +20,10 @@ use crate::jwt::Claims;
 /// How the caller was authenticated, recorded so that no handler works it out again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Auth {
-    /// The request carried the caller's own ACS token.
+    /// The request carried the caller's own ACS token (`CLIENT_TOKENS=acs`).
     Bearer,
+    /// The request carried a seal of ours, opened here: the ACS token inside acts.
+    Sealed,
     /// Trusted mode: no header, so the function minted a token with the admin key.
     Minted,
 }
@@ -30,6 +34,8 @@ pub struct Caller {
     pub user_id: UserId,
     pub token: BearerToken,
     pub auth: Auth,
+    /// The session of the seal the caller brought, which a refreshed seal keeps.
+    pub session_id: Option<String>,
 }
 
 /// Who an endpoint needs to be calling, as its parsed request says.
@@ -79,11 +85,17 @@ pub trait Credential: Sized + Send {
 impl Credential for Caller {
     type Claim<'a> = Who<'a>;
 
-    /// The admin key mints tokens for callers who bring none, in trusted mode.
+    /// The admin key mints tokens for callers who bring none, in trusted mode; the sealing
+    /// keys open the seals callers bring, in sealed mode.
     const NEEDS: Needs = Needs {
         admin_key: AdminKey::WhenTrusted,
+        seals: true,
         ..Needs::NOTHING
     };
+
+    fn ready(state: &AppState) -> Result<(), ConfigError> {
+        Sealing::take(state).map(drop)
+    }
 
     async fn check<'a>(
         state: &'a AppState,
@@ -166,8 +178,8 @@ pub async fn authenticate(
     request: &Request,
     who: Who<'_>,
 ) -> Result<Caller, ApiError> {
-    let named = |token, field, id: &UserId| {
-        let caller = from_token(token)?;
+    let named = async |token, field, id: &UserId| {
+        let caller = from_token(state, token).await?;
         if caller.user_id == *id {
             Ok(caller)
         } else {
@@ -175,9 +187,9 @@ pub async fn authenticate(
         }
     };
     match (bearer(request)?, who) {
-        (Some(token), Who::User { field, id }) => named(token, field, id),
-        (Some(token), Who::Bearer { id }) => named(token, "user_id", id),
-        (Some(token), Who::Participant { .. }) => from_token(token),
+        (Some(token), Who::User { field, id }) => named(token, field, id).await,
+        (Some(token), Who::Bearer { id }) => named(token, "user_id", id).await,
+        (Some(token), Who::Participant { .. }) => from_token(state, token).await,
         (None, Who::Bearer { .. }) => Err(ApiError::MissingToken),
         (None, _) if state.config.auth_mode != AuthMode::Trusted => Err(ApiError::MissingToken),
         (None, who) => {
@@ -216,16 +228,28 @@ fn bearer(request: &Request) -> Result<Option<BearerToken>, ApiError> {
     Ok(Some(BearerToken::new(token.trim())))
 }
 
-/// Reads the token's identity and turns away an expired one before any ACS round trip.
-fn from_token(token: BearerToken) -> Result<Caller, ApiError> {
+/// Reads the token's identity and turns away an expired one before any ACS round trip: in
+/// sealed mode the seal, opened (a raw ACS token is refused), else the ACS token itself.
+async fn from_token(state: &AppState, token: BearerToken) -> Result<Caller, ApiError> {
+    let now = OffsetDateTime::now_utc();
+    if let Sealing(Some(sealer)) = Sealing::take(state)? {
+        let sealed = sealer.open(token.expose(), now).await?;
+        return Ok(Caller {
+            user_id: sealed.user_id,
+            token: sealed.token,
+            auth: Auth::Sealed,
+            session_id: Some(sealed.session_id),
+        });
+    }
     let claims = token.claims().map_err(|_| ApiError::InvalidToken)?;
-    if claims.is_expired(OffsetDateTime::now_utc()) {
+    if claims.is_expired(now) {
         return Err(ApiError::TokenExpired);
     }
     Ok(Caller {
         user_id: claims.user_id,
         token,
         auth: Auth::Bearer,
+        session_id: None,
     })
 }
 
@@ -240,6 +264,7 @@ pub(crate) async fn mint(admin: &Admin, user_id: &UserId) -> Result<Caller, ApiE
         user_id: user_id.clone(),
         token,
         auth: Auth::Minted,
+        session_id: None,
     })
 }
 
@@ -257,7 +282,7 @@ pub async fn prove_with_acs(chat: &ChatClient, caller: &Caller) -> Result<(), Ap
 /// mode) is ours, and needs no proof.
 pub async fn prove_unless_minted(chat: &ChatClient, caller: &Caller) -> Result<(), ApiError> {
     match caller.auth {
-        Auth::Bearer => prove_with_acs(chat, caller).await,
+        Auth::Bearer | Auth::Sealed => prove_with_acs(chat, caller).await,
         Auth::Minted => Ok(()),
     }
 }

@@ -94,6 +94,7 @@ functions! {
     UpdateThread => update_thread::UpdateThread,
     DeleteThread => delete_thread::DeleteThread,
     SignIn => sign_in::SignIn,
+    SignOut => sign_out::SignOut,
     MarkRead => mark_read::MarkRead,
     MuteThread => mute_thread::MuteThread,
     UploadUrl => upload_url::UploadUrl,

@@ -24,6 +24,7 @@ use crate::push::subscription::SubscriptionError;
 use crate::realtime::eventgrid::DeliveryError;
 use crate::realtime::publish::PublishError;
 use crate::realtime::relay::ResolveError;
+use crate::seal::{OpenError, SealError};
 use crate::secrets::SecretError;
 use crate::session::SessionError;
 
@@ -70,6 +71,10 @@ pub enum ApiError {
     TokenExpired,
     #[error("the bearer token belongs to another user than {0}")]
     TokenUserMismatch(&'static str),
+    /// A seal refused: not one of ours, altered, of a key we do not hold, for another
+    /// deployment, or its token expired.
+    #[error(transparent)]
+    Seal(#[from] SealError),
     /// A session refused: not ours, another user's, or ended.
     #[error(transparent)]
     Session(#[from] SessionError),
@@ -134,6 +139,15 @@ impl From<AdminError> for ApiError {
             AdminError::Secret(error) => error.into(),
             AdminError::Acs(error) => Self::AdminAcs(error),
             AdminError::Session(error) => error.into(),
+        }
+    }
+}
+
+impl From<OpenError> for ApiError {
+    fn from(error: OpenError) -> Self {
+        match error {
+            OpenError::Refused(error) => error.into(),
+            OpenError::Keys(error) => error.into(),
         }
     }
 }
@@ -209,6 +223,22 @@ impl ApiError {
             Self::TokenExpired => explained(S::UNAUTHORIZED, "token_expired"),
             Self::TokenUserMismatch(_) => explained(S::FORBIDDEN, "token_user_mismatch"),
             Self::UserNotFound(_) => explained(S::NOT_FOUND, "user_not_found"),
+            Self::Seal(SealError::Malformed) => Refusal {
+                message: "the bearer token is not a token this service issued (it hands out \
+                          sealed tokens: use the token sign_in, create_users or refresh_token \
+                          answered)"
+                    .into(),
+                ..explained(S::UNAUTHORIZED, "invalid_token")
+            },
+            Self::Seal(SealError::Tampered) => Refusal {
+                message: "the token was altered or cut short: use it as it was handed out".into(),
+                ..explained(S::UNAUTHORIZED, "invalid_token")
+            },
+            Self::Seal(SealError::UnknownKey) => explained(S::UNAUTHORIZED, "seal_key_unknown"),
+            Self::Seal(SealError::OtherAudience) => {
+                explained(S::UNAUTHORIZED, "seal_wrong_audience")
+            }
+            Self::Seal(SealError::Expired) => explained(S::UNAUTHORIZED, "token_expired"),
             Self::Session(SessionError::Ended) => explained(S::UNAUTHORIZED, "session_ended"),
             Self::Session(_) => explained(S::UNAUTHORIZED, "invalid_session"),
             Self::ActingUserRequired => explained(S::BAD_REQUEST, "acting_user_required"),

@@ -9,7 +9,10 @@
 
 use super::spec::{AdminKey, Needs};
 use super::state::AppState;
-use crate::acs::ChatClient;
+use time::OffsetDateTime;
+
+use crate::acs::identity::AccessToken;
+use crate::acs::{ChatClient, Scope, UserId};
 use crate::admin::Admin;
 use crate::chat::typing::TypingThrottle;
 use crate::config::{Config, ConfigError};
@@ -17,6 +20,8 @@ use crate::files::Files;
 use crate::people::People;
 use crate::push::sender::Pusher;
 use crate::realtime::Realtime;
+use crate::seal::{ClientTokens, Sealer};
+use crate::secrets::SecretError;
 
 /// What an endpoint acts with, taken from the container's state.
 pub trait Parts<'a>: Sized + Send {
@@ -114,6 +119,47 @@ impl<'a> Parts<'a> for Trusted<'a> {
 
     fn take(state: &'a AppState) -> Result<Self, ConfigError> {
         Ok(Self(state.admin.as_ref()))
+    }
+}
+
+/// What clients are handed for an ACS token: a seal in sealed mode (the keys must be there),
+/// else the token itself.
+#[derive(Clone, Copy)]
+pub struct Sealing<'a>(pub Option<&'a Sealer>);
+
+impl<'a> Parts<'a> for Sealing<'a> {
+    const NEEDS: Needs = Needs {
+        seals: true,
+        ..Needs::NOTHING
+    };
+
+    fn take(state: &'a AppState) -> Result<Self, ConfigError> {
+        match (state.config.seal.client_tokens, &state.sealer) {
+            (ClientTokens::Sealed, None) => Err(ConfigError::Missing("SEAL_SECRET_ID")),
+            (_, sealer) => Ok(Self(sealer.as_ref())),
+        }
+    }
+}
+
+impl Sealing<'_> {
+    /// What the client is handed for `token`, just issued for `user_id` with `scopes`, in the
+    /// session `session_id` ending at `session_ends`: its seal, or in `acs` mode the token.
+    pub async fn hand_out(
+        &self,
+        token: &AccessToken,
+        user_id: &UserId,
+        scopes: &[Scope],
+        session_id: String,
+        session_ends: OffsetDateTime,
+    ) -> Result<String, SecretError> {
+        match self.0 {
+            Some(sealer) => {
+                sealer
+                    .seal(token, user_id, scopes, session_id, session_ends)
+                    .await
+            }
+            None => Ok(token.token.expose().to_owned()),
+        }
     }
 }
 
@@ -219,6 +265,7 @@ mod tests {
                 ("AWS_REGION", "us-east-1"),
                 ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
                 ("AWS_SECRET_ACCESS_KEY", "not-a-secret"),
+                ("SEAL_SECRET_ID", "seal-keys"),
             ])
         };
         // mark_read keeps read positions in the people table and cannot do without it;
@@ -233,5 +280,30 @@ mod tests {
         );
         let started = start::<crate::api::endpoints::GetMessages>(without_table());
         assert!(started.is_ok(), "{started:?}");
+    }
+
+    #[test]
+    fn a_function_that_takes_client_tokens_does_not_start_sealed_without_the_sealing_keys() {
+        let environment = |mode| {
+            config(&[
+                ("ACS_ENDPOINT", "https://x.communication.azure.com"),
+                ("AWS_REGION", "us-east-1"),
+                ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+                ("AWS_SECRET_ACCESS_KEY", "not-a-secret"),
+                ("CLIENT_TOKENS", mode),
+            ])
+        };
+        let sealed = start::<crate::api::endpoints::SendMessage>(environment("sealed"));
+        assert!(
+            matches!(
+                sealed,
+                Err(InitError::Config(ConfigError::Missing("SEAL_SECRET_ID")))
+            ),
+            "{sealed:?}"
+        );
+        let acs = start::<crate::api::endpoints::SendMessage>(environment("acs"));
+        assert!(acs.is_ok(), "{acs:?}");
+        // The page takes no client token, and so needs no key in either mode.
+        assert!(start::<crate::api::endpoints::Page>(environment("sealed")).is_ok());
     }
 }

@@ -61,6 +61,9 @@ pub struct Needs {
     pub files: bool,
     /// Sends Web Push (the VAPID key, `PUSH_VAPID_SECRET_ID`).
     pub pushes: bool,
+    /// Opens or makes the seals clients hold (the sealing keys, `SEAL_SECRET_ID`), where
+    /// `CLIENT_TOKENS` is `sealed`.
+    pub seals: bool,
 }
 
 impl Needs {
@@ -75,6 +78,7 @@ impl Needs {
         people: false,
         files: false,
         pushes: false,
+        seals: false,
     };
 
     /// Every part at once, for a test that drives every endpoint with one state.
@@ -88,6 +92,7 @@ impl Needs {
         people: true,
         files: true,
         pushes: true,
+        seals: true,
     };
 
     /// What `self` and `other` need together.
@@ -102,6 +107,7 @@ impl Needs {
             people: self.people || other.people,
             files: self.files || other.files,
             pushes: self.pushes || other.pushes,
+            seals: self.seals || other.seals,
         }
     }
 

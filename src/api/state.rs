@@ -13,6 +13,7 @@ use crate::jwt::{Claims, KeySet, Rules};
 use crate::people::People;
 use crate::push::sender::Pusher;
 use crate::realtime::{Realtime, Role};
+use crate::seal::{ClientTokens, Sealer};
 use crate::secrets::SecretStore;
 
 /// Why a function could not start.
@@ -46,6 +47,8 @@ pub struct AppState {
     /// The Web Push sender, in the function on the events path, when `PUSH_VAPID_SECRET_ID`
     /// is set.
     pub(super) pusher: Option<Pusher>,
+    /// The sealing keys, in the functions that open or make seals, in sealed mode.
+    pub(super) sealer: Option<Sealer>,
 }
 
 /// What a state is built for: a [`Needs`] value, or a type that stands for a constant one.
@@ -82,7 +85,9 @@ impl AppState {
                 .push
                 .as_ref()
                 .is_some_and(|push| push.vapid_secret_id.is_some());
+        let seals = needs.seals && config.seal.client_tokens == ClientTokens::Sealed;
         let calls_out = pushes
+            || seals
             || needs.chat
             || files_settings.is_some()
             || reads_admin_key
@@ -94,7 +99,7 @@ impl AppState {
         let http = calls_out.then(|| http_client(&config)).transpose()?;
         let sdk = match (
             &http,
-            reads_admin_key || needs.realtime() || people_table.is_some() || pushes,
+            reads_admin_key || needs.realtime() || people_table.is_some() || pushes || seals,
         ) {
             (Some(http), true) => Some(crate::aws::sdk_config(config.aws()?, http.client())),
             _ => None,
@@ -165,6 +170,25 @@ impl AppState {
             }
             _ => None,
         };
+        let sealer = match &http {
+            Some(_) if seals => {
+                let secret_id = config
+                    .seal
+                    .secret_id
+                    .clone()
+                    .ok_or(ConfigError::Missing("SEAL_SECRET_ID"))?;
+                // A seal is for the ACS resource its token is: another deployment's is refused.
+                let audience = config
+                    .acs_endpoint
+                    .as_ref()
+                    .ok_or(ConfigError::Missing("ACS_ENDPOINT"))?
+                    .to_string();
+                let keys =
+                    SecretStore::reading(secrets_client()?, secret_id, crate::seal::parse_keys);
+                Some(Sealer::new(keys, audience))
+            }
+            _ => None,
+        };
         Ok(Self {
             config,
             chat,
@@ -175,6 +199,7 @@ impl AppState {
             people,
             files,
             pusher,
+            sealer,
         })
     }
 
@@ -248,6 +273,7 @@ mod tests {
             ("AWS_REGION", "us-east-1"),
             ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
             ("AWS_SECRET_ACCESS_KEY", AWS_SECRET),
+            ("SEAL_SECRET_ID", "seal-keys"),
         ]);
         let state = AppState::init(Needs::EVERYTHING, config).unwrap();
         let user = UserId::parse("8:acs:res_alice").unwrap();
@@ -255,6 +281,7 @@ mod tests {
             user_id: user.clone(),
             token: BearerToken::new(TOKEN),
             auth: Auth::Bearer,
+            session_id: None,
         };
         let errors = [
             ApiError::InvalidToken,

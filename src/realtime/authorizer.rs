@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{Key, channel, same_secret};
-use crate::acs::{BearerToken, ChatClient};
+use crate::acs::{BearerToken, ChatClient, UserId};
+use crate::seal::Sealer;
 
 /// How long AppSync may reuse an "allowed" for the publish key, in seconds.
 const PUBLISHER_TTL: u32 = 300;
@@ -84,6 +85,7 @@ impl AuthorizerResponse {
 pub async fn decide(
     publish_key: &Key,
     chat: &ChatClient,
+    sealer: Option<&Sealer>,
     request: AuthorizerRequest,
     now: OffsetDateTime,
 ) -> AuthorizerResponse {
@@ -100,14 +102,12 @@ pub async fn decide(
             _ => AuthorizerResponse::deny("the publish key only publishes"),
         };
     }
-    let token = BearerToken::new(token);
-    let claims = match token.claims() {
-        Ok(claims) if !claims.is_expired(now) => claims,
-        _ => return AuthorizerResponse::deny("not an unexpired ACS token"),
+    let Some((user_id, token)) = client_token(sealer, token, now).await else {
+        return AuthorizerResponse::deny("not an unexpired token of this service");
     };
     match operation {
         Operation::Connect => {}
-        Operation::Subscribe if channel::admits(&channel, &claims.user_id, now) => {}
+        Operation::Subscribe if channel::admits(&channel, &user_id, now) => {}
         Operation::Subscribe => return AuthorizerResponse::deny("not this person's channel now"),
         Operation::Publish | Operation::Unknown => {
             return AuthorizerResponse::deny("clients do not publish");
@@ -118,6 +118,27 @@ pub async fn decide(
         Err(e) => {
             tracing::info!(error = %e, "ACS refused the token");
             AuthorizerResponse::deny("ACS refused the token")
+        }
+    }
+}
+
+/// Who a client's token names, and the ACS token that acts for them: in sealed mode the seal
+/// opened (a raw ACS token is refused), else the ACS token's own claims; `None` for anything
+/// expired or not ours.
+async fn client_token(
+    sealer: Option<&Sealer>,
+    token: &str,
+    now: OffsetDateTime,
+) -> Option<(UserId, BearerToken)> {
+    match sealer {
+        Some(sealer) => {
+            let sealed = sealer.open(token, now).await.ok()?;
+            Some((sealed.user_id, sealed.token))
+        }
+        None => {
+            let token = BearerToken::new(token);
+            let claims = token.claims().ok().filter(|c| !c.is_expired(now))?;
+            Some((claims.user_id, token))
         }
     }
 }

@@ -2,7 +2,7 @@
 //! editing, deleting, typing, names, and several devices in sync.
 
 use acs_chat_api::acs::chat::ThreadProperties;
-use acs_chat_api::acs::{AcsError, BearerToken, ThreadId};
+use acs_chat_api::acs::{AcsError, ThreadId};
 use acs_chat_api::api::{Function, Method};
 use acs_emulator::{ANY, Route};
 use serde_json::{Value, json};
@@ -60,10 +60,7 @@ async fn a_conversation_outlives_its_first_token() {
     assert_ne!(alice2.token, alice.token);
 
     // The first token's life ends; the old thread is still Alice's with the new one.
-    let expired = app
-        .emulator
-        .mint_token(&alice.id, time::Duration::seconds(-1))
-        .unwrap();
+    let expired = app.minted(&alice.id, time::Duration::seconds(-1));
     let inbox = read(&app, Function::ListThreads, &alice2, &[]).await;
     assert_eq!(thread_ids(&inbox), std::slice::from_ref(&thread));
     let history = read(
@@ -684,7 +681,7 @@ async fn a_thread_s_metadata_stays_within_16_keys_and_8_kib_however_many_updates
     };
     let direct = chat
         .update_thread(
-            &BearerToken::new(bob.token.clone()),
+            &app.acs_token(&bob),
             &ThreadId::parse(&thread).unwrap(),
             None,
             &grow,

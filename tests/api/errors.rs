@@ -8,10 +8,7 @@ use support::{assert_error, get, post, request, spawn_app, spawn_conversation};
 async fn chat_endpoints_refuse_a_missing_malformed_or_expired_token() {
     let app = spawn_app().await;
     let (alice, _) = app.users().await;
-    let expired = app
-        .emulator
-        .mint_token(&alice.id, time::Duration::seconds(-5))
-        .unwrap();
+    let expired = app.minted(&alice.id, time::Duration::seconds(-5));
     let body = json!({"user1_id": alice.id});
     let cases = [
         (None, "missing_token"),

@@ -54,10 +54,7 @@ async fn world(
     let attachment_id = app
         .upload(&user1, &thread, "venue.png", "image/png", b"\x89PNG")
         .await;
-    let expired = app
-        .emulator
-        .mint_token(&user1.id, time::Duration::seconds(-60))
-        .unwrap();
+    let expired = app.minted(&user1.id, time::Duration::seconds(-60));
     let mut values = BTreeMap::new();
     values.insert("user1_id", user1.id.clone());
     values.insert("user1_token", user1.token.clone());

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use acs_chat_api::acs::chat::{ChatClient, MessageKind, SendMessage};
-use acs_chat_api::acs::{AcsHttp, BearerToken, ThreadId};
+use acs_chat_api::acs::{AcsHttp, ThreadId};
 use acs_chat_api::api::Function;
 use serde_json::{Value, json};
 
@@ -366,7 +366,7 @@ async fn a_message_that_names_someone_else_s_upload_in_its_metadata_cannot_delet
     let chat = ChatClient::new(AcsHttp::new(fast_retry()).unwrap(), app.emulator.endpoint());
     let forged = chat
         .send_message(
-            &BearerToken::new(bob.token.as_str()),
+            &app.acs_token(&bob),
             &ThreadId::parse(thread.clone()).unwrap(),
             &SendMessage {
                 content: "claimed",

@@ -4,7 +4,7 @@
 //! and change nothing.
 
 use acs_chat_api::acs::chat::ChatParticipant;
-use acs_chat_api::acs::{BearerToken, ThreadId, UserId};
+use acs_chat_api::acs::{ThreadId, UserId};
 use acs_chat_api::api::Function;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -520,10 +520,7 @@ async fn two_hundred_hostile_requests_get_a_clear_4xx_cost_no_acs_call_and_chang
     let (app, alice, bob, thread) = spawn_conversation().await;
     app.send(&thread, &alice, "before").await;
     app.send(&thread, &bob, "and after").await;
-    let expired = app
-        .emulator
-        .mint_token(&alice.id, time::Duration::seconds(-30))
-        .unwrap();
+    let expired = app.minted(&alice.id, time::Duration::seconds(-30));
     let revoked = app.outsider().await;
     app.revoke(&revoked).await;
     let before = world_state(&app, &thread, &bob).await;
@@ -581,10 +578,7 @@ async fn names_and_topics_written_straight_to_acs_come_out_of_the_api_without_hi
     let (app, alice, bob, thread) = spawn_conversation().await;
     let mallory = app.outsider().await;
     let (_, chat) = app.clients();
-    let (token, thread_id) = (
-        BearerToken::new(alice.token.clone()),
-        ThreadId::parse(&thread).unwrap(),
-    );
+    let (token, thread_id) = (app.acs_token(&alice), ThreadId::parse(&thread).unwrap());
     // What the API would refuse, written by a member who holds an ACS token.
     let hidden_name = "Mallory\u{202e}knaB ruoY\u{200b}";
     let added = ChatParticipant::user(&UserId::parse(&mallory.id).unwrap(), Some(hidden_name));

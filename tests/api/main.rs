@@ -14,6 +14,7 @@ mod hostile;
 mod observability;
 mod push;
 mod realtime;
+mod seals;
 mod secrets;
 mod sessions;
 mod sign_in;

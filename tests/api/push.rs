@@ -8,8 +8,8 @@ use acs_chat_api::push::subscription::{MAX_ENDPOINT_BYTES, MAX_PER_PERSON, key_o
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::time::{Duration, Instant};
 
+use acs_chat_api::acs::ThreadId;
 use acs_chat_api::acs::chat::{MessageKind, SendMessage};
-use acs_chat_api::acs::{BearerToken, ThreadId};
 
 use serde_json::{Value, json};
 
@@ -293,7 +293,7 @@ async fn a_push_and_the_inbox_name_the_sender_as_the_thread_does_never_as_the_me
         metadata: Default::default(),
     };
     chat.send_message(
-        &BearerToken::new(alice.token.clone()),
+        &p.app.acs_token(&alice),
         &ThreadId::parse(&thread).unwrap(),
         &claimed,
     )

@@ -414,10 +414,7 @@ async fn a_person_may_subscribe_to_their_own_channel_of_the_hours_around_now_and
     for pattern in ["/users/*", "/users"] {
         assert!(!decide(state, &bob.token, "EVENT_SUBSCRIBE", Some(pattern)).await);
     }
-    let expired = app
-        .emulator
-        .mint_token(&bob.id, time::Duration::seconds(-60))
-        .unwrap();
+    let expired = app.minted(&bob.id, time::Duration::seconds(-60));
     assert!(!decide(state, &expired, "EVENT_CONNECT", None).await);
     assert!(!decide(state, &expired, "EVENT_SUBSCRIBE", Some(&his(now))).await);
     assert!(!decide(state, "not a token", "EVENT_CONNECT", None).await);

@@ -1,7 +1,7 @@
 //! Tokens that cannot be stretched: a refresh keeps the scopes of the token it verified and
 //! never outlives the session the first token came with.
 
-use acs_chat_api::acs::{BearerToken, Scope};
+use acs_chat_api::acs::Scope;
 use acs_chat_api::api::Function;
 use acs_emulator::{ANY, Route};
 use serde_json::json;
@@ -15,8 +15,8 @@ async fn refresh(app: &TestApp, user: &User, token: &str, session: &str) -> Answ
         .await
 }
 
-fn scopes_of(answer: &Answered) -> Vec<Scope> {
-    BearerToken::new(answer.body["token"].as_str().unwrap())
+fn scopes_of(app: &TestApp, answer: &Answered) -> Vec<Scope> {
+    app.acs_token_in(answer.body["token"].as_str().unwrap())
         .claims()
         .unwrap()
         .scopes
@@ -33,15 +33,16 @@ async fn a_limited_token_refreshes_into_a_token_of_the_same_limited_scopes() {
     let app = spawn_app().await;
     let (alice, _) = app.users().await;
     for scopes in [&["chat.join.limited"][..], &["chat.join"], &["chat"]] {
-        let limited = app
-            .emulator
-            .mint_token_with_scopes(&alice.id, Duration::hours(1), scopes)
-            .unwrap();
+        let limited = app.hand_out(
+            &app.emulator
+                .mint_token_with_scopes(&alice.id, Duration::hours(1), scopes)
+                .unwrap(),
+        );
         let refreshed = refresh(&app, &alice, &limited, &alice.session).await;
         assert_eq!(refreshed.status, 200, "{scopes:?}: {:?}", refreshed.body);
         let expected: Vec<Scope> = scopes.iter().map(|s| Scope::parse(s).unwrap()).collect();
         assert_eq!(
-            scopes_of(&refreshed),
+            scopes_of(&app, &refreshed),
             expected,
             "exactly the scopes refreshed"
         );

@@ -38,6 +38,7 @@ fn every_function_has_its_own_name_and_routes_and_the_table_is_written_for_the_d
                     "people": spec.needs.people,
                     "files": spec.needs.files,
                     "pushes": spec.needs.pushes,
+                    "seals": spec.needs.seals,
                 },
             })
         })

@@ -65,10 +65,7 @@ async fn sequence_ids(app: &TestApp, thread: &str, reader: &User) -> Vec<u64> {
 /// The same person on another device: another token of the same identity.
 fn other_device(app: &TestApp, user: &User) -> User {
     User {
-        token: app
-            .emulator
-            .mint_token(&user.id, time::Duration::hours(1))
-            .unwrap(),
+        token: app.minted(&user.id, time::Duration::hours(1)),
         ..user.clone()
     }
 }

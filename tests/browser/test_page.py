@@ -162,7 +162,7 @@ def test_one_person_signs_in_picks_a_thread_and_the_token_is_refreshed_before_it
     from_alice = {"user1_id": users["user1_id"], "topic": "Found again"}
     thread = stack.call_api("create_thread", users["user1_token"], from_alice)["thread_id"]
     # A token with 4 minutes left: inside the page's 5-minute margin, so it refreshes at once.
-    short = stack.emulator("POST", "/_emulator/tokens", {"userId": users["user1_id"], "expiresInSeconds": 240})["token"]
+    short = stack.seal(stack.emulator("POST", "/_emulator/tokens", {"userId": users["user1_id"], "expiresInSeconds": 240})["token"])
     watched = Watched(browser, "phone")
     page = watched.page
     page.goto(stack[0] + "/")

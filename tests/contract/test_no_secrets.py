@@ -1,6 +1,7 @@
-"""Nothing secret, anywhere: no user token, access key or connection string in any log line of
-the Rust suites' traffic (logged at debug), nor in any answer except where handing out tokens is
-the point (`create_users`', `sign_in`'s and `refresh_token`'s 200)."""
+"""Nothing secret, anywhere: no user token (an ACS token or a seal), access key, sealing key or
+connection string in any log line of the Rust suites' traffic (logged at debug), nor in any
+answer except where handing out tokens is the point (`create_users`', `sign_in`'s and
+`refresh_token`'s 200)."""
 
 import json
 import re
@@ -8,22 +9,26 @@ import re
 from recorded import recorded
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+SEAL = re.compile(r"seal1\.[0-9]+\.[A-Za-z0-9_-]{40,}")
+TOKEN = re.compile(f"{JWT.pattern}|{SEAL.pattern}")
 TOKEN_ISSUERS = {"create_users", "sign_in", "refresh_token"}
 
 
 
 
 def secrets():
-    """Every emulator's connection string and access key the suites used."""
+    """Every emulator's connection string and access key, and every sealing key, the suites
+    used."""
     found = set()
     for line in recorded("secrets.txt").splitlines():
         found.add(line)
-        found.add(line.split("accesskey=", 1)[1])
+        if "accesskey=" in line:
+            found.add(line.split("accesskey=", 1)[1])
     return found
 
 
 def leaks(text, where):
-    found = [f"{where}: a token" for _ in JWT.finditer(text)]
+    found = [f"{where}: a token" for _ in TOKEN.finditer(text)]
     found += [f"{where}: a key or connection string" for secret in secrets() if secret in text]
     return found
 
@@ -44,7 +49,7 @@ def test_no_answer_holds_a_token_or_key_except_a_token_issuer_s_success():
         answer = json.loads(line)
         if answer["function"] in TOKEN_ISSUERS and answer["status"] == 200:
             issued += 1
-            body = JWT.sub("", answer["body"])
+            body = TOKEN.sub("", answer["body"])
         else:
             body = answer["body"]
         found += leaks(body + json.dumps(answer["headers"]), f"{answer['function']} {answer['status']}")

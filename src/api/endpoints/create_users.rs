@@ -1,7 +1,8 @@
 //! `POST /create_users`: the token issuer. Creates two ACS identities, each with a chat token,
 //! in parallel: one round trip. Takes no input and no caller token; uses the admin key. Each
 //! user also gets a session (`user1_session`, `user2_session`), which `refresh_token` needs:
-//! their tokens can be refreshed until it ends, and no longer.
+//! their tokens can be refreshed until it ends, and no longer. In sealed mode each token
+//! handed out is the seal of the one ACS issued.
 
 use lambda_http::Request;
 use serde::Serialize;
@@ -12,6 +13,7 @@ use crate::acs::identity::UserWithToken;
 use crate::admin::Admin;
 use crate::api::caller::Issuance;
 use crate::api::endpoint::spec;
+use crate::api::parts::Sealing;
 use crate::api::spec::Spec;
 use crate::api::{Answer, ApiError, Endpoint};
 use crate::config::Config;
@@ -39,7 +41,7 @@ impl Endpoint for CreateUsers {
 
     type Caller = Issuance;
 
-    type Parts<'a> = (&'a Admin, &'a Config);
+    type Parts<'a> = (&'a Admin, Sealing<'a>, &'a Config);
 
     /// The original app took no input, and clients send it `null`, `{}` or nothing: whatever
     /// the body, it is not read.
@@ -49,7 +51,11 @@ impl Endpoint for CreateUsers {
 
     fn who(&self) {}
 
-    async fn act(self, (admin, config): Self::Parts<'_>, _: Issuance) -> Result<Answer, ApiError> {
+    async fn act(
+        self,
+        (admin, sealing, config): Self::Parts<'_>,
+        _: Issuance,
+    ) -> Result<Answer, ApiError> {
         // A first token never outlives the session it comes with.
         let minutes = (config.token_lifetime_minutes).min(config.session_hours.saturating_mul(60));
         let (user1, user2) = admin
@@ -75,14 +81,33 @@ impl Endpoint for CreateUsers {
         let hours = config.session_hours;
         let (session, user1_session) = admin.start_session(&user1.user_id, now, hours).await?;
         let (_, user2_session) = admin.start_session(&user2.user_id, now, hours).await?;
+        let (token1, token2) = tokio::try_join!(
+            hand_out(sealing, &user1, session.ends),
+            hand_out(sealing, &user2, session.ends),
+        )?;
         let sessions = [user1_session.as_str(), user2_session.as_str()];
-        Answer::json(&pair(&user1, &user2, sessions, session.ends.into()))
+        let tokens = [token1.as_str(), token2.as_str()];
+        Answer::json(&pair(&user1, &user2, tokens, sessions, session.ends.into()))
     }
+}
+
+/// What `user` is handed for their first token, in a session of its own.
+async fn hand_out(
+    sealing: Sealing<'_>,
+    user: &UserWithToken,
+    ends: time::OffsetDateTime,
+) -> Result<String, ApiError> {
+    let session_id = crate::seal::new_session_id();
+    let scopes = [Scope::Chat];
+    Ok(sealing
+        .hand_out(&user.token, &user.user_id, &scopes, session_id, ends)
+        .await?)
 }
 
 fn pair<'a>(
     user1: &'a UserWithToken,
     user2: &'a UserWithToken,
+    [user1_token, user2_token]: [&'a str; 2],
     [user1_session, user2_session]: [&'a str; 2],
     session_ends_on: Timestamp,
 ) -> Pair<'a> {
@@ -90,8 +115,8 @@ fn pair<'a>(
     Pair {
         user1_id: &user1.user_id,
         user2_id: &user2.user_id,
-        user1_token: user1.token.token.expose(),
-        user2_token: user2.token.token.expose(),
+        user1_token,
+        user2_token,
         expires_on: Timestamp::from(expires_on).whole_seconds(),
         user1_session,
         user2_session,
@@ -131,7 +156,7 @@ mod tests {
             made("8:acs:r_b", early + time::Duration::minutes(1)),
         );
         let ends = Timestamp::from(early + time::Duration::days(7));
-        let json = serde_json::to_value(pair(&a, &b, ["s1", "s2"], ends)).unwrap();
+        let json = serde_json::to_value(pair(&a, &b, ["t1", "t2"], ["s1", "s2"], ends)).unwrap();
         assert_eq!(json["expires_on"], "2026-11-26T10:00:00Z");
         assert_eq!(json["user2_id"], "8:acs:r_b");
     }

@@ -3,7 +3,7 @@
 //! `realtime::authorizer`'s.
 
 use crate::acs::ChatClient;
-use crate::api::parts::Parts;
+use crate::api::parts::{Parts, Sealing};
 use crate::api::spec::{Method, Needs, Spec};
 use crate::api::state::Wanted;
 use crate::api::{AppState, telemetry};
@@ -19,6 +19,7 @@ pub const SPEC: Spec = Spec {
     needs: Needs {
         chat: true,
         authorizes: true,
+        seals: true,
         ..Needs::NOTHING
     },
 };
@@ -32,19 +33,19 @@ impl Wanted for Authorizer {
     }
 }
 
-/// What the authorizer decides with: the publish key and ACS.
-type AuthorizerParts<'a> = (&'a Realtime, &'a ChatClient);
+/// What the authorizer decides with: the publish key, ACS, and the seals clients bring.
+type AuthorizerParts<'a> = (&'a Realtime, &'a ChatClient, Sealing<'a>);
 
 /// Decides one request with this container's secret and ACS client. Never fails: anything
 /// unexpected is a refusal.
 pub async fn authorize(state: &AppState, request: AuthorizerRequest) -> AuthorizerResponse {
-    let Ok((realtime, chat)) = AuthorizerParts::take(state) else {
+    let Ok((realtime, chat, Sealing(sealer))) = AuthorizerParts::take(state) else {
         return AuthorizerResponse::deny(
-            "REALTIME_PUBLISH_KEY_SECRET_ID or ACS_ENDPOINT is not set",
+            "REALTIME_PUBLISH_KEY_SECRET_ID, ACS_ENDPOINT or SEAL_SECRET_ID is not set",
         );
     };
     match realtime.publish_key.get().await {
-        Ok(key) => decide(&key, chat, request, time::OffsetDateTime::now_utc()).await,
+        Ok(key) => decide(&key, chat, sealer, request, time::OffsetDateTime::now_utc()).await,
         Err(e) => {
             tracing::error!(error = %e, "the publish key is unavailable");
             AuthorizerResponse::deny("secret unavailable")

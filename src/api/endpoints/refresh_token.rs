@@ -16,6 +16,7 @@ use crate::admin::Admin;
 use crate::api::caller::{self, Caller, Who};
 use crate::api::endpoint::spec;
 use crate::api::input::{JsonBody, OwnIdentity};
+use crate::api::parts::Sealing;
 use crate::api::spec::Spec;
 use crate::api::{Answer, ApiError, Endpoint};
 use crate::config::{Config, IssuerMode};
@@ -48,7 +49,7 @@ impl Endpoint for RefreshToken {
 
     type Caller = Caller;
 
-    type Parts<'a> = (&'a ChatClient, &'a Admin, &'a Config);
+    type Parts<'a> = (&'a ChatClient, &'a Admin, Sealing<'a>, &'a Config);
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         let body = JsonBody::parse(request)?;
@@ -64,7 +65,7 @@ impl Endpoint for RefreshToken {
 
     async fn act(
         self,
-        (chat, admin, config): Self::Parts<'_>,
+        (chat, admin, sealing, config): Self::Parts<'_>,
         caller: Caller,
     ) -> Result<Answer, ApiError> {
         if config.issuer_mode != IssuerMode::Open {
@@ -94,9 +95,14 @@ impl Endpoint for RefreshToken {
                 identity.issue_token(user_id, scopes, Some(minutes)).await
             })
             .await?;
+        // A refreshed seal stays in the session of the one it replaces.
+        let session_id = caller
+            .session_id
+            .unwrap_or_else(crate::seal::new_session_id);
+        let handed = (sealing.hand_out(&token, user_id, scopes, session_id, session.ends)).await?;
         Answer::json(&Refreshed {
             user_id,
-            token: token.token.expose(),
+            token: &handed,
             expires_on: Timestamp::from(token.expires_on).whole_seconds(),
             session: &self.session,
             session_ends_on: session.ends.into(),

@@ -8,7 +8,7 @@ use lambda_http::Request;
 use serde_json::json;
 
 use crate::acs::ChatClient;
-use crate::api::caller::{Caller, Who};
+use crate::api::caller::{Auth, Caller, Who};
 use crate::api::endpoint::spec;
 use crate::api::input::{InThread, JsonBody, idempotency_key};
 use crate::api::spec::Spec;
@@ -25,7 +25,8 @@ pub struct SendMessage {
     /// `None` only for a message of attachments alone.
     pub message: Option<MessageText>,
     pub attachments: Vec<AttachmentId>,
-    /// The sender's name, stored with the message.
+    /// The sender's name, stored with the message where clients hold ACS tokens; in sealed
+    /// mode the name the thread knows them by stands alone.
     pub display_name: Option<DisplayName>,
     /// The client's `Idempotency-Key`, if it sent one.
     pub idempotency_key: Option<ClientKey>,
@@ -80,13 +81,18 @@ impl Endpoint for SendMessage {
                 field: "attachments",
                 error,
             })?;
+        // A sealed client's name is the thread's, never one it claims (ACS stores what it is sent).
+        let display_name = self
+            .display_name
+            .as_ref()
+            .filter(|_| caller.auth != Auth::Sealed);
         let message_id = Outgoing {
             chat,
             token: &caller.token,
             sender: &caller.user_id,
             thread_id: thread,
             content: &message.content,
-            display_name: self.display_name.as_ref(),
+            display_name,
             key: &key,
             metadata: &message.metadata(),
         }

@@ -12,11 +12,12 @@ use lambda_http::Request;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::acs::UserId;
+use crate::acs::{Scope, UserId};
 use crate::admin::Admin;
 use crate::api::caller::SignedIn;
 use crate::api::endpoint::spec;
 use crate::api::input::JsonBody;
+use crate::api::parts::Sealing;
 use crate::api::spec::Spec;
 use crate::api::{Answer, ApiError, Endpoint};
 use crate::chat::text::DisplayName;
@@ -48,7 +49,7 @@ impl Endpoint for SignIn {
 
     type Caller = SignedIn;
 
-    type Parts<'a> = (&'a People, &'a Admin, &'a Config);
+    type Parts<'a> = (&'a People, &'a Admin, Sealing<'a>, &'a Config);
 
     fn parse(request: &Request) -> Result<Self, ApiError> {
         Ok(Self {
@@ -60,7 +61,7 @@ impl Endpoint for SignIn {
 
     async fn act(
         self,
-        (people, admin, config): Self::Parts<'_>,
+        (people, admin, sealing, config): Self::Parts<'_>,
         SignedIn(claims): SignedIn,
     ) -> Result<Answer, ApiError> {
         let who = Signing {
@@ -71,9 +72,14 @@ impl Endpoint for SignIn {
         let minutes = config.token_lifetime_minutes;
         let now = OffsetDateTime::now_utc();
         let signed = sign_in(people, admin, who, minutes, now).await?;
+        // A signed-in session lasts as long as its token: renewing it is signing in again.
+        let (token, ends) = (&signed.token, signed.token.expires_on);
+        let session_id = crate::seal::new_session_id();
+        let token =
+            (sealing.hand_out(token, &signed.user_id, &[Scope::Chat], session_id, ends)).await?;
         Answer::json(&SignedInAnswer {
             user_id: &signed.user_id,
-            token: signed.token.token.expose(),
+            token: &token,
             expires_on: Timestamp::from(signed.token.expires_on).whole_seconds(),
             display_name: signed.display_name.as_deref(),
             created: signed.created,

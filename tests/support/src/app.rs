@@ -10,6 +10,7 @@ use acs_chat_api::acs::{
 };
 use acs_chat_api::api::{AppState, Function, Needs};
 use acs_chat_api::config::{AuthMode, Config};
+use acs_chat_api::seal::{SealKeys, Sealed, new_session_id, parse_keys};
 use acs_chat_api::session::Session;
 use acs_emulator::{Config as EmulatorConfig, Emulator, Route};
 use lambda_http::{Body, Request};
@@ -19,6 +20,9 @@ use crate::channels::Channels;
 use crate::idp::IdentityProvider;
 use crate::requests::{Answered, fast_retry, get, post, send_request, texts};
 use crate::{moto, record};
+
+/// The tests' sealing key (a test value).
+pub const SEAL_KEY: &str = "acs-chat-api-test-sealing-key-0123456789";
 
 /// What one person may sign for upload in a day, in the tests' deployments.
 pub const DAILY_UPLOADS: u64 = 20;
@@ -60,6 +64,10 @@ pub struct Setup {
     /// What one person may sign for upload a day: files, bytes.
     pub upload_quota: (u64, u64),
     pub push: Option<PushSetup>,
+    /// `CLIENT_TOKENS`: `sealed` (the default) or `acs`.
+    pub client_tokens: &'static str,
+    /// The sealing keys' secret in moto.
+    pub seal_secret_id: String,
 }
 
 /// Where pushes go and how they are signed, for a state that pushes.
@@ -121,6 +129,8 @@ impl Setup {
             "PUSH_SERVICES" => from_push(|p| p.service_host),
             "PUSH_CONTACT" => from_push(|_| "mailto:push-tests@example.com".to_owned()),
             "PUSH_CONTENT" => from_push(|p| p.content.to_owned()),
+            "CLIENT_TOKENS" => Some(self.client_tokens.into()),
+            "SEAL_SECRET_ID" => Some(self.seal_secret_id.clone()),
             _ => None,
         })
         .unwrap();
@@ -172,6 +182,9 @@ pub async fn spawn_app_with(mode: AuthMode, secret: impl FnOnce(&mut Value)) -> 
     let mut value = serde_json::json!({"connectionString": emulator.connection_string().expose()});
     secret(&mut value);
     let secret_id = moto::store_secret(&secrets, "acs-chat-api-test", &value).await;
+    record::secret(SEAL_KEY);
+    let seal_secret_id =
+        moto::store_secret_text(&secrets, "acs-chat-api-test-seal", SEAL_KEY.into()).await;
     let setup = Setup {
         mode,
         secret_id: secret_id.clone(),
@@ -183,6 +196,8 @@ pub async fn spawn_app_with(mode: AuthMode, secret: impl FnOnce(&mut Value)) -> 
         upload_quota: (DAILY_UPLOADS, DAILY_UPLOAD_BYTES),
         files_bucket: None,
         push: None,
+        client_tokens: "sealed",
+        seal_secret_id,
     };
     TestApp {
         state: setup.state(&emulator),
@@ -279,7 +294,7 @@ impl TestApp {
     pub async fn raw_history(&self, thread_id: &str, reader: &User) -> Vec<ChatMessage> {
         let (_, chat) = self.clients();
         chat.list_all_messages(
-            &BearerToken::new(reader.token.as_str()),
+            &self.acs_token(reader),
             &ThreadId::parse(thread_id).unwrap(),
         )
         .await
@@ -417,9 +432,63 @@ impl TestApp {
             .unwrap();
         User {
             id: made.user_id.to_string(),
-            token: made.token.token.expose().to_owned(),
+            token: self.hand_out(made.token.token.expose()),
             session: String::new(),
         }
+    }
+
+    /// What a client of this deployment holds for the ACS token `token`: its seal, made with
+    /// the tests' key as the functions make them, or in `acs` mode the token itself.
+    pub fn hand_out(&self, token: &str) -> String {
+        if self.setup.client_tokens == "acs" {
+            return token.to_owned();
+        }
+        let token = BearerToken::new(token);
+        let claims = token.claims().unwrap();
+        seal_keys().seal(&Sealed {
+            audience: self.audience(),
+            token,
+            user_id: claims.user_id,
+            scopes: claims.scopes.unwrap_or_default(),
+            token_expires: claims.expires_at.unix_timestamp(),
+            session_id: new_session_id(),
+            session_ends: claims.expires_at.unix_timestamp(),
+        })
+    }
+
+    /// A client's token for `user_id`, minted by the emulator to expire after `life`
+    /// (negative: already expired), as this deployment hands it out.
+    pub fn minted(&self, user_id: &str, life: time::Duration) -> String {
+        self.hand_out(&self.emulator.mint_token(user_id, life).unwrap())
+    }
+
+    /// The ACS token inside what `user` holds: what a test reads ACS with outside the API.
+    pub fn acs_token(&self, user: &User) -> BearerToken {
+        self.acs_token_in(&user.token)
+    }
+
+    /// The ACS token inside `handed`, a token this deployment handed out.
+    pub fn acs_token_in(&self, handed: &str) -> BearerToken {
+        if self.setup.client_tokens == "acs" {
+            return BearerToken::new(handed);
+        }
+        let now = time::OffsetDateTime::now_utc();
+        seal_keys()
+            .open(handed, &self.audience(), now)
+            .unwrap()
+            .token
+    }
+
+    /// The deployment seals are for: the ACS endpoint the functions call.
+    pub fn audience(&self) -> String {
+        self.state.config.acs_endpoint.as_ref().unwrap().to_string()
+    }
+
+    /// The same app handing its clients `mode` (`sealed` or `acs`).
+    pub fn with_client_tokens(mut self, mode: &'static str) -> Self {
+        self.setup.client_tokens = mode;
+        self.state = self.setup.state(&self.emulator);
+        self
     }
 
     /// Stores the emulator's current connection string as the secret, as an operator does
@@ -581,4 +650,9 @@ impl TestApp {
             answer.body["next_since"].as_u64().unwrap(),
         )
     }
+}
+
+/// The tests' sealing keys, as the functions read them.
+pub fn seal_keys() -> SealKeys {
+    parse_keys(SEAL_KEY).unwrap()
 }

@@ -1,12 +1,4 @@
-//! Sealed sessions: in `CLIENT_TOKENS=sealed` mode the token a client holds is ours, an AEAD
-//! seal over the person's ACS token, so that no client ever holds a credential ACS accepts and
-//! every rule of this API holds (docs/security.md).
-//!
-//! A seal is `seal1.<base64url(key id ‖ nonce ‖ ciphertext ‖ tag)>`: AES-256-GCM under a key
-//! derived from the sealing secret (Secrets Manager), the prefix and key id bound in as
-//! associated data, and inside, as compact JSON, the ACS token, whose user and scopes it is,
-//! when the token and the session end, the session's id and the deployment it is for (its ACS
-//! endpoint). Opening one is a key lookup and one decryption: microseconds, no round trip.
+//! The seal itself: its format, the keys that make and open it, and what is inside.
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use base64::Engine as _;
@@ -55,8 +47,10 @@ pub struct Sealed {
     pub user_id: UserId,
     #[serde(rename = "s")]
     pub scopes: Vec<Scope>,
-    /// When the ACS token inside expires, seconds since the epoch.
-    #[serde(rename = "te")]
+    /// When the ACS token inside expires, seconds since the epoch: written in the clear
+    /// before the sealed part (bound in as associated data), so that a client holding only the
+    /// seal knows when to refresh it, as it would read a JWT's `exp`.
+    #[serde(skip)]
     pub token_expires: i64,
     /// The session this seal belongs to, and when it ends (seconds since the epoch).
     #[serde(rename = "sid")]
@@ -176,7 +170,7 @@ impl SealKeys {
             .aead
             .seal_in_place_separate_tag(
                 Nonce::assume_unique_for_key(nonce),
-                Aad::from(associated(&key.id)),
+                Aad::from(associated(contents.token_expires, &key.id)),
                 &mut body,
             )
             .unwrap_or_else(|_| unreachable!("AES-GCM seals any message under 64 GiB"));
@@ -185,7 +179,8 @@ impl SealKeys {
         bytes.extend_from_slice(&nonce);
         bytes.extend_from_slice(&body);
         bytes.extend_from_slice(tag.as_ref());
-        format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+        let expires = contents.token_expires;
+        format!("{PREFIX}{expires}.{}", URL_SAFE_NO_PAD.encode(bytes))
     }
 
     /// Opens a seal made for `audience` whose ACS token has not expired at `now`.
@@ -195,7 +190,11 @@ impl SealKeys {
         audience: &str,
         now: OffsetDateTime,
     ) -> Result<Sealed, SealError> {
-        let encoded = seal.strip_prefix(PREFIX).ok_or(SealError::Malformed)?;
+        let (expires, encoded) = seal
+            .strip_prefix(PREFIX)
+            .and_then(|rest| rest.split_once('.'))
+            .ok_or(SealError::Malformed)?;
+        let expires: i64 = expires.parse().map_err(|_| SealError::Malformed)?;
         let mut bytes = URL_SAFE_NO_PAD
             .decode(encoded)
             .map_err(|_| SealError::Malformed)?;
@@ -213,11 +212,12 @@ impl SealKeys {
             .aead
             .open_in_place(
                 nonce,
-                Aad::from(associated(&key.id)),
+                Aad::from(associated(expires, &key.id)),
                 &mut bytes[KEY_ID_LEN + NONCE_LEN..],
             )
             .map_err(|_| SealError::Tampered)?;
-        let sealed: Sealed = serde_json::from_slice(body).map_err(|_| SealError::Tampered)?;
+        let mut sealed: Sealed = serde_json::from_slice(body).map_err(|_| SealError::Tampered)?;
+        sealed.token_expires = expires;
         if sealed.audience != audience {
             return Err(SealError::OtherAudience);
         }
@@ -228,11 +228,10 @@ impl SealKeys {
     }
 }
 
-/// What each seal's tag also covers: its version and its key id.
-fn associated(id: &[u8; KEY_ID_LEN]) -> [u8; PREFIX.len() + KEY_ID_LEN] {
-    let mut aad = [0; PREFIX.len() + KEY_ID_LEN];
-    aad[..PREFIX.len()].copy_from_slice(PREFIX.as_bytes());
-    aad[PREFIX.len()..].copy_from_slice(id);
+/// What each seal's tag also covers: its version, its clear expiry and its key id.
+fn associated(expires: i64, id: &[u8; KEY_ID_LEN]) -> Vec<u8> {
+    let mut aad = format!("{PREFIX}{expires}.").into_bytes();
+    aad.extend_from_slice(id);
     aad
 }
 
@@ -282,14 +281,23 @@ mod tests {
         assert_ne!(keys.seal(&sealed), keys.seal(&sealed));
     }
 
+    /// A seal's clear part (`seal1.<expiry>.`) and its sealed bytes.
+    fn parts(seal: &str) -> (String, Vec<u8>) {
+        let at = seal.rfind('.').unwrap() + 1;
+        (
+            seal[..at].to_owned(),
+            URL_SAFE_NO_PAD.decode(&seal[at..]).unwrap(),
+        )
+    }
+
     #[test]
     fn a_seal_with_any_byte_changed_or_cut_short_is_refused() {
         let keys = keys(KEY_A);
         let seal = keys.seal(&contents());
-        let mut bytes = URL_SAFE_NO_PAD.decode(&seal[PREFIX.len()..]).unwrap();
+        let (clear, mut bytes) = parts(&seal);
         for at in 0..bytes.len() {
             bytes[at] ^= 0x01;
-            let altered = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(&bytes));
+            let altered = format!("{clear}{}", URL_SAFE_NO_PAD.encode(&bytes));
             let refused = keys.open(&altered, AUDIENCE, NOW).unwrap_err();
             let expected = if at < KEY_ID_LEN {
                 SealError::UnknownKey
@@ -300,18 +308,27 @@ mod tests {
             bytes[at] ^= 0x01;
         }
         for cut in [0, 10, KEY_ID_LEN + NONCE_LEN + 15] {
-            let short = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(&bytes[..cut]));
+            let short = format!("{clear}{}", URL_SAFE_NO_PAD.encode(&bytes[..cut]));
             assert_eq!(keys.open(&short, AUDIENCE, NOW), Err(SealError::Malformed));
         }
         let tampered_end = format!(
-            "{PREFIX}{}",
+            "{clear}{}",
             URL_SAFE_NO_PAD.encode(&bytes[..bytes.len() - 1])
         );
         assert_eq!(
             keys.open(&tampered_end, AUDIENCE, NOW),
             Err(SealError::Tampered)
         );
-        for odd in ["", "seal1.", "seal1.***", "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"] {
+        // The clear expiry is covered by the tag: a later one does not open.
+        let later = seal.replacen(&contents().token_expires.to_string(), "99999999999", 1);
+        assert_eq!(keys.open(&later, AUDIENCE, NOW), Err(SealError::Tampered));
+        for odd in [
+            "",
+            "seal1.",
+            "seal1.***",
+            "seal1.x.AAAA",
+            "eyJhbGciOiJSUzI1NiJ9.e30.c2ln",
+        ] {
             assert_eq!(
                 keys.open(odd, AUDIENCE, NOW),
                 Err(SealError::Malformed),
