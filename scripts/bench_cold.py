@@ -41,6 +41,7 @@ from azure.communication.identity import CommunicationIdentityClient
 from bench_runtime import Runtime, fill, spawn_env
 from demo import account_token
 from local_identity import PEOPLE, client, people_table, user_pool
+import seal_tokens
 from vapid_keys import key_pair
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,12 +115,18 @@ def world(threads=1):
     return {
         "push_endpoint": f"https://fcm.googleapis.com/fcm/send/bench-{uuid.uuid4().hex}",
         "push_p256dh": browser["publicKey"], "push_auth": base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode(),
-        "user1_id": u1.properties["id"], "user1_token": t1.token,
-        "user2_id": u2.properties["id"], "user2_token": t2.token,
-        "outsider_id": u3.properties["id"], "outsider_token": t3.token,
+        "user1_id": u1.properties["id"], "user1_token": handed(t1.token),
+        "user2_id": u2.properties["id"], "user2_token": handed(t2.token),
+        "outsider_id": u3.properties["id"], "outsider_token": handed(t3.token),
         "thread_id": thread_id, "user2_message_id": message.id, "id_token": ID_TOKEN(),
         "attachment_id": attachment_id,
     }
+
+
+def handed(acs_token):
+    """What the functions' clients hold for `acs_token`: its seal (the functions run sealed, the
+    default), made with the run's sealing key."""
+    return seal_tokens.seal(acs_token, os.environ["SEAL_KEYS"], os.environ["ACS_ENDPOINT"])
 
 
 def files():

@@ -2,9 +2,6 @@
 both ways: the functions under `cargo lambda watch`, and template.yaml deployed into a local
 AWS (`scripts/local --deployed`)."""
 
-import base64
-import hashlib
-import hmac
 import json
 import os
 import signal
@@ -19,11 +16,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 ROOT = Path(__file__).resolve().parents[1]
 # The scripts' helpers (the real-time client) are the tests' too.
 sys.path.insert(0, str(ROOT / "scripts"))
+import seal_tokens  # noqa: E402
 
 
 def free_port():
@@ -62,19 +59,11 @@ class Stack(tuple):
         return create_users(self[0])
 
     def seal(self, acs_token):
-        """What the stack hands a client for `acs_token`: a seal, made here with the stack's
-        sealing key by this implementation of the format, not the functions' (src/seal/)."""
-        key_text = json.loads((self[1] / "seal-keys.json").read_text())["current"].encode()
-        derive = lambda purpose: hmac.new(key_text, purpose, hashlib.sha256).digest()  # noqa: E731
-        key, key_id = derive(b"acs-chat-api seal key v1"), derive(b"acs-chat-api seal key id v1")[:4]
-        claims = json.loads(base64.urlsafe_b64decode(acs_token.split(".")[1] + "=="))
-        endpoint = self.connection_string.split(";")[0].split("=", 1)[1].rstrip("/") + "/"
-        inside = {"a": endpoint, "t": acs_token, "u": "8:" + claims["skypeid"],
-                  "s": claims["acsScope"].split(","), "sid": "tests", "se": claims["exp"]}
-        clear = f"seal1.{claims['exp']}."
-        nonce = os.urandom(12)
-        sealed = AESGCM(key).encrypt(nonce, json.dumps(inside).encode(), clear.encode() + key_id)
-        return clear + base64.urlsafe_b64encode(key_id + nonce + sealed).rstrip(b"=").decode()
+        """What the stack hands a client for `acs_token`: a seal, made with the stack's sealing
+        key by scripts/seal_tokens.py, an implementation of the format apart from the
+        functions'."""
+        endpoint = self.connection_string.split(";")[0].split("=", 1)[1]
+        return seal_tokens.seal(acs_token, (self[1] / "seal-keys.json").read_text(), endpoint)
 
     def sign_in(self, username, password):
         """Signs a person of the local identity provider in, as their device would: its ID
