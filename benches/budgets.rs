@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use acs_chat_api::acs::Scope;
 use acs_chat_api::acs::chat::{ChatClient, ChatMessage, Page};
-use acs_chat_api::acs::{AcsHttp, BearerToken, IdentityClient, ThreadId, UserId};
+use acs_chat_api::acs::{AcsHttp, IdentityClient, ThreadId, UserId};
 use acs_chat_api::api::Function;
 use acs_chat_api::chat::view::Reader;
 use acs_chat_api::push::ece::{self, Receiver};
@@ -46,10 +46,8 @@ async fn side_by_side(app: &TestApp, thread: &str, reader: &support::User) {
     let http = AcsHttp::new(support::fast_retry()).unwrap();
     let identity = IdentityClient::new(http.clone(), &app.emulator.connection_string());
     let chat = ChatClient::new(http, app.emulator.endpoint());
-    let (token, thread_id) = (
-        BearerToken::new(reader.token.as_str()),
-        ThreadId::parse(thread).unwrap(),
-    );
+    // The original app's way holds the ACS token itself, as its clients did.
+    let (token, thread_id) = (app.acs_token(reader), ThreadId::parse(thread).unwrap());
     app.emulator.faults().add(Fault {
         count: None,
         share: Some(1.0),
@@ -127,7 +125,7 @@ async fn decoding(app: &TestApp, thread: &str, reader: &support::User) {
     url.set_query(Some("maxPageSize=200&api-version=2024-03-07"));
     let body = reqwest::Client::new()
         .get(url)
-        .bearer_auth(&reader.token)
+        .bearer_auth(app.acs_token(reader).expose())
         .send()
         .await
         .unwrap()
@@ -150,7 +148,7 @@ async fn decoding(app: &TestApp, thread: &str, reader: &support::User) {
         AcsHttp::new(support::fast_retry()).unwrap(),
         app.emulator.endpoint(),
     );
-    let token = BearerToken::new(reader.token.as_str());
+    let token = app.acs_token(reader);
     let participants = chat
         .list_participants(&token, &ThreadId::parse(thread).unwrap())
         .await
