@@ -16,6 +16,7 @@ use crate::acs::{BearerToken, ChatClient, UserId};
 use crate::admin::Admin;
 use crate::config::{AuthMode, ConfigError, IssuerMode, TRUSTED_TOKEN_MINUTES};
 use crate::jwt::Claims;
+use crate::seal::open_client_token;
 
 /// How the caller was authenticated, recorded so that no handler works it out again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,28 +229,21 @@ fn bearer(request: &Request) -> Result<Option<BearerToken>, ApiError> {
     Ok(Some(BearerToken::new(token.trim())))
 }
 
-/// Reads the token's identity and turns away an expired one before any ACS round trip: in
-/// sealed mode the seal, opened (a raw ACS token is refused), else the ACS token itself.
+/// The caller the token names, turned away before any ACS round trip if it is not a token of
+/// this deployment's kind or has expired (see [`open_client_token`]).
 async fn from_token(state: &AppState, token: BearerToken) -> Result<Caller, ApiError> {
+    let Sealing(sealer) = Sealing::take(state)?;
     let now = OffsetDateTime::now_utc();
-    if let Sealing(Some(sealer)) = Sealing::take(state)? {
-        let sealed = sealer.open(token.expose(), now).await?;
-        return Ok(Caller {
-            user_id: sealed.user_id,
-            token: sealed.token,
-            auth: Auth::Sealed,
-            session_id: Some(sealed.session_id),
-        });
-    }
-    let claims = token.claims().map_err(|_| ApiError::InvalidToken)?;
-    if claims.is_expired(now) {
-        return Err(ApiError::TokenExpired);
-    }
+    let opened = open_client_token(sealer, token.expose(), now).await?;
     Ok(Caller {
-        user_id: claims.user_id,
-        token,
-        auth: Auth::Bearer,
-        session_id: None,
+        user_id: opened.user_id,
+        token: opened.token,
+        auth: if sealer.is_some() {
+            Auth::Sealed
+        } else {
+            Auth::Bearer
+        },
+        session_id: opened.session_id,
     })
 }
 

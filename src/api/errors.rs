@@ -224,9 +224,8 @@ impl ApiError {
             Self::TokenUserMismatch(_) => explained(S::FORBIDDEN, "token_user_mismatch"),
             Self::UserNotFound(_) => explained(S::NOT_FOUND, "user_not_found"),
             Self::Seal(SealError::Malformed) => Refusal {
-                message: "the bearer token is not a token this service issued (it hands out \
-                          sealed tokens: use the token sign_in, create_users or refresh_token \
-                          answered)"
+                message: "the bearer token is not a token this service issued: use the token \
+                          sign_in, create_users or refresh_token answered"
                     .into(),
                 ..explained(S::UNAUTHORIZED, "invalid_token")
             },

@@ -143,13 +143,14 @@ impl<'a> Parts<'a> for Sealing<'a> {
 
 impl Sealing<'_> {
     /// What the client is handed for `token`, just issued for `user_id` with `scopes`, in the
-    /// session `session_id` ending at `session_ends`: its seal, or in `acs` mode the token.
+    /// session `session_id` (a new one when `None`) ending at `session_ends`: its seal, or in
+    /// `acs` mode the token.
     pub async fn hand_out(
         &self,
         token: &AccessToken,
         user_id: &UserId,
         scopes: &[Scope],
-        session_id: String,
+        session_id: Option<String>,
         session_ends: OffsetDateTime,
     ) -> Result<String, SecretError> {
         match self.0 {

@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{Key, channel, same_secret};
-use crate::acs::{BearerToken, ChatClient, UserId};
-use crate::seal::Sealer;
+use crate::acs::ChatClient;
+use crate::seal::{ClientToken, Sealer, open_client_token};
 
 /// How long AppSync may reuse an "allowed" for the publish key, in seconds.
 const PUBLISHER_TTL: u32 = 300;
@@ -102,7 +102,7 @@ pub async fn decide(
             _ => AuthorizerResponse::deny("the publish key only publishes"),
         };
     }
-    let Some((user_id, token)) = client_token(sealer, token, now).await else {
+    let Ok(ClientToken { user_id, token, .. }) = open_client_token(sealer, token, now).await else {
         return AuthorizerResponse::deny("not an unexpired token of this service");
     };
     match operation {
@@ -118,27 +118,6 @@ pub async fn decide(
         Err(e) => {
             tracing::info!(error = %e, "ACS refused the token");
             AuthorizerResponse::deny("ACS refused the token")
-        }
-    }
-}
-
-/// Who a client's token names, and the ACS token that acts for them: in sealed mode the seal
-/// opened (a raw ACS token is refused), else the ACS token's own claims; `None` for anything
-/// expired or not ours.
-async fn client_token(
-    sealer: Option<&Sealer>,
-    token: &str,
-    now: OffsetDateTime,
-) -> Option<(UserId, BearerToken)> {
-    match sealer {
-        Some(sealer) => {
-            let sealed = sealer.open(token, now).await.ok()?;
-            Some((sealed.user_id, sealed.token))
-        }
-        None => {
-            let token = BearerToken::new(token);
-            let claims = token.claims().ok().filter(|c| !c.is_expired(now))?;
-            Some((claims.user_id, token))
         }
     }
 }

@@ -23,7 +23,7 @@ const MIN_KEY_CHARS: usize = 32;
 /// Why a seal is refused. None of them says anything of what the seal holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SealError {
-    #[error("the token is not a seal of this service")]
+    #[error("the token is not one this service issued")]
     Malformed,
     #[error("the seal was made with a key this service does not hold")]
     UnknownKey,
@@ -31,7 +31,7 @@ pub enum SealError {
     Tampered,
     #[error("the seal is for another deployment")]
     OtherAudience,
-    #[error("the sealed token has expired")]
+    #[error("the token has expired")]
     Expired,
 }
 

@@ -438,6 +438,19 @@ async fn a_self_made_or_revoked_token_can_neither_connect_nor_subscribe() {
 }
 
 #[tokio::test]
+async fn where_clients_hold_seals_a_valid_acs_token_of_the_person_s_own_cannot_connect_or_subscribe()
+ {
+    let (app, _channels, _keys) = spawn_app().await.with_realtime().await;
+    let (alice, _) = app.users().await;
+    let alice_id = UserId::parse(alice.id.as_str()).unwrap();
+    let hers = channel::of(&alice_id, channel::hour(time::OffsetDateTime::now_utc()));
+    assert!(decide(&app.state, &alice.token, "EVENT_SUBSCRIBE", Some(&hers)).await);
+    let inside = app.acs_token(&alice);
+    assert!(!decide(&app.state, inside.expose(), "EVENT_CONNECT", None).await);
+    assert!(!decide(&app.state, inside.expose(), "EVENT_SUBSCRIBE", Some(&hers)).await);
+}
+
+#[tokio::test]
 async fn a_typing_notice_acs_took_is_pushed_to_each_other_participant_as_the_caller() {
     let (app, channels, keys) = spawn_app().await.with_realtime().await;
     let (alice, bob) = app.users().await;

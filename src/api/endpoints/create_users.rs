@@ -97,10 +97,9 @@ async fn hand_out(
     user: &UserWithToken,
     ends: time::OffsetDateTime,
 ) -> Result<String, ApiError> {
-    let session_id = crate::seal::new_session_id();
     let scopes = [Scope::Chat];
     Ok(sealing
-        .hand_out(&user.token, &user.user_id, &scopes, session_id, ends)
+        .hand_out(&user.token, &user.user_id, &scopes, None, ends)
         .await?)
 }
 

@@ -96,10 +96,10 @@ impl Endpoint for RefreshToken {
             })
             .await?;
         // A refreshed seal stays in the session of the one it replaces.
-        let session_id = caller
-            .session_id
-            .unwrap_or_else(crate::seal::new_session_id);
-        let handed = (sealing.hand_out(&token, user_id, scopes, session_id, session.ends)).await?;
+        let session_id = caller.session_id;
+        let handed = sealing
+            .hand_out(&token, user_id, scopes, session_id, session.ends)
+            .await?;
         Answer::json(&Refreshed {
             user_id,
             token: &handed,
